@@ -42,6 +42,7 @@ public final class BpfMap implements AutoCloseable {
     private final int flags;
     private final int id;
     private final int stride;
+    private volatile boolean frozen;
 
     private BpfMap(Fd fd, MapInfo info) {
         this.fd = fd;
@@ -266,15 +267,16 @@ public final class BpfMap implements AutoCloseable {
                     : "the map is full (maxEntries " + maxEntries + ")";
             case "EINVAL" -> "the kernel refused the arguments (flags " + flag + ") for " + what();
             case "ENOTSUPP", "ENOTSUP" -> "this operation is not supported on " + what();
-            case "EPERM" -> (flags & (MapFlags.RDONLY | MapFlags.WRONLY)) != 0 || isFrozen()
-                    ? what() + " is read-only or frozen from user space" : BpfException.defaultHint(errno);
+            case "EPERM" -> isFrozen() ? what() + " is frozen: user space may no longer write it"
+                    : (flags & (MapFlags.RDONLY | MapFlags.WRONLY)) != 0 ? what() + " was created read-only or write-only for user space"
+                    : BpfException.defaultHint(errno) + " (or the map was frozen by another process)";
             default -> BpfException.defaultHint(errno);
         };
         throw new BpfException(op + " " + what() + keyText, errno, hint);
     }
 
     private boolean isFrozen() {
-        return false;
+        return frozen;
     }
 
     // ---- byte[] convenience ---------------------------------------------------------------
@@ -386,6 +388,19 @@ public final class BpfMap implements AutoCloseable {
         }
         check(r, "pop from", null, UpdateFlag.ANY);
         return Optional.of(v.asSlice(0, valueSize).toArray(JAVA_BYTE));
+    }
+
+    /** Bloom filter: true when {@code value} may have been pushed, false when it certainly was not. */
+    public boolean mightContain(byte[] value) {
+        checkValue(value, valueSize);
+        MemorySegment v = valueArea(scratch());
+        MemorySegment.copy(value, 0, v, JAVA_BYTE, 0, value.length);
+        long r = elem(Attr.MAP_LOOKUP_ELEM, null, v, 0);
+        if (r == -Errno.ENOENT.number()) {
+            return false;
+        }
+        check(r, "bloom filter lookup in", null, UpdateFlag.ANY);
+        return true;
     }
 
     /** Per-CPU maps: the value of each possible CPU, in CPU order. */
@@ -556,7 +571,10 @@ public final class BpfMap implements AutoCloseable {
         }
     }
 
-    /** Stores many entries with one BPF_MAP_UPDATE_BATCH; returns how many were stored. */
+    /**
+     * Stores many entries with one BPF_MAP_UPDATE_BATCH; returns how many were stored. The kernel's
+     * batch update has no NOEXIST/EXIST semantics, so {@code flag} must be {@link UpdateFlag#ANY}.
+     */
     public int updateBatch(List<byte[]> keys, List<byte[]> values, UpdateFlag flag) {
         if (keys.size() != values.size()) {
             throw new IllegalArgumentException(keys.size() + " keys but " + values.size() + " values");
@@ -580,6 +598,10 @@ public final class BpfMap implements AutoCloseable {
      * @return how many were stored
      */
     public int updateBatch(MemorySegment keys, MemorySegment values, int count, UpdateFlag flag) {
+        if (flag != UpdateFlag.ANY) {
+            throw new IllegalArgumentException("batch updates of " + what() + " support only UpdateFlag.ANY: the kernel "
+                    + "takes no NOEXIST/EXIST for BPF_MAP_UPDATE_BATCH");
+        }
         MemorySegment attr = Scratch.get().attr(Attr.Batch.LAYOUT.byteSize());
         attr.set(JAVA_LONG, Attr.Batch.KEYS, keys.address());
         attr.set(JAVA_LONG, Attr.Batch.VALUES, values.address());
@@ -588,7 +610,7 @@ public final class BpfMap implements AutoCloseable {
         attr.set(JAVA_LONG, Attr.Batch.ELEM_FLAGS, flag.value());
         long r = Syscall.bpf(Attr.MAP_UPDATE_BATCH, attr, Attr.Batch.LAYOUT.byteSize());
         int done = attr.get(JAVA_INT, Attr.Batch.COUNT);
-        check(r, "BPF_MAP_UPDATE_BATCH (" + done + " of " + count + " stored)", null, flag);
+        check(r, "BPF_MAP_UPDATE_BATCH (" + done + " of " + count + " entries stored before the failure)", null, flag);
         return done;
     }
 
@@ -642,6 +664,7 @@ public final class BpfMap implements AutoCloseable {
         MemorySegment attr = Scratch.get().attr(Attr.SingleFd.LAYOUT.byteSize());
         attr.set(JAVA_INT, Attr.SingleFd.FD, fd.get());
         Kernel.call(Attr.MAP_FREEZE, attr, "BPF_MAP_FREEZE " + what());
+        frozen = true;
     }
 
     /** Pins the map at {@code path} under bpffs. */

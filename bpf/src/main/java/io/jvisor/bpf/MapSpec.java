@@ -24,6 +24,8 @@ public record MapSpec(String name, MapType type, int keySize, int valueSize, int
     public static final int MAX_VALUE_SIZE = 4 << 20;
     /** PCPU_MIN_UNIT_SIZE: the largest per-CPU value the kernel accepts. */
     public static final int MAX_PERCPU_VALUE_SIZE = 32 << 10;
+    /** MAX_BPF_STACK: hash keys must fit on the program stack. */
+    public static final int MAX_HASH_KEY_SIZE = 512;
     /** Largest key of an lpm_trie: 4-byte prefix length plus 256 bytes of data. */
     public static final int MAX_LPM_KEY_SIZE = 4 + 256;
 
@@ -104,7 +106,7 @@ public record MapSpec(String name, MapType type, int keySize, int valueSize, int
             throw new InvalidSpecException(what, "valueSize", valueSize + " must not be negative");
         }
         switch (type) {
-            case QUEUE, STACK -> {
+            case QUEUE, STACK, BLOOM_FILTER -> {
                 requireKeySize(what, 0);
                 requirePositiveValue(what);
             }
@@ -149,6 +151,16 @@ public record MapSpec(String name, MapType type, int keySize, int valueSize, int
                     throw new InvalidSpecException(what, "innerMap", "a map-in-map needs an inner map template");
                 }
                 innerMap.validate();
+            }
+            case HASH, LRU_HASH, PERCPU_HASH, LRU_PERCPU_HASH -> {
+                if (keySize == 0) {
+                    throw new InvalidSpecException(what, "keySize", "0 must be positive");
+                }
+                if (keySize > MAX_HASH_KEY_SIZE) {
+                    throw new InvalidSpecException(what, "keySize", keySize + " is too large: at most "
+                            + MAX_HASH_KEY_SIZE + " bytes (a key must fit on the BPF stack)");
+                }
+                requirePositiveValue(what);
             }
             default -> {
                 if (type.isIndexed()) {

@@ -98,8 +98,9 @@ public final class Codecs {
         List<Field> fields = new ArrayList<>();
         long offset = 0;
         int maxAlign = 1;
-        MethodHandles.Lookup lookup = MethodHandles.lookup();
         try {
+            // Records are often nested and non-public; on the class path a private lookup reaches them.
+            MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(type, MethodHandles.lookup());
             for (RecordComponent c : comps) {
                 Codec<Object> codec = componentCodec(c);
                 int align = alignOf(c);
