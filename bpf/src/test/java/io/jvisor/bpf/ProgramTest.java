@@ -178,6 +178,33 @@ class ProgramTest {
         }
     }
 
+    /**
+     * With the live-frames flag the verdict takes effect: frames are really dropped, transmitted
+     * or redirected. Without a context they arrive on the loopback device of this namespace, so a
+     * dropping program touches nothing.
+     */
+    @Test
+    void liveFramesRunEachFrameThroughTheProgram() {
+        try (BpfMap counts = BpfMap.create(MapSpec.array("live", 8, 1))) {
+            List<Instruction> code = new Asm()
+                    .st(Opcodes.W, R10, -4, 0)
+                    .ldMap(R1, "live")
+                    .mov64(R2, R10).add64(R2, -4)
+                    .call(Helper.MAP_LOOKUP_ELEM)
+                    .jmp(Opcodes.JEQ, R0, 0, "out")
+                    .mov64(R1, 1)
+                    .atomicAdd(Opcodes.DW, R0, 0, R1)
+                    .label("out").mov64(R0, XDP_DROP).exit()
+                    .build();
+            try (BpfProgram p = BpfProgram.load(ProgramSpec.of("livedrop", ProgramType.XDP, AttachType.XDP, code),
+                    Map.of("live", counts), LoadOptions.DEFAULT)) {
+                TestRun.Result r = p.testRun(TestRun.of(udpFrame()).withRepeat(500).withFlags(TestRun.XDP_LIVE_FRAMES));
+                assertThat(r.data()).isEmpty();
+                assertThat(MapTypesTest.asLong(counts.lookup(MapTypesTest.u32(0)).orElseThrow())).isEqualTo(500);
+            }
+        }
+    }
+
     @Test
     void testRunRejectsBadInputClearly() {
         try (BpfProgram p = BpfProgram.load(ProgramSpec.of("pass", ProgramType.XDP, null,
