@@ -1,0 +1,432 @@
+package io.jvisor.net;
+
+import io.jvisor.bpf.Fd;
+import io.jvisor.net.sys.Libc;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A named network namespace, compatible with iproute2: it is bound at {@code /run/netns/NAME}, so
+ * {@code ip netns exec NAME ...} works on namespaces made here and {@link #open} works on those made
+ * by {@code ip netns add}.
+ *
+ * <p>Each instance owns one dedicated platform thread that lives inside the namespace. Java code
+ * runs there through {@link #run(Callable)}; netlink and other sockets opened on it belong to the
+ * namespace for life; processes started by {@link #exec} inherit it. setns and unshare apply to one
+ * OS thread, which is why this is never a virtual thread (a virtual thread may move between
+ * carriers).
+ *
+ * <p>A namespace made by {@link #create} is owned: {@link #close()} deletes it. One found by
+ * {@link #open} is borrowed: {@link #close()} only releases the handle; {@link #delete()} deletes it
+ * anyway.
+ */
+public final class Netns implements AutoCloseable {
+    /** Where iproute2 binds named namespaces. */
+    public static final Path RUN_NETNS = Path.of("/run/netns");
+
+    private static final Object MOUNT_LOCK = new Object();
+    private static volatile boolean runNetnsShared;
+
+    private final String name;
+    private final Path path;
+    private final boolean owned;
+    private final ExecutorService executor;
+    private final Thread thread;
+    private final Fd fd;
+    private final long inode;
+    private volatile boolean deleted;
+
+    private Netns(String name, boolean owned, ExecutorService executor, Thread thread, Fd fd, long inode) {
+        this.name = name;
+        this.path = RUN_NETNS.resolve(name);
+        this.owned = owned;
+        this.executor = executor;
+        this.thread = thread;
+        this.fd = fd;
+        this.inode = inode;
+    }
+
+    /**
+     * Creates namespace {@code name}, bound at {@code /run/netns/NAME} as {@code ip netns add} does.
+     * Its loopback device is down, as in any new namespace.
+     *
+     * @throws NetnsException EEXIST when a namespace of that name exists
+     */
+    public static Netns create(String name) {
+        Path path = checkName(name);
+        prepareRunNetns();
+        // The mount point: an empty file, created exclusively so that two creators cannot share it.
+        int f = Libc.open(path.toString(), Libc.O_RDONLY | Libc.O_CREAT | Libc.O_EXCL, 0);
+        if (f < 0) {
+            throw new NetnsException("create", name, -f, -f == 17 ? "a namespace of that name exists" : "");
+        }
+        Fd.adopt(f, "mount point " + path).close();
+        Thread[] holder = new Thread[1];
+        ExecutorService executor = newThread(name, holder);
+        try {
+            call(executor, name, "create", () -> {
+                int r = Libc.unshare(Libc.CLONE_NEWNET);
+                if (r < 0) {
+                    throw new NetnsException("create (unshare)", name, -r, "");
+                }
+                // /proc/self is the thread-group leader, which stays in its namespace: name the thread.
+                String own = "/proc/self/task/" + Libc.gettid() + "/ns/net";
+                r = Libc.mount(own, path.toString(), "none", Libc.MS_BIND);
+                if (r < 0) {
+                    throw new NetnsException("create (bind " + own + ")", name, -r, "");
+                }
+                return null;
+            });
+            return finishOpen(name, true, executor, holder[0]);
+        } catch (RuntimeException e) {
+            executor.shutdownNow();
+            Libc.umount2(path.toString(), Libc.MNT_DETACH);
+            try {
+                Files.deleteIfExists(path);
+            } catch (IOException ignored) {
+                // the failure being reported matters more than this leftover empty file
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Opens existing namespace {@code name} (made by {@link #create} or by {@code ip netns add}).
+     *
+     * @throws NetnsException ENOENT when there is no such namespace
+     */
+    public static Netns open(String name) {
+        checkName(name);
+        Thread[] holder = new Thread[1];
+        ExecutorService executor = newThread(name, holder);
+        try {
+            return finishOpen(name, false, executor, holder[0]);
+        } catch (RuntimeException e) {
+            executor.shutdownNow();
+            throw e;
+        }
+    }
+
+    private static Netns finishOpen(String name, boolean owned, ExecutorService executor, Thread thread) {
+        Path path = RUN_NETNS.resolve(name);
+        int f = Libc.open(path.toString(), Libc.O_RDONLY, 0);
+        if (f < 0) {
+            throw new NetnsException("open", name, -f, -f == 2 ? "there is no " + path : "");
+        }
+        Fd fd = Fd.adopt(f, "netns '" + name + "'");
+        try {
+            if (!owned) {
+                call(executor, name, "enter", () -> {
+                    int r = Libc.setns(fd.get(), Libc.CLONE_NEWNET);
+                    if (r < 0) {
+                        throw new NetnsException("enter (setns)", name, -r,
+                                -r == 22 ? path + " is not a network namespace" : "");
+                    }
+                    return null;
+                });
+            }
+            return new Netns(name, owned, executor, thread, fd, inodeOf(path, name));
+        } catch (RuntimeException e) {
+            fd.close();
+            throw e;
+        }
+    }
+
+    /** Whether a namespace {@code name} is bound under /run/netns. */
+    public static boolean exists(String name) {
+        return Files.exists(checkName(name));
+    }
+
+    /** The names bound under /run/netns, sorted. */
+    public static List<String> list() {
+        if (!Files.isDirectory(RUN_NETNS)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(RUN_NETNS)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        } catch (IOException e) {
+            throw new NetException("list " + RUN_NETNS, 0, e.toString(), e);
+        }
+    }
+
+    /**
+     * Deletes namespace {@code name} as {@code ip netns del} does: unbinds and removes
+     * {@code /run/netns/NAME}. The kernel destroys the namespace, and every virtual device in it,
+     * once nothing else holds it.
+     *
+     * @throws NetnsException ENOENT when there is no such namespace
+     */
+    public static void delete(String name) {
+        Path path = checkName(name);
+        int r = Libc.umount2(path.toString(), Libc.MNT_DETACH);
+        try {
+            Files.delete(path);
+        } catch (NoSuchFileException e) {
+            throw new NetnsException("delete", name, 2, "there is no " + path);
+        } catch (IOException e) {
+            throw new NetnsException("delete", name, r < 0 ? -r : 0, e.toString(), e);
+        }
+    }
+
+    private static Path checkName(String name) {
+        if (name == null || name.isEmpty() || name.length() > 255 || name.contains("/") || name.equals(".")
+                || name.equals("..") || name.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("not a valid namespace name: '" + name + "'");
+        }
+        return RUN_NETNS.resolve(name);
+    }
+
+    /**
+     * Makes /run/netns exist and be a shared mount, as iproute2 does, so that a namespace bound in
+     * it is seen by other mount namespaces (a bind mount made before the directory became shared
+     * would stay private to ours).
+     */
+    private static void prepareRunNetns() {
+        if (runNetnsShared) {
+            return;
+        }
+        synchronized (MOUNT_LOCK) {
+            if (runNetnsShared) {
+                return;
+            }
+            try {
+                Files.createDirectories(RUN_NETNS);
+            } catch (IOException e) {
+                throw new NetException("create " + RUN_NETNS, 0, e.toString(), e);
+            }
+            String dir = RUN_NETNS.toString();
+            int r = Libc.mount("none", dir, null, Libc.MS_SHARED | Libc.MS_REC);
+            if (r == -22) { // EINVAL: not a mount point yet; bind it onto itself, then share it
+                r = Libc.mount(dir, dir, "none", Libc.MS_BIND | Libc.MS_REC);
+                if (r < 0) {
+                    throw new NetException("bind " + dir + " onto itself", -r, "");
+                }
+                r = Libc.mount("none", dir, null, Libc.MS_SHARED | Libc.MS_REC);
+            }
+            if (r < 0) {
+                throw new NetException("make " + dir + " a shared mount", -r, "");
+            }
+            runNetnsShared = true;
+        }
+    }
+
+    private static ExecutorService newThread(String name, Thread[] holder) {
+        return Executors.newSingleThreadExecutor(r -> {
+            Thread t = Thread.ofPlatform().name("netns-" + name).daemon().unstarted(r);
+            holder[0] = t;
+            return t;
+        });
+    }
+
+    private static long inodeOf(Path path, String name) {
+        try {
+            return ((Number) Files.getAttribute(path, "unix:ino")).longValue();
+        } catch (IOException e) {
+            throw new NetnsException("stat", name, 0, e.toString(), e);
+        }
+    }
+
+    private static <T> T call(ExecutorService executor, String name, String what, Callable<T> task) {
+        Future<T> f = executor.submit(task);
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException re) {
+                throw re;
+            }
+            if (c instanceof Error err) {
+                throw err;
+            }
+            throw new NetnsException(what, name, 0, c.toString(), c);
+        } catch (InterruptedException e) {
+            f.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new NetnsException(what, name, 4, "interrupted", e);
+        }
+    }
+
+    /** The namespace name. */
+    public String name() {
+        return name;
+    }
+
+    /** The namespace's inode number, which identifies it (as {@code ls -L -i /run/netns/NAME}). */
+    public long inode() {
+        return inode;
+    }
+
+    /** True for a namespace this object created and will delete on {@link #close()}. */
+    public boolean isOwned() {
+        return owned;
+    }
+
+    /**
+     * Runs {@code task} on this namespace's thread and returns its result. Runs it directly when
+     * called from that thread already. Checked exceptions come back wrapped in a
+     * {@link NetnsException}.
+     */
+    public <T> T run(Callable<T> task) {
+        if (Thread.currentThread() == thread) {
+            try {
+                return task.call();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new NetnsException("run task in", name, 0, e.toString(), e);
+            }
+        }
+        checkOpen("run task in");
+        return call(executor, name, "run task in", task);
+    }
+
+    /** Runs {@code task} on this namespace's thread. */
+    public void run(Runnable task) {
+        run(() -> {
+            task.run();
+            return null;
+        });
+    }
+
+    /** Starts {@code command} as a process inside this namespace. */
+    public Process exec(List<String> command) {
+        return exec(new ProcessBuilder(command));
+    }
+
+    /**
+     * Starts {@code builder}'s process inside this namespace: the process is spawned from this
+     * namespace's thread, and a child inherits the namespaces of the thread that forks it.
+     */
+    public Process exec(ProcessBuilder builder) {
+        return run(() -> {
+            try {
+                return builder.start();
+            } catch (IOException e) {
+                throw new NetnsException("start " + builder.command() + " in", name, 0, e.getMessage(), e);
+            }
+        });
+    }
+
+    /**
+     * Writes sysctl {@code key} (dotted, e.g. {@code net.ipv4.ip_forward}, or a path under
+     * /proc/sys) inside this namespace: /proc/sys/net resolves by the namespace of the thread that
+     * opens the file.
+     */
+    public void sysctl(String key, String value) {
+        Path p = sysctlPath(key);
+        run(() -> {
+            try {
+                Files.writeString(p, value);
+            } catch (IOException e) {
+                throw new NetnsException("write sysctl " + key + "=" + value + " in", name, 0, e.toString(), e);
+            }
+            return null;
+        });
+    }
+
+    /** Reads sysctl {@code key} inside this namespace, trimmed. */
+    public String sysctl(String key) {
+        Path p = sysctlPath(key);
+        return run(() -> {
+            try {
+                return Files.readString(p).trim();
+            } catch (IOException e) {
+                throw new NetnsException("read sysctl " + key + " in", name, 0, e.toString(), e);
+            }
+        });
+    }
+
+    private static Path sysctlPath(String key) {
+        String rel = key.contains("/") ? key : key.replace('.', '/');
+        if (rel.startsWith("/proc/sys/")) {
+            return Path.of(rel);
+        }
+        return Path.of("/proc/sys").resolve(rel);
+    }
+
+    /**
+     * The namespace's descriptor, for requests that name a namespace (IFLA_NET_NS_FD). Checks that
+     * the namespace is still bound under its name: a handle may keep a namespace alive after
+     * {@code ip netns del}, and moving a device there would hide it in a namespace nobody can reach.
+     *
+     * @throws NetnsException ENOENT when the namespace was deleted
+     */
+    int descriptor(String operation) {
+        if (deleted || fd.isClosed()) {
+            throw new NetnsException(operation + " into", name, 2, "the namespace has been deleted");
+        }
+        long now;
+        try {
+            now = ((Number) Files.getAttribute(path, "unix:ino")).longValue();
+        } catch (IOException e) {
+            throw new NetnsException(operation + " into", name, 2, "the namespace has gone away (no " + path + ")");
+        }
+        if (now != inode) {
+            throw new NetnsException(operation + " into", name, 2,
+                    "the namespace has gone away (" + path + " now names another namespace)");
+        }
+        return fd.get();
+    }
+
+    private void checkOpen(String operation) {
+        if (fd.isClosed()) {
+            throw new NetnsException(operation, name, 0, "this handle is closed");
+        }
+    }
+
+    /**
+     * Deletes the namespace ({@link #delete(String)}) and releases this handle, whether or not this
+     * object created it. Devices inside go with the namespace; a veth's peer elsewhere goes too.
+     */
+    public void delete() {
+        if (!deleted) {
+            deleted = true;
+            try {
+                delete(name);
+            } finally {
+                release();
+            }
+        }
+    }
+
+    /** Deletes an owned namespace; releases a borrowed one. Idempotent. */
+    @Override
+    public void close() {
+        if (owned && !deleted) {
+            try {
+                delete();
+            } catch (NetnsException e) {
+                // already deleted by someone else: nothing left to do but release
+                release();
+            }
+        } else {
+            release();
+        }
+    }
+
+    private void release() {
+        executor.shutdownNow();
+        try {
+            executor.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        fd.close();
+    }
+
+    @Override
+    public String toString() {
+        return "netns " + name;
+    }
+}
