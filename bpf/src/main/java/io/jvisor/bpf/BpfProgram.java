@@ -96,6 +96,8 @@ public final class BpfProgram implements AutoCloseable {
                     attr.set(JAVA_INT, Attr.ProgLoad.EXPECTED_ATTACH_TYPE, spec.expectedAttachType().value());
                 }
                 Kernel.putName(attr, Attr.ProgLoad.PROG_NAME, spec.name());
+                attr.set(JAVA_INT, Attr.ProgLoad.PROG_FLAGS, spec.flags());
+                attr.set(JAVA_INT, Attr.ProgLoad.ATTACH_BTF_ID, spec.attachBtfId());
                 if (spec.btf() != null) {
                     ProgramBtf b = spec.btf();
                     attr.set(JAVA_INT, Attr.ProgLoad.PROG_BTF_FD, b.btfFd());

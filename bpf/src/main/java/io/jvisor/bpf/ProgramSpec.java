@@ -15,9 +15,13 @@ import java.util.regex.Pattern;
  * @param instructions the code; instructions may carry map references resolved at load time
  * @param license the license string; helpers marked GPL-only need a GPL-compatible one
  * @param btf BTF function and line info for the verifier and for source-level errors, or null
+ * @param attachBtfId BTF id of the attach target in vmlinux (tp_btf, fentry), or 0
+ * @param flags BPF_F_* program flags (e.g. {@link #SLEEPABLE}), usually 0
  */
 public record ProgramSpec(String name, ProgramType type, AttachType expectedAttachType, List<Instruction> instructions,
-                          String license, ProgramBtf btf) {
+                          String license, ProgramBtf btf, int attachBtfId, int flags) {
+    /** BPF_F_SLEEPABLE: the program may sleep (required for syscall programs). */
+    public static final int SLEEPABLE = 1 << 4;
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.]{0,15}");
     /** BPF_COMPLEXITY_LIMIT_INSNS: the most instructions a privileged program may have. */
     public static final int MAX_INSTRUCTIONS = 1_000_000;
@@ -31,6 +35,12 @@ public record ProgramSpec(String name, ProgramType type, AttachType expectedAtta
         license = license == null ? DEFAULT_LICENSE : license;
     }
 
+    /** A spec without attach BTF id and flags. */
+    public ProgramSpec(String name, ProgramType type, AttachType expectedAttachType, List<Instruction> instructions,
+                       String license, ProgramBtf btf) {
+        this(name, type, expectedAttachType, instructions, license, btf, 0, 0);
+    }
+
     /** A spec with the default license and no BTF. */
     public static ProgramSpec of(String name, ProgramType type, AttachType expectedAttachType,
                                  List<Instruction> instructions) {
@@ -39,12 +49,17 @@ public record ProgramSpec(String name, ProgramType type, AttachType expectedAtta
 
     /** This spec with other instructions. */
     public ProgramSpec withInstructions(List<Instruction> insns) {
-        return new ProgramSpec(name, type, expectedAttachType, insns, license, btf);
+        return new ProgramSpec(name, type, expectedAttachType, insns, license, btf, attachBtfId, flags);
     }
 
     /** This spec with another name. */
     public ProgramSpec withName(String newName) {
-        return new ProgramSpec(newName, type, expectedAttachType, instructions, license, btf);
+        return new ProgramSpec(newName, type, expectedAttachType, instructions, license, btf, attachBtfId, flags);
+    }
+
+    /** This spec with BTF func and line info. */
+    public ProgramSpec withBtf(ProgramBtf newBtf) {
+        return new ProgramSpec(name, type, expectedAttachType, instructions, license, newBtf, attachBtfId, flags);
     }
 
     /**

@@ -7,6 +7,8 @@ package io.jvisor.bpf;
 public final class VerifierException extends BpfException {
     private final String log;
     private final int instruction;
+    private final String verdict;
+    private final String source;
 
     /**
      * @param operation the load being attempted
@@ -16,9 +18,37 @@ public final class VerifierException extends BpfException {
      * @param message the verifier's own one-line verdict
      */
     public VerifierException(String operation, int errno, String log, int instruction, String message) {
-        super(operation, errno, (instruction >= 0 ? "instruction " + instruction + ": " : "") + message);
+        this(operation, errno, log, instruction, message, null);
+    }
+
+    /**
+     * @param source where the failing instruction comes from, e.g. {@code "fw.c:123: if (ip->ihl > 5)"},
+     *     or null when unknown
+     */
+    public VerifierException(String operation, int errno, String log, int instruction, String message, String source) {
+        super(operation, errno, (source != null ? source + " -> "
+                : instruction >= 0 ? "instruction " + instruction + ": " : "") + message);
         this.log = log;
         this.instruction = instruction;
+        this.verdict = message;
+        this.source = source;
+    }
+
+    /** The verifier's one-line verdict, e.g. {@code "R3 invalid mem access 'scalar'"}. */
+    public String verdict() {
+        return verdict;
+    }
+
+    /** The source location and text of the failing instruction, or null when unknown. */
+    public String source() {
+        return source;
+    }
+
+    /** This error with the failing instruction's source location (from BTF line info). */
+    public VerifierException withSource(String sourceLocation) {
+        VerifierException e = new VerifierException(operation(), errno(), log, instruction, verdict, sourceLocation);
+        e.setStackTrace(getStackTrace());
+        return e;
     }
 
     /** The whole verifier log. */
