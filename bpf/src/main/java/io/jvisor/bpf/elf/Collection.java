@@ -253,8 +253,8 @@ public final class Collection implements AutoCloseable {
 
     /**
      * Pins every program and map under {@code dir} (a bpffs directory, created if missing):
-     * programs by C function name, maps by their kernel name. Maps already pinned there by name are
-     * left as they are.
+     * programs by C function name, maps by their kernel name with '.' replaced by '_' (bpffs refuses
+     * dots). Maps already pinned there by name are left as they are.
      *
      * @return the paths pinned
      */
@@ -272,7 +272,8 @@ public final class Collection implements AutoCloseable {
                 pinned.add(p);
             }
             for (ObjectMap m : spec.maps()) {
-                Path p = dir.resolve(m.kind().isGlobalData() ? m.spec().name() : m.name());
+                // bpffs refuses names with '.', as in globals.rodata.
+                Path p = dir.resolve((m.kind().isGlobalData() ? m.spec().name() : m.name()).replace('.', '_'));
                 if (m.pinning() == ObjectMap.Pinning.BY_NAME && Files.exists(p)) {
                     continue;
                 }
