@@ -18,9 +18,11 @@ public final class Opcodes {
             RSH = 0x70, NEG = 0x80, MOD = 0x90, XOR = 0xa0, MOV = 0xb0, ARSH = 0xc0, END = 0xd0;
     // jump operations
     public static final int JA = 0x00, JEQ = 0x10, JGT = 0x20, JGE = 0x30, JSET = 0x40, JNE = 0x50, JSGT = 0x60,
-            JSGE = 0x70, CALL = 0x80, EXIT = 0x90, JLT = 0xa0, JLE = 0xb0, JSLT = 0xc0, JSLE = 0xd0;
+            JSGE = 0x70, CALL = 0x80, EXIT = 0x90, JLT = 0xa0, JLE = 0xb0, JSLT = 0xc0, JSLE = 0xd0, JCOND = 0xe0;
     // atomic operations (imm field)
     public static final int FETCH = 0x01, XCHG = 0xe0 | FETCH, CMPXCHG = 0xf0 | FETCH;
+    /** Atomic immediates of load-acquire and store-release (Linux 6.15). */
+    public static final int LOAD_ACQ = 0x100, STORE_REL = 0x110;
 
     /** The 64-bit immediate load, two slots. */
     public static final int LD_IMM64 = LD | DW | IMM;
@@ -29,6 +31,14 @@ public final class Opcodes {
     public static final int PSEUDO_MAP_FD = 1;
     /** lddw src value: the immediate is a map fd, plus a value offset in the second half. */
     public static final int PSEUDO_MAP_VALUE = 2;
+    /** lddw src value: the immediate is the BTF id of a kernel variable. */
+    public static final int PSEUDO_BTF_ID = 3;
+    /** lddw src value: the immediate is a relative function address. */
+    public static final int PSEUDO_FUNC = 4;
+    /** lddw src value: the immediate is an index into the fd array. */
+    public static final int PSEUDO_MAP_IDX = 5;
+    /** lddw src value: an fd-array index, plus a value offset in the second half. */
+    public static final int PSEUDO_MAP_IDX_VALUE = 6;
     /** call src value: a bpf-to-bpf call, imm is the relative target. */
     public static final int PSEUDO_CALL = 1;
     /** call src value: a kernel function by BTF id. */
