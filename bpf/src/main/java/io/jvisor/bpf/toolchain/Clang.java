@@ -53,7 +53,11 @@ public final class Clang {
      * @throws ClangNotFoundException when there is none, saying how to install it
      */
     public static Clang find() throws ClangNotFoundException {
-        String override = System.getenv("JVISOR_CLANG");
+        return find(System.getenv("JVISOR_CLANG"), System.getenv("PATH"));
+    }
+
+    /** {@link #find()} with the environment given explicitly. */
+    static Clang find(String override, String path) throws ClangNotFoundException {
         if (override != null && !override.isBlank()) {
             Path p = Path.of(override);
             if (!Files.isExecutable(p)) {
@@ -64,7 +68,6 @@ public final class Clang {
         Path best = null;
         int bestVersion = -1;
         Path plain = null;
-        String path = System.getenv("PATH");
         for (String dir : (path == null ? "/usr/local/bin:/usr/bin:/bin" : path).split(":")) {
             if (dir.isEmpty()) {
                 continue;
