@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code jvisor} command line. */
 @Command(name = "jvisor", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
         description = "jvisor: the IO Visor engine for the JVM.",
-        subcommands = {VersionCommand.class, FeaturesCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {VersionCommand.class, FeaturesCommand.class, CompileCommand.class, ObjectCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
