@@ -55,6 +55,8 @@ public final class Assembler {
     private static final Pattern MEM_TYPE = Pattern.compile("([us])(8|16|32|64)");
     private static final Pattern MOVSX = Pattern.compile("movsx(8|16|32)(32|64)");
     private static final Pattern SWAP = Pattern.compile("(le|be|bswap|swap)(16|32|64)");
+    private static final Pattern NUMBER = Pattern.compile("\\d+|0[xX][0-9a-fA-F]+");
+    private static final Pattern REGISTER = Pattern.compile("[rw](10|[0-9]|1[1-5])");
 
     /** An instruction waiting for its label to be resolved. */
     private record Pending(int line, String text, Insn insn, String label, IntFunction<Insn> resolve,
@@ -415,6 +417,9 @@ public final class Assembler {
 
         private Pending loadImm64Symbol(Reg dst) {
             String symbol = next();
+            if (isRegister(peek())) {
+                throw error("unknown operation '" + symbol + "'");
+            }
             long addend = 0;
             if ("+".equals(peek()) || "-".equals(peek())) {
                 addend = imm64(signedNumber());
@@ -1038,8 +1043,7 @@ public final class Assembler {
         }
 
         private static boolean isNumber(String t) {
-            return t != null && !t.isEmpty() && Character.isDigit(t.charAt(0))
-                    && (t.matches("\\d+") || t.matches("0[xX][0-9a-fA-F]+"));
+            return t != null && !t.isEmpty() && Character.isDigit(t.charAt(0)) && NUMBER.matcher(t).matches();
         }
 
         private static boolean isIdentifier(String t) {
@@ -1047,7 +1051,8 @@ public final class Assembler {
         }
 
         private static boolean isRegister(String t) {
-            return t != null && t.matches("[rw](10|[0-9]|1[1-5])");
+            return t != null && t.length() >= 2 && t.length() <= 3 && (t.charAt(0) == 'r' || t.charAt(0) == 'w')
+                    && REGISTER.matcher(t).matches();
         }
 
         private static AluOp aluByOperator(String op) {
