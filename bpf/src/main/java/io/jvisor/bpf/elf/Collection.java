@@ -45,6 +45,7 @@ public final class Collection implements AutoCloseable {
     private final Map<String, BpfMap> maps;
     private final Map<String, BpfProgram> programs;
     private final List<AutoCloseable> owned;
+    private final GlobalVariables variables;
 
     private Collection(CollectionSpec spec, LoadedBtf btf, Map<String, BpfMap> maps, Map<String, BpfProgram> programs,
                        List<AutoCloseable> owned) {
@@ -53,6 +54,7 @@ public final class Collection implements AutoCloseable {
         this.maps = Collections.unmodifiableMap(maps);
         this.programs = Collections.unmodifiableMap(programs);
         this.owned = owned;
+        this.variables = new GlobalVariables(spec, maps);
     }
 
     /** Loads {@code spec} with the default options. */
@@ -287,9 +289,18 @@ public final class Collection implements AutoCloseable {
         return pinned;
     }
 
-    /** Closes every owned program, map and the BTF; replacement maps stay open. */
+    /**
+     * The object's global variables ({@code .data}, {@code .bss}, {@code .rodata}), read and written
+     * in place through memory mappings, valid until this collection is closed.
+     */
+    public GlobalVariables variables() {
+        return variables;
+    }
+
+    /** Closes every owned program, map and the BTF, and unmaps the global variables; replacement maps stay open. */
     @Override
     public void close() {
+        variables.unmapAll();
         closeAll(owned);
     }
 }

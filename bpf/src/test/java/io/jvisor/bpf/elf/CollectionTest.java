@@ -113,6 +113,7 @@ class CollectionTest {
                     .findFirst().orElseThrow();
             byte[] bss = c.map(calls.section()).lookup(key(0)).orElseThrow();
             assertThat(u64(bss, calls.offset())).isGreaterThanOrEqualTo(25);
+            assertThat(c.variables().getLong("calls")).isEqualTo(u64(bss, calls.offset()));
         }
     }
 
@@ -133,6 +134,18 @@ class CollectionTest {
             assertThat(u64(pass.map(lastLen.section()).lookup(key(0)).orElseThrow(), lastLen.offset())).isEqualTo(60);
             byte[] data = pass.map(tag.section()).lookup(key(0)).orElseThrow();
             assertThat(new String(data, tag.offset(), 6)).isEqualTo("jvisor");
+            // skeleton-style access through mmap: reads see the program's writes, and the program sees ours
+            GlobalVariables globals = pass.variables();
+            assertThat(globals.getLong("runs")).isEqualTo(1);
+            assertThat(globals.getLong("last_len")).isEqualTo(60);
+            assertThat(globals.getLong("magic")).isEqualTo(0x1122334455667788L);
+            assertThat(new String(globals.get("tag"), 0, 6)).isEqualTo("jvisor");
+            globals.setLong("runs", 41);
+            pass.program("xdp_globals").testRun(TestRun.of(frame(0x0800, 70)));
+            assertThat(u32(pass.map(runs.section()).lookup(key(0)).orElseThrow(), runs.offset())).isEqualTo(42);
+            assertThat(globals.getLong("last_len")).isEqualTo(70);
+            assertThatThrownBy(() -> globals.setLong("verdict", 0)).isInstanceOf(RuntimeException.class);
+            assertThat(drop.variables().getLong("verdict")).isEqualTo(XDP_DROP);
             BpfMap rodata = pass.map(".rodata");
             assertThat(rodata.name()).isEqualTo("globals.rodata");
             assertThatThrownBy(() -> rodata.update(key(0), new byte[rodata.valueSize()]))
