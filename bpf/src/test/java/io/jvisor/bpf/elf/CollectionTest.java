@@ -59,6 +59,7 @@ class CollectionTest {
 
     @Test
     void xdpProgramCountsPerProtocolAndMapsCarryBtf() throws Exception {
+        TestObjects.requireBpftool();
         try (Collection c = Collection.load(TestObjects.spec("xdp_count.c"))) {
             var prog = c.program("xdp_count");
             assertThat(prog.testRun(TestRun.of(frame(0x0800, 64))).returnValue()).isEqualTo(XDP_PASS);

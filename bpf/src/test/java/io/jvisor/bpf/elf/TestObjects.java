@@ -36,6 +36,24 @@ public final class TestObjects {
         return clang;
     }
 
+    /** Skips (or, under CI, fails) the calling test when bpftool is not installed. */
+    public static void requireBpftool() {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin").split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "bpftool"))) {
+                return;
+            }
+        }
+        for (String dir : new String[] {"/usr/sbin", "/sbin"}) {
+            if (Files.isExecutable(Path.of(dir, "bpftool"))) {
+                return;
+            }
+        }
+        if (Privileges.isCi()) {
+            throw new AssertionError("CI=true but bpftool is missing: apt-get install bpftool");
+        }
+        Assumptions.abort("needs bpftool (apt-get install bpftool)");
+    }
+
     /** The path of the test C source {@code name} (e.g. {@code xdp_count.c}). */
     public static Path source(String name) {
         URL url = TestObjects.class.getResource(name);

@@ -27,6 +27,7 @@ class XlatedComparisonTest {
     @ParameterizedTest
     @ValueSource(strings = {"xdp_count.c", "tp_getpid.c", "globals.c", "calls.c", "map_in_map.c", "tc_only.c"})
     void jvisorLoadsWhatLibbpfLoads(String source) throws Exception {
+        TestObjects.requireBpftool();
         String name = source.substring(0, source.length() - 2);
         Path work = Files.createTempDirectory("jvxlated");
         Path object = work.resolve(name + ".o"); // libbpf names global data maps after the file
