@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "jvisor", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
         description = "jvisor: the IO Visor engine for the JVM.",
         subcommands = {VersionCommand.class, FeaturesCommand.class, CompileCommand.class, ObjectCommand.class,
-                CommandLine.HelpCommand.class})
+                DisasmCommand.class, AsmCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
