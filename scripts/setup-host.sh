@@ -18,7 +18,8 @@ packages=(
   iproute2 ethtool iperf3 iputils-ping tcpdump   # lab, tests, benchmarks
 )
 # Installed when this distribution has them; skipped with a note otherwise.
-optional=(bpftool)
+# llvm-19/clang-19: the asm golden tests compare with llvm-objdump 19 and compile for -mcpu=v4.
+optional=(bpftool llvm-19 clang-19)
 
 say() { printf 'jvisor setup: %s\n' "$*" >&2; }
 is_root() { [ "$(id -u)" -eq 0 ]; }

@@ -16,15 +16,15 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * clang and llvm-objdump for the golden tests. The comparison needs llvm-objdump 18 or newer (the
- * versions that print hexadecimal immediates, as {@link Disassembler} does); Debian bookworm has
- * it as package llvm-19. Missing tools skip the test, except under {@code CI=true}, where they fail it.
+ * clang and llvm-objdump for the golden tests. The comparison needs llvm-objdump 19 (LLVM 14
+ * prints decimal immediates, {@link Disassembler} prints LLVM 19's hexadecimal ones, and 19 is the
+ * version the output was checked against); Debian bookworm has it as package llvm-19. Missing tools skip the test, except under {@code CI=true}, where they fail it.
  */
 public final class LlvmTools {
     private LlvmTools() {}
 
     /** The oldest llvm-objdump whose output the disassembler matches. */
-    public static final int MIN_OBJDUMP = 18;
+    public static final int MIN_OBJDUMP = 19;
     private static final Pattern VERSION = Pattern.compile("(?:LLVM|clang) version (\\d+)\\.");
 
     /**

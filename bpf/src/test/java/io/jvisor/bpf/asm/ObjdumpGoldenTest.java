@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Golden tests: C programs compiled with clang, disassembled by {@link Disassembler} and by
- * {@code llvm-objdump -d} (LLVM 18+; the comparison was made with Debian's llvm-19 19.1.7), must
+ * {@code llvm-objdump -d} (LLVM 19+; the comparison was made with Debian's llvm-19 19.1.7), must
  * match line for line. Only the documented differences are normalized (see {@link Disassembler}):
  * {@code call local}/{@code call kfunc} print as llvm-objdump's plain {@code call}, and lines of
  * 4-byte atomics (opcode 0xc3) are compared with {@code llvm-objdump -d --mattr=+alu32}, which is
