@@ -25,7 +25,8 @@ class XlatedComparisonTest {
     private static final Pattern MAP_ID = Pattern.compile("map\\[id:(\\d+)\\]");
 
     @ParameterizedTest
-    @ValueSource(strings = {"xdp_count.c", "tp_getpid.c", "globals.c", "calls.c", "map_in_map.c", "tc_only.c"})
+    @ValueSource(strings = {"xdp_count.c", "tp_getpid.c", "globals.c", "calls.c", "map_in_map.c", "tc_only.c",
+            "printk.c", "sections_lite.c"})
     void jvisorLoadsWhatLibbpfLoads(String source) throws Exception {
         TestObjects.requireBpftool();
         String name = source.substring(0, source.length() - 2);
