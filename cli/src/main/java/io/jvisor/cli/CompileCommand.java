@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code jvisor compile FILE.c -o FILE.o}: C to a BPF object with the jvisor toolchain. */
-@Command(name = "compile", description = "Compile a C file to a BPF object (clang -target bpf -O2 -g, libbpf and "
+@Command(name = "compile", mixinStandardHelpOptions = true, description = "Compile a C file to a BPF object (clang -target bpf -O2 -g, libbpf and "
         + "jvisor SDK headers, cached by content).")
 public final class CompileCommand implements Callable<Integer> {
     @CommandLine.Spec

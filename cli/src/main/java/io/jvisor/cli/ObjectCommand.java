@@ -24,7 +24,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code jvisor object ...}: BPF object files, like {@code bpftool prog loadall} and {@code bpftool gen}. */
-@Command(name = "object", description = "Inspect and load BPF object files.",
+@Command(name = "object", mixinStandardHelpOptions = true, description = "Inspect and load BPF object files.",
         subcommands = {ObjectCommand.Inspect.class, ObjectCommand.Load.class})
 public final class ObjectCommand implements Runnable {
     @CommandLine.Spec
@@ -39,7 +39,7 @@ public final class ObjectCommand implements Runnable {
     enum Format { text, json }
 
     /** {@code jvisor object inspect FILE.o}. */
-    @Command(name = "inspect", description = "List the programs, maps and global data of an object file.")
+    @Command(name = "inspect", mixinStandardHelpOptions = true, description = "List the programs, maps and global data of an object file.")
     static final class Inspect implements Callable<Integer> {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -66,7 +66,7 @@ public final class ObjectCommand implements Runnable {
     }
 
     /** {@code jvisor object load FILE.o --pin DIR}. */
-    @Command(name = "load", description = "Load every program and map of an object into the kernel and pin them "
+    @Command(name = "load", mixinStandardHelpOptions = true, description = "Load every program and map of an object into the kernel and pin them "
             + "under a bpffs directory.")
     static final class Load implements Callable<Integer> {
         @CommandLine.Spec
