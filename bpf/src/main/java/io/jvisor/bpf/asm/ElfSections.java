@@ -1,6 +1,5 @@
 package io.jvisor.bpf.asm;
 
-import net.fornwall.jelf.ElfException;
 import net.fornwall.jelf.ElfFile;
 import net.fornwall.jelf.ElfRelocation;
 import net.fornwall.jelf.ElfRelocationSection;
@@ -22,10 +21,11 @@ final class ElfSections {
     private static final int SHN_LORESERVE = 0xff00;
 
     static List<Disassembler.Section> read(byte[] bytes) {
+        checkSectionTable(bytes);
         ElfFile elf;
         try {
             elf = ElfFile.from(bytes);
-        } catch (ElfException | IllegalArgumentException | IndexOutOfBoundsException e) {
+        } catch (RuntimeException e) {
             throw new IllegalArgumentException("not an ELF object: " + e.getMessage(), e);
         }
         if (elf.ei_class != ElfFile.CLASS_64 || elf.ei_data != ElfFile.DATA_LSB) {
@@ -70,8 +70,51 @@ final class ElfSections {
                         symbols.getOrDefault(i, List.of()), relocations.getOrDefault(i, List.of())));
             }
             return out;
-        } catch (ElfException | IndexOutOfBoundsException e) {
-            throw new IllegalArgumentException("malformed ELF object: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("malformed ELF object: " + e, e);
+        }
+    }
+
+    /**
+     * Checks that the section headers lie inside the file and their contents too, before jelf
+     * allocates what they claim (a corrupt size would otherwise exhaust the heap).
+     */
+    private static void checkSectionTable(byte[] b) {
+        if (b.length < 64 || b[0] != 0x7f || b[1] != 'E' || b[2] != 'L' || b[3] != 'F') {
+            throw new IllegalArgumentException("not an ELF object: no ELF magic");
+        }
+        if (b[4] != 2 || b[5] != 1) {
+            throw new IllegalArgumentException("not a 64-bit little-endian ELF object");
+        }
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long shoff = buf.getLong(0x28);
+        int shentsize = Short.toUnsignedInt(buf.getShort(0x3a));
+        int shnum = Short.toUnsignedInt(buf.getShort(0x3c));
+        if (shnum == 0) {
+            return;
+        }
+        if (shentsize != 64 || shoff < 0 || shoff + (long) shnum * shentsize > b.length) {
+            throw new IllegalArgumentException("malformed ELF object: the section header table is outside the file");
+        }
+        int shstrndx = Short.toUnsignedInt(buf.getShort(0x3e));
+        if (shstrndx >= shnum) {
+            throw new IllegalArgumentException("malformed ELF object: section name table index " + shstrndx
+                    + " is out of range");
+        }
+        for (int i = 1; i < shnum; i++) {
+            int at = (int) (shoff + (long) i * shentsize);
+            int type = buf.getInt(at + 4);
+            long offset = buf.getLong(at + 0x18);
+            long size = buf.getLong(at + 0x20);
+            long entsize = buf.getLong(at + 0x38);
+            if (type != 0 && type != 8 && (offset < 0 || size < 0 || offset + size > b.length || offset + size < 0)) {
+                throw new IllegalArgumentException("malformed ELF object: section " + i + " lies outside the file");
+            }
+            boolean table = type == ElfSectionHeader.SHT_SYMTAB || type == ElfSectionHeader.SHT_REL
+                    || type == ElfSectionHeader.SHT_RELA;
+            if (table && (entsize <= 0 || size % entsize != 0)) {
+                throw new IllegalArgumentException("malformed ELF object: section " + i + " has entry size " + entsize);
+            }
         }
     }
 

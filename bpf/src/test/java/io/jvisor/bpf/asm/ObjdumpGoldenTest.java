@@ -308,6 +308,24 @@ class ObjdumpGoldenTest {
                 objdump(b.object(), "-dr", "--mattr=+alu32"));
     }
 
+    /** Corrupt objects give an IllegalArgumentException, never another exception or a huge allocation. */
+    @org.junit.jupiter.api.Test
+    void corruptObjectsAreRefusedCleanly() throws IOException {
+        byte[] original = Files.readAllBytes(objects().findFirst().orElseThrow().object());
+        java.util.Random random = new java.util.Random(42);
+        for (int i = 0; i < 3000; i++) {
+            byte[] b = original.clone();
+            for (int j = 1 + random.nextInt(6); j > 0; j--) {
+                b[random.nextInt(random.nextBoolean() ? 64 : b.length)] = (byte) random.nextInt(256);
+            }
+            try {
+                Disassembler.objdump("x.o", Disassembler.Section.fromElf(b), true);
+            } catch (IllegalArgumentException expected) {
+                assertThat(expected.getMessage()).isNotBlank();
+            }
+        }
+    }
+
     /** Both listings assemble back to the object's code, with the relocations as references. */
     @ParameterizedTest
     @MethodSource("objects")
