@@ -47,9 +47,17 @@ public record IpPrefix(InetAddress address, int length) {
         return literal(address, address);
     }
 
+    private static final java.util.regex.Pattern DOTTED_QUAD =
+            java.util.regex.Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+
     private static InetAddress literal(String address, String whole) {
+        String a = address.trim();
+        // The JDK also takes legacy IPv4 forms such as "10.1.2" (= 10.1.0.2); a typo must not pass.
+        if (!a.contains(":") && !DOTTED_QUAD.matcher(a).matches()) {
+            throw new IllegalArgumentException("not an IP address: '" + whole + "'");
+        }
         try {
-            return InetAddress.ofLiteral(address.trim());
+            return InetAddress.ofLiteral(a);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("not an IP address: '" + whole + "'", e);
         }

@@ -360,20 +360,21 @@ public final class Netns implements AutoCloseable {
      * the namespace is still bound under its name: a handle may keep a namespace alive after
      * {@code ip netns del}, and moving a device there would hide it in a namespace nobody can reach.
      *
+     * @param operation what needs it, e.g. {@code "move 'eth0' into"}
      * @throws NetnsException ENOENT when the namespace was deleted
      */
     int descriptor(String operation) {
         if (deleted || fd.isClosed()) {
-            throw new NetnsException(operation + " into", name, 2, "the namespace has been deleted");
+            throw new NetnsException(operation, name, 2, "the namespace has been deleted");
         }
         long now;
         try {
             now = ((Number) Files.getAttribute(path, "unix:ino")).longValue();
         } catch (IOException e) {
-            throw new NetnsException(operation + " into", name, 2, "the namespace has gone away (no " + path + ")");
+            throw new NetnsException(operation, name, 2, "the namespace has gone away (no " + path + ")");
         }
         if (now != inode) {
-            throw new NetnsException(operation + " into", name, 2,
+            throw new NetnsException(operation, name, 2,
                     "the namespace has gone away (" + path + " now names another namespace)");
         }
         return fd.get();

@@ -77,11 +77,6 @@ public final class Rtnl implements AutoCloseable {
                 "rtnetlink socket in netns '" + ns.name() + "'"), ns.name()));
     }
 
-    /** The raw socket descriptor; any socket serves device ioctls of its namespace. */
-    int descriptor() {
-        return socket.fd();
-    }
-
     private String op(String operation) {
         return where.isEmpty() ? operation : operation + " (netns " + where + ")";
     }
@@ -125,6 +120,9 @@ public final class Rtnl implements AutoCloseable {
 
     /** The device called {@code name}, or empty when there is none. */
     public Optional<Link> findLink(String name) {
+        if (name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 15) {
+            return Optional.empty(); // IFNAMSIZ - 1: no device can have this name
+        }
         try {
             return Optional.of(link(name));
         } catch (NetlinkException e) {
@@ -178,27 +176,35 @@ public final class Rtnl implements AutoCloseable {
     }
 
     /**
-     * Creates a veth pair. Either end may be created straight in another namespace; both ends start
-     * down.
+     * Creates a veth pair. Either end may be created straight in another namespace, and the first
+     * end may be created up and enslaved: a wire to a bridge in one request.
      */
     public synchronized void createVeth(VethSpec spec) {
         String operation = op("create veth");
         String dev = spec.name() + "' (peer '" + spec.peerName();
         checkName(spec.peerName());
-        MessageBuilder m = newLink(spec.name());
+        int master = spec.master() == null ? 0 : ifindex(spec.master()); // before the request: lookups reuse the buffer
+        int flags = spec.up() ? LinkFlag.UP.bit() : 0;
+        MessageBuilder m = socket.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK)
+                .u8(Libc.AF_UNSPEC).u8(0).u16(0).u32(0).u32(flags).u32(flags)
+                .attrString(IFLA_IFNAME, checkName(spec.name()));
         if (spec.mac() != null) {
             m.attr(IFLA_ADDRESS, spec.mac().bytes());
         }
         if (spec.mtu() > 0) {
             m.attrU32(IFLA_MTU, spec.mtu());
         }
+        if (master != 0) {
+            m.attrU32(IFLA_MASTER, master);
+        }
         if (spec.namespace() != null) {
-            m.attrU32(IFLA_NET_NS_FD, spec.namespace().descriptor("create veth " + spec.name()));
+            m.attrU32(IFLA_NET_NS_FD, spec.namespace().descriptor("create veth '" + spec.name() + "' in"));
         }
         int linkinfo = m.nest(IFLA_LINKINFO);
         m.attrString(IFLA_INFO_KIND, "veth");
         int data = m.nest(IFLA_INFO_DATA);
-        // VETH_INFO_PEER holds a whole ifinfomsg followed by the peer's own link attributes.
+        // VETH_INFO_PEER holds a whole ifinfomsg and the peer's attributes. Its flags stay 0: the
+        // kernel configures the peer before linking the pair, and veth_open then fails (ENOTCONN).
         int peer = m.nest(VETH_INFO_PEER);
         m.u8(Libc.AF_UNSPEC).u8(0).u16(0).u32(0).u32(0).u32(0);
         m.attrString(IFLA_IFNAME, spec.peerName());
@@ -209,7 +215,7 @@ public final class Rtnl implements AutoCloseable {
             m.attrU32(IFLA_MTU, spec.mtu());
         }
         if (spec.peerNamespace() != null) {
-            m.attrU32(IFLA_NET_NS_FD, spec.peerNamespace().descriptor("create veth peer " + spec.peerName()));
+            m.attrU32(IFLA_NET_NS_FD, spec.peerNamespace().descriptor("create veth peer '" + spec.peerName() + "' in"));
         }
         m.end(peer).end(data).end(linkinfo);
         socket.ack(m, operation, dev + ")");
@@ -313,7 +319,7 @@ public final class Rtnl implements AutoCloseable {
      * @throws NetnsException ENOENT when {@code target} has been deleted
      */
     public synchronized void moveToNamespace(String name, Netns target) {
-        String operation = "move " + name + " to";
+        String operation = "move '" + name + "' into";
         socket.ack(setLink(name, 0, 0).attrU32(IFLA_NET_NS_FD, target.descriptor(operation)),
                 op("move to netns " + target.name()), name);
     }

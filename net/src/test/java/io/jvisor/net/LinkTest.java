@@ -9,10 +9,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -154,6 +151,22 @@ class LinkTest {
     }
 
     @Test
+    void vethCreatedUpAndEnslavedInOneRequest() {
+        rtnl.createBridge("brx");
+        rtnl.createVeth(VethSpec.of("w0", "w1").withPeerNamespace(b).withUp(true).withMaster("brx"));
+        Link w0 = rtnl.link("w0");
+        assertThat(w0.isUp()).isTrue();
+        assertThat(w0.master()).hasValue(rtnl.ifindex("brx"));
+        assertMatchesIp(a.name(), w0);
+        try (Rtnl inB = Rtnl.open(b)) {
+            Link w1 = inB.link("w1");
+            assertThat(w1.isUp()).isFalse();
+            assertThat(w1.master()).isEmpty();
+            assertMatchesIp(b.name(), w1);
+        }
+    }
+
+    @Test
     void dummyDevice() {
         try {
             rtnl.createDummy("dm0");
@@ -168,37 +181,7 @@ class LinkTest {
         assertMatchesIp(a.name(), dm0);
     }
 
-    /** Checks every attribute the library reports against {@code ip -j -d link show}. */
     static void assertMatchesIp(String ns, Link link) {
-        JsonNode j = Ip.link(ns, link.name());
-        assertThat(link.ifindex()).as("ifindex of %s", link.name()).isEqualTo(j.path("ifindex").asInt());
-        assertThat(link.name()).isEqualTo(j.path("ifname").asText());
-        assertThat(link.mtu()).as("mtu of %s", link.name()).isEqualTo(j.path("mtu").asInt());
-        assertThat(link.mac().map(MacAddress::toString).orElse(null)).as("mac of %s", link.name())
-                .isEqualTo(j.hasNonNull("address") ? j.path("address").asText() : null);
-        assertThat(link.operState()).as("operstate of %s", link.name()).isEqualTo(j.path("operstate").asText());
-        Set<String> ipFlags = new TreeSet<>();
-        j.path("flags").forEach(f -> ipFlags.add(f.asText()));
-        Set<String> ours = new TreeSet<>();
-        link.flags().forEach(f -> ours.add(f.name()));
-        // ip prints only the flags it knows by name; compare those we name, both ways
-        Set<String> comparable = new TreeSet<>(ipFlags);
-        comparable.retainAll(Set.of("UP", "BROADCAST", "LOOPBACK", "POINTOPOINT", "NOARP", "PROMISC", "MULTICAST", "LOWER_UP"));
-        ours.remove("RUNNING"); // ip does not print RUNNING
-        assertThat(ours).as("flags of %s", link.name()).isEqualTo(comparable);
-        assertThat(link.kind()).as("kind of %s", link.name()).isEqualTo(j.path("linkinfo").path("info_kind").asText(""));
-        if (j.has("master")) {
-            assertThat(link.master()).as("master of %s", link.name()).isPresent();
-        } else {
-            assertThat(link.master()).as("master of %s", link.name()).isEmpty();
-        }
-        assertThat(link.linkNetnsId().isPresent()).as("link_netnsid of %s", link.name()).isEqualTo(j.has("link_netnsid"));
-        link.linkNetnsId().ifPresent(id -> assertThat(id).isEqualTo(j.path("link_netnsid").asInt()));
-        if (j.has("link_index")) {
-            assertThat(link.linkIfindex()).hasValue(j.path("link_index").asInt());
-        }
-        List<String> unchecked = new ArrayList<>();
-        j.fieldNames().forEachRemaining(unchecked::add);
-        assertThat(unchecked).contains("ifindex", "ifname", "mtu", "operstate", "flags");
+        IpCrossCheck.assertLinkMatches(ns, link);
     }
 }

@@ -1,0 +1,85 @@
+package io.jvisor.net;
+
+import io.jvisor.bpf.testing.Names;
+import io.jvisor.bpf.testing.RequiresRoot;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Named namespaces: iproute2 interplay both ways, code and processes inside, sysctls. */
+@RequiresRoot
+class NetnsTest {
+
+    @Test
+    void createdNamespaceIsSeenByIpAndCodeRunsInside() throws Exception {
+        String name = Names.unique("jtn");
+        try (Netns ns = Netns.create(name)) {
+            assertThat(Netns.exists(name)).isTrue();
+            assertThat(Netns.list()).contains(name);
+            assertThat(Ip.ip("netns", "list")).contains(name);
+            // ip netns exec enters our namespace: it sees its loopback only.
+            assertThat(Ip.run(List.of("ip", "netns", "exec", name, "ip", "-o", "link", "show"))).contains("lo:")
+                    .doesNotContain("eth");
+            // The thread's namespace is the one bound at /run/netns/NAME.
+            long inside = ns.run(() -> Files.readSymbolicLink(Path.of("/proc/thread-self/ns/net")).toString())
+                    .chars().filter(Character::isDigit).mapToObj(c -> String.valueOf((char) c))
+                    .reduce("", String::concat).transform(Long::parseLong);
+            assertThat(inside).isEqualTo(ns.inode());
+            long outside = Long.parseLong(Files.readSymbolicLink(Path.of("/proc/thread-self/ns/net")).toString()
+                    .replaceAll("\\D", ""));
+            assertThat(outside).isNotEqualTo(ns.inode());
+        }
+        assertThat(Netns.exists(name)).isFalse();
+        assertThat(Ip.ip("netns", "list")).doesNotContain(name);
+    }
+
+    @Test
+    void opensNamespaceMadeByIp() {
+        String name = Names.unique("jti");
+        Ip.ip("netns", "add", name);
+        try {
+            try (Netns ns = Netns.open(name); Rtnl rtnl = Rtnl.open(ns)) {
+                assertThat(ns.isOwned()).isFalse();
+                rtnl.createVeth("x0", "x1");
+            }
+            // closing a borrowed namespace leaves it in place
+            assertThat(Netns.exists(name)).isTrue();
+            assertThat(Ip.json(name, "link", "show", "dev", "x0").size()).isEqualTo(1);
+        } finally {
+            Ip.ip("netns", "del", name);
+        }
+    }
+
+    @Test
+    void execStartsProcessInsideAndSysctlsAreLocal() throws Exception {
+        try (Netns ns = Netns.create(Names.unique("jtx"))) {
+            Process p = ns.exec(List.of("readlink", "/proc/self/ns/net"));
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(out).isEqualTo("net:[" + ns.inode() + "]");
+
+            assertThat(ns.sysctl("net.ipv4.ip_forward")).isEqualTo("0");
+            ns.sysctl("net.ipv4.ip_forward", "1");
+            assertThat(ns.sysctl("net.ipv4.ip_forward")).isEqualTo("1");
+            assertThat(Ip.run(List.of("ip", "netns", "exec", ns.name(), "cat", "/proc/sys/net/ipv4/ip_forward")).trim())
+                    .isEqualTo("1");
+        }
+    }
+
+    @Test
+    void runReportsTaskFailuresAndNestedCallsRunInline() {
+        try (Netns ns = Netns.create(Names.unique("jtr"))) {
+            assertThatThrownBy(() -> ns.run(() -> {
+                throw new IllegalStateException("boom");
+            })).isInstanceOf(IllegalStateException.class).hasMessage("boom");
+            assertThat(ns.run(() -> ns.run(() -> 42))).isEqualTo(42);
+        }
+    }
+}
