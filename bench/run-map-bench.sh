@@ -2,7 +2,7 @@
 # Hash-map lookup/update from Java (jvisor, JMH) against the same loops in C
 # (libbpf), in one run; see docs/benchmarks.md.
 #
-#   sudo bench/run-map-bench.sh            # the full comparison, about 4 minutes
+#   sudo bench/run-map-bench.sh            # the full comparison, about 3 minutes plus the build
 #   sudo bench/run-map-bench.sh --smoke    # harness check, about 20 s; figures meaningless
 #   sudo bench/run-map-bench.sh --rounds 9 --verbose
 #

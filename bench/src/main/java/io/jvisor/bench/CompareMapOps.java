@@ -84,7 +84,8 @@ public final class CompareMapOps {
     public record Round(Map<String, Sample> java, Map<String, Sample> c) {}
 
     /** Every round, plus what the C peer said about itself. */
-    public record Result(List<String> ops, List<Round> rounds, List<String> cComments) {
+    public record Result(List<String> ops, List<Round> rounds, List<String> cComments, String loadBefore,
+                         String loadAfter) {
         private double median(boolean java, String op, ToDoubleFunction<Sample> f) {
             return CompareMapOps.median(rounds.stream()
                     .mapToDouble(r -> f.applyAsDouble((java ? r.java() : r.c()).get(op))).toArray());
@@ -177,6 +178,7 @@ public final class CompareMapOps {
      * noisy); the per-pair ratios are what the report's Java/C summarises.
      */
     public static Result run(Config config, PrintStream log) throws RunnerException {
+        String loadBefore = loadAverage();
         log.println("== building the C peer: " + CPeer.compileCommand("map_ops") + "  (in " + config.workDir() + ")");
         CPeer peer = CPeer.build("map_ops", config.workDir());
         List<String> ops = new ArrayList<>(SINGLE_OPS);
@@ -212,7 +214,7 @@ public final class CompareMapOps {
         for (int r = 0; r < java.size(); r++) {
             rounds.add(new Round(java.get(r), c.get(r)));
         }
-        return new Result(ops, rounds, List.copyOf(peer.comments()));
+        return new Result(ops, rounds, List.copyOf(peer.comments()), loadBefore, loadAverage());
     }
 
     private static Sample runC(CPeer peer, String op, Config config, PrintStream log, int round) {
@@ -279,6 +281,8 @@ public final class CompareMapOps {
     public static void printTable(Result result, Config config, PrintStream out) {
         out.println();
         out.println("== machine: " + machine());
+        out.println("== load average (1, 5, 15 min) before: " + result.loadBefore() + ", after: " + result.loadAfter()
+                + " (other processes on the machine)");
         out.println("== C peer: " + String.join("; ", result.cComments()));
         out.printf("== %d round(s)%s. Figures are medians over rounds; Java/C is the median of the per-round ratios"
                 + " (each round runs Java and C back to back); best/best is Java's fastest round over C's fastest.%n",
@@ -340,6 +344,16 @@ public final class CompareMapOps {
         return Runtime.getRuntime().availableProcessors() + " CPUs (" + cpu + "), Linux "
                 + System.getProperty("os.version") + ", Java " + Runtime.version() + " ("
                 + System.getProperty("java.vm.name") + ")";
+    }
+
+    /** The first three fields of /proc/loadavg, or "?". */
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).strip().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "?";
+        }
     }
 
     static double median(double[] xs) {
