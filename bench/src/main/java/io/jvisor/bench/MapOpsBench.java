@@ -155,13 +155,13 @@ public class MapOpsBench {
     @OperationsPerInvocation(ENTRIES)
     public long lookupBatch(Batch b) {
         long total = 0;
-        // The API does not say whether a short batch ended the walk (hash maps return short
-        // batches mid-walk too), so walk until a call returns nothing: one empty call more than C.
-        int n = map.lookupBatch(null, b.outToken, b.outKeys, b.outValues, b.batch);
-        while (n > 0) {
-            total += n;
+        // Walk until the kernel says the walk is complete (ENOENT), as the C peer does.
+        BpfMap.BatchChunk chunk = map.lookupBatch(null, b.outToken, b.outKeys, b.outValues, b.batch);
+        total += chunk.count();
+        while (!chunk.last()) {
             MemorySegment.copy(b.outToken, 0, b.inToken, 0, Long.BYTES);
-            n = map.lookupBatch(b.inToken, b.outToken, b.outKeys, b.outValues, b.batch);
+            chunk = map.lookupBatch(b.inToken, b.outToken, b.outKeys, b.outValues, b.batch);
+            total += chunk.count();
         }
         if (total != ENTRIES) {
             throw new IllegalStateException("lookupBatch walked " + total + " entries, expected " + ENTRIES);

@@ -554,6 +554,13 @@ public final class BpfMap implements AutoCloseable {
                 attr.set(JAVA_INT, Attr.Batch.MAP_FD, fd.get());
                 long r = Syscall.bpf(cmd, attr, attr.byteSize());
                 int count = attr.get(JAVA_INT, Attr.Batch.COUNT);
+                if (r == -Errno.ENOSPC.number() && count == 0) {
+                    // One hash bucket holds more entries than the chunk: retry this position with more room.
+                    chunk *= 2;
+                    keys = arena.allocate((long) keySize * chunk, 8);
+                    values = arena.allocate((long) stride * chunk, 8);
+                    continue;
+                }
                 if (r < 0 && r != -Errno.ENOENT.number()) {
                     check(r, cmd == Attr.MAP_LOOKUP_BATCH ? "BPF_MAP_LOOKUP_BATCH" : "BPF_MAP_LOOKUP_AND_DELETE_BATCH",
                             null, UpdateFlag.ANY);
@@ -615,14 +622,25 @@ public final class BpfMap implements AutoCloseable {
     }
 
     /**
+     * The outcome of one {@link #lookupBatch(MemorySegment, MemorySegment, MemorySegment, MemorySegment, int)}
+     * call.
+     *
+     * @param count entries written to the key and value buffers
+     * @param last true when the walk is complete (the kernel answered ENOENT); a short batch alone does
+     *     not mean that: hash maps return whole buckets and often fewer entries than asked for
+     */
+    public record BatchChunk(int count, boolean last) {}
+
+    /**
      * Reads up to {@code count} entries in one BPF_MAP_LOOKUP_BATCH call, continuing from the
      * cursor in {@code inToken} (or from the start when it is null) and leaving the next cursor in
-     * {@code outToken} (at least 8 bytes, or keySize if larger).
+     * {@code outToken} (at least 8 bytes, or keySize if larger). Copy {@code outToken} into
+     * {@code inToken} before the next call, until a chunk is {@link BatchChunk#last() last}.
      *
-     * @return entries read; fewer than {@code count} (possibly 0) means the walk is complete
+     * @throws BpfException with ENOSPC when one hash bucket holds more than {@code count} entries
      */
-    public int lookupBatch(MemorySegment inToken, MemorySegment outToken, MemorySegment keys, MemorySegment values,
-                           int count) {
+    public BatchChunk lookupBatch(MemorySegment inToken, MemorySegment outToken, MemorySegment keys,
+                                  MemorySegment values, int count) {
         MemorySegment attr = Scratch.get().attr(Attr.Batch.LAYOUT.byteSize());
         attr.set(JAVA_LONG, Attr.Batch.IN_BATCH, inToken == null ? 0 : inToken.address());
         attr.set(JAVA_LONG, Attr.Batch.OUT_BATCH, outToken.address());
@@ -632,10 +650,15 @@ public final class BpfMap implements AutoCloseable {
         attr.set(JAVA_INT, Attr.Batch.MAP_FD, fd.get());
         long r = Syscall.bpf(Attr.MAP_LOOKUP_BATCH, attr, Attr.Batch.LAYOUT.byteSize());
         int done = attr.get(JAVA_INT, Attr.Batch.COUNT);
-        if (r < 0 && r != -Errno.ENOENT.number()) {
-            check(r, "BPF_MAP_LOOKUP_BATCH", null, UpdateFlag.ANY);
+        if (r == -Errno.ENOENT.number()) {
+            return new BatchChunk(done, true);
         }
-        return r < 0 ? Math.min(done, count - 1 < 0 ? 0 : done) : done;
+        if (r == -Errno.ENOSPC.number()) {
+            throw new BpfException("BPF_MAP_LOOKUP_BATCH " + what(), Errno.ENOSPC.number(),
+                    "a hash bucket holds more than " + count + " entries; use a larger batch");
+        }
+        check(r, "BPF_MAP_LOOKUP_BATCH", null, UpdateFlag.ANY);
+        return new BatchChunk(done, false);
     }
 
     /** Deletes many keys with one BPF_MAP_DELETE_BATCH; returns how many were deleted. */
