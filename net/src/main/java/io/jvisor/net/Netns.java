@@ -4,6 +4,7 @@ import io.jvisor.bpf.Fd;
 import io.jvisor.net.sys.Libc;
 
 import java.io.IOException;
+import java.nio.channels.DatagramChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -21,11 +22,19 @@ import java.util.stream.Stream;
  * {@code ip netns exec NAME ...} works on namespaces made here and {@link #open} works on those made
  * by {@code ip netns add}.
  *
- * <p>Each instance owns one dedicated platform thread that lives inside the namespace. Java code
- * runs there through {@link #run(Callable)}; netlink and other sockets opened on it belong to the
- * namespace for life; processes started by {@link #exec} inherit it. setns and unshare apply to one
- * OS thread, which is why this is never a virtual thread (a virtual thread may move between
- * carriers).
+ * <p>Each instance owns one dedicated platform thread. Java code runs on it, inside the namespace,
+ * through {@link #run(Callable)}; sockets opened there belong to the namespace for life. setns
+ * applies to one OS thread, which is why this is never a virtual thread (a virtual thread may move
+ * between carriers).
+ *
+ * <p>The thread enters the namespace for each task only, and returns to its home namespace (the
+ * creator's) before the task's result is handed over. A thread inherits the namespace of the thread
+ * that creates it, and the JDK creates threads lazily from whatever thread happens to need one (the
+ * process reaper, virtual-thread carriers woken by a completed future); such a thread created
+ * inside would keep the namespace, and every device in it, alive after deletion. For the same
+ * reason {@link #exec} does not fork from inside: it starts the process through util-linux's
+ * {@code nsenter}; and the JDK's socket-channel internals, which keep a socket for life, are
+ * initialised when this class loads. Tasks must likewise not leave threads or sockets behind.
  *
  * <p>A namespace made by {@link #create} is owned: {@link #close()} deletes it. One found by
  * {@link #open} is borrowed: {@link #close()} only releases the handle; {@link #delete()} deletes it
@@ -38,22 +47,36 @@ public final class Netns implements AutoCloseable {
     private static final Object MOUNT_LOCK = new Object();
     private static volatile boolean runNetnsShared;
 
+    static {
+        // On first use of a socket channel the JDK makes a socketpair and keeps one end for the
+        // JVM's life (sun.nio.ch.UnixDispatcher's pre-close descriptor). Made by a task inside a
+        // namespace, that socket would keep the namespace alive after deletion: make it here,
+        // from the thread loading this class, outside any namespace of ours.
+        try (DatagramChannel warmUp = DatagramChannel.open()) {
+            warmUp.isOpen();
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // no sockets at all: nothing to pin either
+        }
+    }
+
     private final String name;
     private final Path path;
     private final boolean owned;
     private final ExecutorService executor;
     private final Thread thread;
     private final Fd fd;
+    private final Fd home;
     private final long inode;
     private volatile boolean deleted;
 
-    private Netns(String name, boolean owned, ExecutorService executor, Thread thread, Fd fd, long inode) {
+    private Netns(String name, boolean owned, ExecutorService executor, Thread thread, Fd fd, Fd home, long inode) {
         this.name = name;
         this.path = RUN_NETNS.resolve(name);
         this.owned = owned;
         this.executor = executor;
         this.thread = thread;
         this.fd = fd;
+        this.home = home;
         this.inode = inode;
     }
 
@@ -74,22 +97,32 @@ public final class Netns implements AutoCloseable {
         Fd.adopt(f, "mount point " + path).close();
         Thread[] holder = new Thread[1];
         ExecutorService executor = newThread(name, holder);
+        Fd home = null;
         try {
-            call(executor, name, "create", () -> {
+            home = call(executor, name, "create", () -> {
+                Fd h = openHome(name);
                 int r = Libc.unshare(Libc.CLONE_NEWNET);
                 if (r < 0) {
+                    h.close();
                     throw new NetnsException("create (unshare)", name, -r, "");
                 }
-                // /proc/self is the thread-group leader, which stays in its namespace: name the thread.
-                String own = "/proc/self/task/" + Libc.gettid() + "/ns/net";
-                r = Libc.mount(own, path.toString(), "none", Libc.MS_BIND);
-                if (r < 0) {
-                    throw new NetnsException("create (bind " + own + ")", name, -r, "");
+                try {
+                    // /proc/self is the thread-group leader, which stays in its namespace: name the thread.
+                    String own = "/proc/self/task/" + Libc.gettid() + "/ns/net";
+                    r = Libc.mount(own, path.toString(), "none", Libc.MS_BIND);
+                    if (r < 0) {
+                        throw new NetnsException("create (bind " + own + ")", name, -r, "");
+                    }
+                } finally {
+                    goHome(h, name);
                 }
-                return null;
+                return h;
             });
-            return finishOpen(name, true, executor, holder[0]);
+            return finishOpen(name, true, executor, holder[0], home);
         } catch (RuntimeException e) {
+            if (home != null) {
+                home.close();
+            }
             executor.shutdownNow();
             Libc.umount2(path.toString(), Libc.MNT_DETACH);
             try {
@@ -110,15 +143,38 @@ public final class Netns implements AutoCloseable {
         checkName(name);
         Thread[] holder = new Thread[1];
         ExecutorService executor = newThread(name, holder);
+        Fd home = null;
         try {
-            return finishOpen(name, false, executor, holder[0]);
+            home = call(executor, name, "open", () -> openHome(name));
+            return finishOpen(name, false, executor, holder[0], home);
         } catch (RuntimeException e) {
+            if (home != null) {
+                home.close();
+            }
             executor.shutdownNow();
             throw e;
         }
     }
 
-    private static Netns finishOpen(String name, boolean owned, ExecutorService executor, Thread thread) {
+    /** Opens the calling thread's current namespace, to return to after each task. */
+    private static Fd openHome(String name) {
+        int h = Libc.open("/proc/thread-self/ns/net", Libc.O_RDONLY, 0);
+        if (h < 0) {
+            throw new NetnsException("open home namespace of the thread for", name, -h, "");
+        }
+        return Fd.adopt(h, "home netns of the thread for netns '" + name + "'");
+    }
+
+    /** Returns the calling thread to {@code home}, failing the task loudly if it cannot. */
+    private static void goHome(Fd home, String name) {
+        int r = Libc.setns(home.get(), Libc.CLONE_NEWNET);
+        if (r < 0) {
+            // Running further tasks in the wrong namespace would be worse than failing them all.
+            throw new IllegalStateException("netns '" + name + "': cannot return the thread to its home namespace: errno " + -r);
+        }
+    }
+
+    private static Netns finishOpen(String name, boolean owned, ExecutorService executor, Thread thread, Fd home) {
         Path path = RUN_NETNS.resolve(name);
         int f = Libc.open(path.toString(), Libc.O_RDONLY, 0);
         if (f < 0) {
@@ -133,10 +189,11 @@ public final class Netns implements AutoCloseable {
                         throw new NetnsException("enter (setns)", name, -r,
                                 -r == 22 ? path + " is not a network namespace" : "");
                     }
+                    goHome(home, name);
                     return null;
                 });
             }
-            return new Netns(name, owned, executor, thread, fd, inodeOf(path, name));
+            return new Netns(name, owned, executor, thread, fd, home, inodeOf(path, name));
         } catch (RuntimeException e) {
             fd.close();
             throw e;
@@ -273,9 +330,12 @@ public final class Netns implements AutoCloseable {
     }
 
     /**
-     * Runs {@code task} on this namespace's thread and returns its result. Runs it directly when
-     * called from that thread already. Checked exceptions come back wrapped in a
+     * Runs {@code task} inside this namespace, on its thread, and returns its result. Runs it
+     * directly when called from that thread already. Checked exceptions come back wrapped in a
      * {@link NetnsException}.
+     *
+     * <p>Threads that {@code task} starts inherit the namespace, and keep it alive for as long as
+     * they run; let them end with the task, or start them outside.
      */
     public <T> T run(Callable<T> task) {
         if (Thread.currentThread() == thread) {
@@ -288,7 +348,17 @@ public final class Netns implements AutoCloseable {
             }
         }
         checkOpen("run task in");
-        return call(executor, name, "run task in", task);
+        return call(executor, name, "run task in", () -> {
+            int r = Libc.setns(fd.get(), Libc.CLONE_NEWNET);
+            if (r < 0) {
+                throw new NetnsException("enter (setns)", name, -r, "");
+            }
+            try {
+                return task.call();
+            } finally {
+                goHome(home, name);
+            }
+        });
     }
 
     /** Runs {@code task} on this namespace's thread. */
@@ -305,17 +375,27 @@ public final class Netns implements AutoCloseable {
     }
 
     /**
-     * Starts {@code builder}'s process inside this namespace: the process is spawned from this
-     * namespace's thread, and a child inherits the namespaces of the thread that forks it.
+     * Starts {@code builder}'s process inside this namespace. The command runs under util-linux's
+     * {@code nsenter}, which joins the namespace through this handle's descriptor and then execs
+     * it, so the returned {@link Process} is the command itself. Forking from a thread inside the
+     * namespace would instead leave the JDK's process-reaper thread there, keeping the namespace
+     * alive after deletion. Unlike {@code ip netns exec}, /sys is not remounted: /sys/class/net
+     * still lists the caller's devices.
      */
     public Process exec(ProcessBuilder builder) {
-        return run(() -> {
-            try {
-                return builder.start();
-            } catch (IOException e) {
-                throw new NetnsException("start " + builder.command() + " in", name, 0, e.getMessage(), e);
-            }
-        });
+        checkOpen("start a process in");
+        List<String> command = new java.util.ArrayList<>(List.of("nsenter",
+                "--net=/proc/" + ProcessHandle.current().pid() + "/fd/" + fd.get(), "--"));
+        command.addAll(builder.command());
+        List<String> original = List.copyOf(builder.command());
+        builder.command(command);
+        try {
+            return builder.start();
+        } catch (IOException e) {
+            throw new NetnsException("start " + original + " in", name, 0, e.getMessage(), e);
+        } finally {
+            builder.command(original);
+        }
     }
 
     /**
@@ -424,6 +504,7 @@ public final class Netns implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         fd.close();
+        home.close();
     }
 
     @Override

@@ -74,6 +74,54 @@ class NetnsTest {
     }
 
     @Test
+    void deletedNamespaceReallyGoesAfterTasksAndProcesses() throws Exception {
+        // A namespace is destroyed only when nothing holds it; its veth then takes the peer along.
+        // A JDK thread or socket created inside (the process reaper, NIO's pre-close socketpair)
+        // would hold it for the JVM's life.
+        try (Netns keeper = Netns.create(Names.unique("jtk")); Rtnl inKeeper = Rtnl.open(keeper)) {
+            Netns ns = Netns.create(Names.unique("jtd"));
+            try (Rtnl r = Rtnl.open(ns)) {
+                r.createVeth(VethSpec.of("in0", "out0").withPeerNamespace(keeper));
+                r.setUp("lo");
+            }
+            Process p = ns.exec(List.of("ping", "-c", "1", "-W", "1", "127.0.0.1"));
+            p.getInputStream().readAllBytes();
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).isZero();
+            assertThat(ns.run(() -> 1 + 1)).isEqualTo(2);
+            ns.run(() -> {
+                try (java.nio.channels.DatagramChannel c = java.nio.channels.DatagramChannel.open()) {
+                    return c.isOpen();
+                }
+            });
+            ns.sysctl("net.ipv4.ip_forward", "1");
+            ns.delete();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (inKeeper.findLink("out0").isPresent() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(inKeeper.findLink("out0")).as("the peer goes with the destroyed namespace").isEmpty();
+        }
+    }
+
+    @Test
+    void threadReturnsHomeBetweenTasks() throws Exception {
+        try (Netns ns = Netns.create(Names.unique("jth"))) {
+            String outside = threadNetns();
+            String inside = ns.run(NetnsTest::threadNetns);
+            assertThat(inside).isEqualTo("net:[" + ns.inode() + "]");
+            // the namespace thread, seen from outside while idle, is back in the creator's namespace
+            String idle = Ip.run(List.of("readlink", "/proc/" + ProcessHandle.current().pid() + "/task/"
+                    + ns.run(() -> io.jvisor.net.sys.Libc.gettid()) + "/ns/net")).trim();
+            assertThat(idle).isEqualTo(outside);
+        }
+    }
+
+    private static String threadNetns() throws java.io.IOException {
+        return Files.readSymbolicLink(Path.of("/proc/thread-self/ns/net")).toString();
+    }
+
+    @Test
     void runReportsTaskFailuresAndNestedCallsRunInline() {
         try (Netns ns = Netns.create(Names.unique("jtr"))) {
             assertThatThrownBy(() -> ns.run(() -> {

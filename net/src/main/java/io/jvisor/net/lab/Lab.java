@@ -11,12 +11,15 @@ import io.jvisor.net.VethSpec;
 import java.net.Inet6Address;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -54,7 +57,8 @@ public final class Lab implements AutoCloseable {
     private final LabSpec spec;
     private final Rtnl root;
     private final Map<String, Host> hosts = new LinkedHashMap<>();
-    private final List<String> rootDevices = new ArrayList<>();
+    private final List<String> rootBridges = new ArrayList<>();
+    private final List<String> rootWireEnds = new ArrayList<>();
     private Duration setUpTime = Duration.ZERO;
     private volatile boolean closed;
 
@@ -111,21 +115,33 @@ public final class Lab implements AutoCloseable {
     }
 
     private void build() {
-        for (HostSpec h : spec.hosts()) {
-            Netns ns = Netns.create(namespaceName(h.name()));
-            Rtnl rtnl;
-            try {
-                rtnl = Rtnl.open(ns);
-            } catch (RuntimeException e) {
-                ns.close();
-                throw e;
+        // Namespaces are independent: create them concurrently (each creation runs on the new
+        // namespace's own platform thread; these virtual threads only wait for it).
+        try (ExecutorService waiters = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<Host>> made = new ArrayList<>();
+            for (HostSpec h : spec.hosts()) {
+                made.add(waiters.submit(() -> newHost(h)));
             }
-            hosts.put(h.name(), new Host(h, ns, rtnl));
+            RuntimeException failure = null;
+            for (Future<Host> f : made) {
+                try {
+                    Host h = f.get();
+                    hosts.put(h.name(), h);
+                } catch (ExecutionException e) {
+                    failure = failure == null ? unwrap(e) : failure;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    failure = failure == null ? new NetException("create lab hosts", 4, "interrupted") : failure;
+                }
+            }
+            if (failure != null) {
+                throw failure;
+            }
         }
         for (String b : spec.bridges()) {
             String name = rootDevice(b);
             root.createBridge(name);
-            rootDevices.add(name);
+            rootBridges.add(name);
             root.setUp(name);
         }
         for (WireSpec w : spec.wires()) {
@@ -140,7 +156,7 @@ public final class Lab implements AutoCloseable {
                     v = v.withMaster(rootDevice(w.bridge()));
                 }
                 root.createVeth(v);
-                rootDevices.add(name);
+                rootWireEnds.add(name);
             } else {
                 Host b = hosts.get(w.b().host());
                 InterfaceSpec ib = b.spec().iface(w.b().device());
@@ -148,9 +164,43 @@ public final class Lab implements AutoCloseable {
                         .withMac(ia.mac()).withPeerMac(ib.mac()).withMtu(Math.max(ia.mtu(), ib.mtu())).withUp(true));
             }
         }
-        for (Host h : hosts.values()) {
-            configure(h);
+        try (ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> done = new ArrayList<>();
+            for (Host h : hosts.values()) {
+                done.add(workers.submit(() -> configure(h)));
+            }
+            for (Future<?> f : done) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    throw unwrap(e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new NetException("configure lab hosts", 4, "interrupted");
+                }
+            }
         }
+    }
+
+    private Host newHost(HostSpec h) {
+        Netns ns = Netns.create(namespaceName(h.name()));
+        try {
+            return new Host(h, ns, Rtnl.open(ns));
+        } catch (RuntimeException e) {
+            ns.close();
+            throw e;
+        }
+    }
+
+    private static RuntimeException unwrap(ExecutionException e) {
+        Throwable c = e.getCause();
+        if (c instanceof RuntimeException re) {
+            return re;
+        }
+        if (c instanceof Error err) {
+            throw err;
+        }
+        return new IllegalStateException(c);
     }
 
     private static void configure(Host h) {
@@ -217,9 +267,11 @@ public final class Lab implements AutoCloseable {
     }
 
     /**
-     * Tears the lab down: root devices first (which takes the host ends of their wires along at
-     * once), then the hosts' namespaces. Continues past failures and reports the first, with the
-     * others suppressed. Idempotent.
+     * Tears the lab down and returns once nothing of it is left: the hosts' namespaces first, which
+     * lets the kernel unregister all their veth pairs (root ends included) in one batch, a wait for
+     * the root wire ends to go, then explicit deletes for any still there and for the bridges.
+     * Deleting each root end instead costs an RCU grace period per device (about 20 ms).
+     * Continues past failures and reports the first, with the others suppressed. Idempotent.
      */
     @Override
     public void close() {
@@ -228,15 +280,6 @@ public final class Lab implements AutoCloseable {
         }
         closed = true;
         List<RuntimeException> failures = new ArrayList<>();
-        List<String> devices = new ArrayList<>(rootDevices);
-        Collections.reverse(devices); // wire ends before the bridges they are enslaved to
-        for (String d : devices) {
-            try {
-                root.delete(d);
-            } catch (RuntimeException e) {
-                failures.add(e);
-            }
-        }
         for (Host h : hosts.values()) {
             try {
                 h.rtnl().close();
@@ -250,12 +293,21 @@ public final class Lab implements AutoCloseable {
             }
         }
         try {
+            awaitGone(rootWireEnds, TEARDOWN_WAIT);
+        } catch (RuntimeException e) {
+            failures.add(e);
+        }
+        List<String> devices = new ArrayList<>(rootWireEnds);
+        devices.addAll(rootBridges);
+        for (String d : devices) {
+            deleteQuietly(root, d, failures);
+        }
+        try {
             root.close();
         } catch (RuntimeException e) {
             failures.add(e);
         }
-        // Anything a failed step created but did not record (e.g. a device the kernel made before
-        // refusing a later attribute) still carries the prefix.
+        // Anything a failed step created but did not record still carries the prefix.
         try {
             down(prefix);
         } catch (RuntimeException e) {
@@ -266,6 +318,32 @@ public final class Lab implements AutoCloseable {
             RuntimeException first = failures.getFirst();
             failures.subList(1, failures.size()).forEach(first::addSuppressed);
             throw first;
+        }
+    }
+
+    /** How long tear-down waits for the kernel to remove root wire ends with their namespaces. */
+    private static final Duration TEARDOWN_WAIT = Duration.ofSeconds(5);
+
+    /**
+     * Waits until none of {@code names} exists in the root namespace, or {@code limit} passes (a
+     * namespace kept alive by a socket or process someone left open keeps its wires too).
+     */
+    private void awaitGone(List<String> names, Duration limit) {
+        if (names.isEmpty()) {
+            return;
+        }
+        Set<String> wanted = Set.copyOf(names);
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (root.links().stream().noneMatch(l -> wanted.contains(l.name()))) {
+                return;
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 

@@ -52,25 +52,53 @@ public final class Libc {
     private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
-    private static final MethodHandle SOCKET = libc("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle BIND = libc("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle GETSOCKNAME = libc("getsockname", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle SETSOCKOPT = libc("setsockopt",
+    private static final class Socket {
+        static final MethodHandle H = libc("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+    private static final class Bind {
+        static final MethodHandle H = libc("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    }
+    private static final class Setsockopt {
+        static final MethodHandle H = libc("setsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle SEND = libc("send", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle RECV = libc("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle IOCTL = libc("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
+    }
+    private static final class Send {
+        static final MethodHandle H = libc("send", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    }
+    private static final class Recv {
+        static final MethodHandle H = libc("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    }
+    private static final class Ioctl {
+        static final MethodHandle H = libc("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
             Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle SETNS = libc("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle UNSHARE = libc("unshare", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle MOUNT = libc("mount",
+    }
+    private static final class Setns {
+        static final MethodHandle H = libc("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+    private static final class Unshare {
+        static final MethodHandle H = libc("unshare", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    }
+    private static final class Mount {
+        static final MethodHandle H = libc("mount",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
-    private static final MethodHandle UMOUNT2 = libc("umount2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle OPEN = libc("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+    }
+    private static final class Umount2 {
+        static final MethodHandle H = libc("umount2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    }
+    private static final class Open {
+        static final MethodHandle H = libc("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
             Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle GETTID = libc("gettid", FunctionDescriptor.of(JAVA_INT));
-    private static final MethodHandle STRERROR = LINKER.downcallHandle(
+    }
+    private static final class Gettid {
+        static final MethodHandle H = libc("gettid", FunctionDescriptor.of(JAVA_INT));
+    }
+    private static final class Strerror {
+        static final MethodHandle H = LINKER.downcallHandle(
             LINKER.defaultLookup().find("strerror").orElseThrow(), FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    }
+
+    // Each handle sits in its own holder class, linked on first use: every distinct function shape
+    // costs a stub generation (tens of ms cold), and most runs need only a few of them.
 
     /** A per-thread errno capture buffer, so that calls allocate nothing for it. */
     private static final ThreadLocal<MemorySegment> CAPTURED =
@@ -91,7 +119,7 @@ public final class Libc {
     public static int socket(int domain, int type, int protocol) {
         MemorySegment c = CAPTURED.get();
         try {
-            int r = (int) SOCKET.invokeExact(c, domain, type | SOCK_CLOEXEC, protocol);
+            int r = (int) Socket.H.invokeExact(c, domain, type | SOCK_CLOEXEC, protocol);
             return r < 0 ? -errno(c) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -102,20 +130,7 @@ public final class Libc {
     public static int bind(int fd, MemorySegment addr) {
         MemorySegment c = CAPTURED.get();
         try {
-            int r = (int) BIND.invokeExact(c, fd, addr, (int) addr.byteSize());
-            return r < 0 ? -errno(c) : r;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    /** getsockname(fd, addr, &len) with len = addr.byteSize(). */
-    public static int getsockname(int fd, MemorySegment addr) {
-        MemorySegment c = CAPTURED.get();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment len = arena.allocate(JAVA_INT);
-            len.set(JAVA_INT, 0, (int) addr.byteSize());
-            int r = (int) GETSOCKNAME.invokeExact(c, fd, addr, len);
+            int r = (int) Bind.H.invokeExact(c, fd, addr, (int) addr.byteSize());
             return r < 0 ? -errno(c) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -128,7 +143,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment v = arena.allocate(JAVA_INT);
             v.set(JAVA_INT, 0, value);
-            int r = (int) SETSOCKOPT.invokeExact(c, fd, level, name, v, 4);
+            int r = (int) Setsockopt.H.invokeExact(c, fd, level, name, v, 4);
             return r < 0 ? -errno(c) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -139,7 +154,7 @@ public final class Libc {
     public static long send(int fd, MemorySegment buf, long len, int flags) {
         MemorySegment c = CAPTURED.get();
         try {
-            long r = (long) SEND.invokeExact(c, fd, buf, len, flags);
+            long r = (long) Send.H.invokeExact(c, fd, buf, len, flags);
             return r < 0 ? -errno(c) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -150,7 +165,7 @@ public final class Libc {
     public static long recv(int fd, MemorySegment buf, int flags) {
         MemorySegment c = CAPTURED.get();
         try {
-            long r = (long) RECV.invokeExact(c, fd, buf, buf.byteSize(), flags);
+            long r = (long) Recv.H.invokeExact(c, fd, buf, buf.byteSize(), flags);
             return r < 0 ? -errno(c) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -161,7 +176,7 @@ public final class Libc {
     public static int ioctl(int fd, long request, MemorySegment arg) {
         MemorySegment c = CAPTURED.get();
         try {
-            int r = (int) IOCTL.invokeExact(c, fd, request, arg);
+            int r = (int) Ioctl.H.invokeExact(c, fd, request, arg);
             return r < 0 ? -errno(c) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -172,7 +187,7 @@ public final class Libc {
     public static int setns(int fd, int nstype) {
         MemorySegment c = CAPTURED.get();
         try {
-            int r = (int) SETNS.invokeExact(c, fd, nstype);
+            int r = (int) Setns.H.invokeExact(c, fd, nstype);
             return r < 0 ? -errno(c) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -183,7 +198,7 @@ public final class Libc {
     public static int unshare(int flags) {
         MemorySegment c = CAPTURED.get();
         try {
-            int r = (int) UNSHARE.invokeExact(c, flags);
+            int r = (int) Unshare.H.invokeExact(c, flags);
             return r < 0 ? -errno(c) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -194,7 +209,7 @@ public final class Libc {
     public static int mount(String source, String target, String fstype, long flags) {
         MemorySegment c = CAPTURED.get();
         try (Arena arena = Arena.ofConfined()) {
-            int r = (int) MOUNT.invokeExact(c, str(arena, source), str(arena, target), str(arena, fstype), flags,
+            int r = (int) Mount.H.invokeExact(c, str(arena, source), str(arena, target), str(arena, fstype), flags,
                     MemorySegment.NULL);
             return r < 0 ? -errno(c) : r;
         } catch (Throwable t) {
@@ -206,7 +221,7 @@ public final class Libc {
     public static int umount2(String target, int flags) {
         MemorySegment c = CAPTURED.get();
         try (Arena arena = Arena.ofConfined()) {
-            int r = (int) UMOUNT2.invokeExact(c, arena.allocateFrom(target), flags);
+            int r = (int) Umount2.H.invokeExact(c, arena.allocateFrom(target), flags);
             return r < 0 ? -errno(c) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -217,7 +232,7 @@ public final class Libc {
     public static int open(String path, int flags, int mode) {
         MemorySegment c = CAPTURED.get();
         try (Arena arena = Arena.ofConfined()) {
-            int r = (int) OPEN.invokeExact(c, arena.allocateFrom(path), flags | O_CLOEXEC, mode);
+            int r = (int) Open.H.invokeExact(c, arena.allocateFrom(path), flags | O_CLOEXEC, mode);
             return r < 0 ? -errno(c) : r;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -228,7 +243,7 @@ public final class Libc {
     public static int gettid() {
         MemorySegment c = CAPTURED.get();
         try {
-            return (int) GETTID.invokeExact(c);
+            return (int) Gettid.H.invokeExact(c);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -237,7 +252,7 @@ public final class Libc {
     /** The C library's text for {@code errno}. */
     public static String strerror(int errno) {
         try {
-            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
+            MemorySegment s = (MemorySegment) Strerror.H.invokeExact(errno);
             return s.reinterpret(256).getString(0);
         } catch (Throwable t) {
             throw rethrow(t);

@@ -253,11 +253,13 @@ public final class NetlinkSocket implements AutoCloseable {
         }
     }
 
-    /** Closes the socket. */
+    /** Closes the socket; a second call does nothing. */
     @Override
-    public void close() {
-        fd.close();
-        arena.close();
+    public synchronized void close() {
+        if (!fd.isClosed()) {
+            fd.close();
+            arena.close();
+        }
     }
 
     /** Decodes a NUL-padded C string. */
