@@ -19,15 +19,14 @@ public class NetException extends RuntimeException {
      * @param detail more text for the message; may be empty
      */
     public NetException(String operation, int errno, String detail) {
-        super(format(operation, errno, detail));
-        this.errno = errno;
-        this.operation = operation;
+        this(operation, errno, detail, null);
     }
 
-    /** Same, with a cause. */
+    /** Same, with a cause (may be null). */
     public NetException(String operation, int errno, String detail, Throwable cause) {
-        this(operation, errno, detail);
-        initCause(cause);
+        super(format(operation, errno, detail), cause);
+        this.errno = errno;
+        this.operation = operation;
     }
 
     static String format(String operation, int errno, String detail) {

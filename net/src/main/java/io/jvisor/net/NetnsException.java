@@ -14,14 +14,13 @@ public final class NetnsException extends NetException {
      * @param detail more text; may be empty
      */
     public NetnsException(String operation, String namespace, int errno, String detail) {
-        super(operation + " netns '" + namespace + "'", errno, detail);
-        this.namespace = namespace;
+        this(operation, namespace, errno, detail, null);
     }
 
-    /** Same, with a cause. */
+    /** Same, with a cause (may be null). */
     public NetnsException(String operation, String namespace, int errno, String detail, Throwable cause) {
-        this(operation, namespace, errno, detail);
-        initCause(cause);
+        super(operation + " netns '" + namespace + "'", errno, detail, cause);
+        this.namespace = namespace;
     }
 
     /** The namespace name. */

@@ -274,7 +274,7 @@ public record LabSpec(List<String> bridges, List<HostSpec> hosts, List<WireSpec>
             if (!s.isObject()) {
                 throw new LabSpecException(f + ".sysctls", "must be a map of key: value");
             }
-            s.fields().forEachRemaining(e -> sysctls.put(e.getKey(), e.getValue().asText()));
+            s.properties().forEach(e -> sysctls.put(e.getKey(), e.getValue().asText()));
         }
         try {
             return new HostSpec(name, ifaces, gw, gw6, sysctls);

@@ -12,14 +12,13 @@ public final class LabSpecException extends IllegalArgumentException {
      * @param message what is wrong with it
      */
     public LabSpecException(String field, String message) {
-        super(field + ": " + message);
-        this.field = field;
+        this(field, message, null);
     }
 
-    /** Same, with a cause. */
+    /** Same, with a cause (may be null). */
     public LabSpecException(String field, String message, Throwable cause) {
-        this(field, message);
-        initCause(cause);
+        super(field + ": " + message, cause);
+        this.field = field;
     }
 
     /** The path of the offending field. */

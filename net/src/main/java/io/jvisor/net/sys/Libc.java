@@ -137,7 +137,7 @@ public final class Libc {
         }
     }
 
-    /** setsockopt(fd, level, name, &value, 4) for an int option. */
+    /** {@code setsockopt(fd, level, name, &value, 4)} for an int option. */
     public static int setsockopt(int fd, int level, int name, int value) {
         MemorySegment c = CAPTURED.get();
         try (Arena arena = Arena.ofConfined()) {
