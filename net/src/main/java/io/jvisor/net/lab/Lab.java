@@ -79,9 +79,24 @@ public final class Lab implements AutoCloseable {
         return sb.toString();
     }
 
-    /** Brings up {@code spec} under a fresh unique prefix. */
+    /** Brings up {@code spec} under a fresh prefix that nothing on the machine uses. */
     public static Lab up(LabSpec spec) {
-        return up(spec, uniquePrefix());
+        for (int attempt = 0; ; attempt++) {
+            String prefix = uniquePrefix();
+            if (!inUse(prefix) || attempt >= 10) {
+                return up(spec, prefix);
+            }
+        }
+    }
+
+    /** Whether any namespace or root device carries {@code prefix}. */
+    private static boolean inUse(String prefix) {
+        if (Netns.list().stream().anyMatch(n -> n.startsWith(prefix + "-"))) {
+            return true;
+        }
+        try (Rtnl rtnl = Rtnl.open()) {
+            return rtnl.links().stream().anyMatch(l -> l.name().startsWith(prefix));
+        }
     }
 
     /**
@@ -90,6 +105,8 @@ public final class Lab implements AutoCloseable {
      * routes and sysctls. On any failure everything made so far is removed and the failure rethrown.
      *
      * @throws LabSpecException when the spec is invalid (nothing is created)
+     * @throws IllegalStateException when namespaces or devices with {@code prefix} exist already:
+     *     tear-down sweeps by prefix, so a lab never shares one
      * @throws NetException when the kernel refuses a step
      */
     public static Lab up(LabSpec spec, String prefix) {
@@ -97,6 +114,10 @@ public final class Lab implements AutoCloseable {
             throw new IllegalArgumentException("a lab prefix is " + PREFIX_LENGTH + " lower-case letters or digits: '" + prefix + "'");
         }
         spec.validate();
+        if (inUse(prefix)) {
+            throw new IllegalStateException("lab prefix " + prefix + " is in use (namespaces " + prefix
+                    + "-* or devices " + prefix + "*); remove leftovers with Lab.down(\"" + prefix + "\")");
+        }
         long t0 = System.nanoTime();
         Lab lab = new Lab(prefix, spec, Rtnl.open());
         LIVE.add(lab);

@@ -187,6 +187,18 @@ class LabTest {
     }
 
     @Test
+    void prefixInUseIsRefused() {
+        String net = randomNet();
+        try (Lab lab = Lab.up(twoHostsOnBridge(net))) {
+            IllegalStateException e = catchThrowableOfType(IllegalStateException.class,
+                    () -> Lab.up(twoHostsOnBridge(randomNet()), lab.prefix()));
+            assertThat(e).hasMessageContaining(lab.prefix()).hasMessageContaining("in use");
+            assertThat(Ping.run(lab.host("h1").netns(), lab.host("h2").address(), 1).allReplied())
+                    .as("the running lab is untouched").isTrue();
+        }
+    }
+
+    @Test
     void downRemovesLeftoversByName() {
         // What a killed JVM leaves behind, made here with ip so that no Lab object knows of it.
         String prefix = Lab.uniquePrefix();
