@@ -13,7 +13,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
-import java.util.BitSet;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -33,8 +32,6 @@ import java.util.concurrent.locks.LockSupport;
 public final class UdpStream implements AutoCloseable {
     private static final int MAGIC = 0x4a565355; // "JVSU"
     private static final int HEADER = 16;
-    /** Sequence numbers the receiver can track: ample for any test, bounded for memory. */
-    private static final long MAX_SEQ = Integer.MAX_VALUE;
 
     /**
      * What the receiver saw.
@@ -59,11 +56,7 @@ public final class UdpStream implements AutoCloseable {
     private final int payloadSize;
     private final Thread receiver;
     private final Object lock = new Object();
-    private final BitSet seen = new BitSet();
-    private long received;
-    private long duplicated;
-    private long reordered;
-    private long highest = -1;
+    private final SequenceTracker tracker = new SequenceTracker();
     private volatile long lastArrivalNanos = System.nanoTime();
     private final AtomicLong sent = new AtomicLong();
     private final AtomicBoolean running = new AtomicBoolean();
@@ -134,19 +127,7 @@ public final class UdpStream implements AutoCloseable {
                 long seq = buf.getLong(8);
                 lastArrivalNanos = System.nanoTime();
                 synchronized (lock) {
-                    received++;
-                    if (seq < 0 || seq >= MAX_SEQ) {
-                        continue;
-                    }
-                    if (seen.get((int) seq)) {
-                        duplicated++;
-                    } else {
-                        seen.set((int) seq);
-                        if (seq < highest) {
-                            reordered++;
-                        }
-                    }
-                    highest = Math.max(highest, seq);
+                    tracker.record(seq);
                     lock.notifyAll();
                 }
             }
@@ -242,8 +223,7 @@ public final class UdpStream implements AutoCloseable {
     public Report snapshot() {
         long s = sent.get();
         synchronized (lock) {
-            long distinct = seen.cardinality();
-            return new Report(s, received, s - distinct, duplicated, reordered);
+            return tracker.report(s);
         }
     }
 
@@ -258,7 +238,7 @@ public final class UdpStream implements AutoCloseable {
         long total = sent.get();
         long quietNanos = quiet.toNanos();
         synchronized (lock) {
-            while (seen.cardinality() < total) {
+            while (tracker.distinct() < total) {
                 long idle = System.nanoTime() - lastArrivalNanos;
                 if (idle >= quietNanos) {
                     break;

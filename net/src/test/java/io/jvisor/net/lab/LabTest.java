@@ -132,6 +132,29 @@ class LabTest {
     }
 
     @Test
+    void udpStreamCountsExactLoss() {
+        String net = randomNet();
+        try (Lab lab = Lab.up(twoHostsOnBridge(net))) {
+            Host h1 = lab.host("h1");
+            Host h2 = lab.host("h2");
+            try (UdpStream udp = UdpStream.open(h1.netns(), h1.address(), h2.netns(), h2.address())) {
+                udp.send(1_000, 20_000);
+                // With the receiver's link down, every datagram in between is dropped: exactly 500.
+                h2.rtnl().setDown("eth0");
+                udp.send(500, 20_000);
+                h2.rtnl().setUp("eth0");
+                Ping.Result back = Ping.run(h1.netns(), h2.address(), 3);
+                assertThat(back.received()).as("the link is back: %s", back.output()).isPositive();
+                udp.send(1_000, 20_000);
+                // 500 never arrive, so finish always waits out its quiet period: keep it short.
+                UdpStream.Report r = udp.finish(Duration.ofMillis(500));
+                System.out.println("udp with 500 dropped: " + r);
+                assertThat(r).isEqualTo(new UdpStream.Report(2_500, 2_000, 500, 0, 0));
+            }
+        }
+    }
+
+    @Test
     void yamlLabWithHostToHostWireAndIpv6() {
         String net = randomNet();
         String v6 = "fd00:" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1, 0xffff)) + "::";
