@@ -62,7 +62,7 @@ public final class Ethtool implements AutoCloseable {
         byte[] name = dev.getBytes(StandardCharsets.UTF_8);
         String op = where.isEmpty() ? operation : operation + " (netns " + where + ")";
         if (name.length >= IFNAMSIZ) {
-            throw new NetlinkException(op, dev, 19, "a device name has at most 15 bytes");
+            throw new NetlinkException(op, dev, 0, "a device name has at most 15 bytes");
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment value = arena.allocate(8, 4);

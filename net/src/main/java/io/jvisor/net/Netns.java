@@ -469,29 +469,47 @@ public final class Netns implements AutoCloseable {
     /**
      * Deletes the namespace ({@link #delete(String)}) and releases this handle, whether or not this
      * object created it. Devices inside go with the namespace; a veth's peer elsewhere goes too.
+     *
+     * @throws NetnsException ENOENT when the namespace is no longer bound under its name (deleted
+     *     by someone else; a namespace made since under the same name is left alone)
      */
     public void delete() {
-        if (!deleted) {
-            deleted = true;
-            try {
-                delete(name);
-            } finally {
-                release();
+        if (deleted) {
+            return;
+        }
+        deleted = true;
+        try {
+            if (!stillBound()) {
+                throw new NetnsException("delete", name, 2, "the namespace has gone away; "
+                        + (Files.exists(path) ? path + " now names another namespace, left alone" : "no " + path));
             }
+            delete(name);
+        } finally {
+            release();
         }
     }
 
-    /** Deletes an owned namespace; releases a borrowed one. Idempotent. */
+    /** Whether /run/netns/NAME still names this namespace. */
+    private boolean stillBound() {
+        try {
+            return ((Number) Files.getAttribute(path, "unix:ino")).longValue() == inode;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Deletes an owned namespace that is still bound under its name; releases a borrowed one. Idempotent. */
     @Override
     public void close() {
-        if (owned && !deleted) {
+        if (owned && !deleted && stillBound()) {
             try {
                 delete();
             } catch (NetnsException e) {
-                // already deleted by someone else: nothing left to do but release
+                // deleted by someone else meanwhile: nothing left to do but release
                 release();
             }
         } else {
+            deleted |= owned;
             release();
         }
     }

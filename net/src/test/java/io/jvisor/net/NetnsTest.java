@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /** Named namespaces: iproute2 interplay both ways, code and processes inside, sysctls. */
 @RequiresRoot
@@ -119,6 +120,23 @@ class NetnsTest {
 
     private static String threadNetns() throws java.io.IOException {
         return Files.readSymbolicLink(Path.of("/proc/thread-self/ns/net")).toString();
+    }
+
+    @Test
+    void staleHandleLeavesANewNamespaceOfTheSameNameAlone() {
+        String name = Names.unique("jts");
+        Netns ours = Netns.create(name);
+        try {
+            Ip.ip("netns", "del", name);
+            Ip.ip("netns", "add", name);
+            ours.close();
+            assertThat(Netns.exists(name)).as("the new namespace survives the stale handle").isTrue();
+            NetnsException e = catchThrowableOfType(NetnsException.class, () -> ours.delete());
+            assertThat(e).as("a closed handle deletes nothing").isNull();
+        } finally {
+            ours.close();
+            Ip.ip("netns", "del", name);
+        }
     }
 
     @Test
