@@ -18,7 +18,21 @@ public final class NetlinkException extends NetException {
      * @param kernelMessage the extended ack message; may be empty
      */
     public NetlinkException(String operation, String device, int errno, String kernelMessage) {
-        super(device == null || device.isEmpty() ? operation : operation + " '" + device + "'", errno,
+        this(operation, device, "", errno, kernelMessage);
+    }
+
+    /**
+     * Same, with a note printed after the device, e.g. {@code "(peer 'eth1')"}.
+     *
+     * @param operation what was being attempted
+     * @param device the device name; may be empty
+     * @param note more about the request; may be empty
+     * @param errno the positive errno
+     * @param kernelMessage the extended ack message; may be empty
+     */
+    public NetlinkException(String operation, String device, String note, int errno, String kernelMessage) {
+        super((device == null || device.isEmpty() ? operation : operation + " '" + device + "'")
+                        + (note == null || note.isEmpty() ? "" : " " + note), errno,
                 kernelMessage == null || kernelMessage.isEmpty() ? "" : "kernel says: " + kernelMessage);
         this.device = device == null ? "" : device;
         this.kernelMessage = kernelMessage == null ? "" : kernelMessage;

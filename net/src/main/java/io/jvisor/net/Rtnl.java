@@ -181,7 +181,6 @@ public final class Rtnl implements AutoCloseable {
      */
     public synchronized void createVeth(VethSpec spec) {
         String operation = op("create veth");
-        String dev = spec.name() + "' (peer '" + spec.peerName();
         checkName(spec.peerName());
         int master = spec.master() == null ? 0 : ifindex(spec.master()); // before the request: lookups reuse the buffer
         int flags = spec.up() ? LinkFlag.UP.bit() : 0;
@@ -218,7 +217,7 @@ public final class Rtnl implements AutoCloseable {
             m.attrU32(IFLA_NET_NS_FD, spec.peerNamespace().descriptor("create veth peer '" + spec.peerName() + "' in"));
         }
         m.end(peer).end(data).end(linkinfo);
-        socket.ack(m, operation, dev + ")");
+        socket.ack(m, operation, spec.name(), "(peer '" + spec.peerName() + "')");
     }
 
     /** Creates veth pair {@code name} &lt;-&gt; {@code peerName} in this namespace. */

@@ -40,6 +40,11 @@ class ErrorTest {
         assertThat(e.operation()).contains("create bridge");
         assertThat(e.getMessage()).contains("'dup0'").contains("EEXIST").contains("File exists");
         System.out.println("duplicate device: " + e.getMessage());
+
+        NetlinkException v = catchThrowableOfType(NetlinkException.class, () -> rtnl.createVeth("dup0", "fresh0"));
+        assertThat(v.device()).isEqualTo("dup0");
+        assertThat(v.getMessage()).contains("create veth").contains("'dup0' (peer 'fresh0'): EEXIST");
+        assertThat(rtnl.findLink("fresh0")).isEmpty();
     }
 
     @Test

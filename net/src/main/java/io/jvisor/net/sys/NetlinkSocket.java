@@ -110,6 +110,11 @@ public final class NetlinkSocket implements AutoCloseable {
      * @throws NetlinkException with the kernel's errno and extended ack message on refusal
      */
     public void ack(MessageBuilder m, String operation, String device) {
+        ack(m, operation, device, "");
+    }
+
+    /** Same, with a note for error messages after the device, e.g. {@code "(peer 'eth1')"}. */
+    public void ack(MessageBuilder m, String operation, String device, String note) {
         send(m, operation, device);
         while (true) {
             int n = receive(operation, device);
@@ -121,7 +126,7 @@ public final class NetlinkSocket implements AutoCloseable {
                     break;
                 }
                 if (s == m.seq() && type == NLMSG_ERROR) {
-                    checkError(p, len, operation, device);
+                    checkError(p, len, operation, device, note);
                     return;
                 }
                 p += (len + 3) & ~3;
@@ -147,7 +152,7 @@ public final class NetlinkSocket implements AutoCloseable {
                 }
                 if (s == m.seq()) {
                     if (type == NLMSG_ERROR) {
-                        checkError(p, len, operation, device);
+                        checkError(p, len, operation, device, "");
                         throw new NetlinkException(operation, device, 0, "acknowledged without a reply");
                     }
                     return copy(p, len, type);
@@ -187,7 +192,7 @@ public final class NetlinkSocket implements AutoCloseable {
                             }
                             done = true;
                         } else if (type == NLMSG_ERROR) {
-                            checkError(p, len, operation, "");
+                            checkError(p, len, operation, "", "");
                             done = true;
                         } else {
                             out.add(copy(p, len, type));
@@ -210,7 +215,7 @@ public final class NetlinkSocket implements AutoCloseable {
     }
 
     /** Reads an NLMSG_ERROR at {@code p}: returns on error 0 (an ack), throws otherwise. */
-    private void checkError(int p, int len, String operation, String device) {
+    private void checkError(int p, int len, String operation, String device, String note) {
         int error = recvBuf.getInt(p + HDRLEN);
         if (error == 0) {
             return;
@@ -225,7 +230,7 @@ public final class NetlinkSocket implements AutoCloseable {
                 message = Attributes.parse(recvBuf, tlvs, p + len).string(NLMSGERR_ATTR_MSG, "");
             }
         }
-        throw new NetlinkException(operation, device, -error, message);
+        throw new NetlinkException(operation, device, note, -error, message);
     }
 
     private void send(MessageBuilder m, String operation, String device) {
