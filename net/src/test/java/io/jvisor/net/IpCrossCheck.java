@@ -21,7 +21,22 @@ public final class IpCrossCheck {
         assertThat(link.mtu()).as("mtu of %s", link.name()).isEqualTo(j.path("mtu").asInt());
         assertThat(link.mac().map(MacAddress::toString).orElse(null)).as("mac of %s", link.name())
                 .isEqualTo(j.hasNonNull("address") ? j.path("address").asText() : null);
-        assertThat(link.operState()).as("operstate of %s", link.name()).isEqualTo(j.path("operstate").asText());
+        // operstate changes asynchronously (linkwatch runs after a delay), so our snapshot may precede
+        // ip's by one transition: accept ours if ip reports it now or within the next second.
+        String ipOper = j.path("operstate").asText();
+        for (int i = 0; i < 10 && !ipOper.equals(link.operState()); i++) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            String now = Ip.link(ns, link.name()).path("operstate").asText();
+            if (now.equals(link.operState())) {
+                ipOper = now;
+            }
+        }
+        assertThat(link.operState()).as("operstate of %s", link.name()).isEqualTo(ipOper);
         Set<String> ipFlags = new TreeSet<>();
         j.path("flags").forEach(f -> ipFlags.add(f.asText()));
         Set<String> ours = new TreeSet<>();
