@@ -154,7 +154,8 @@ public final class BpfProgram implements AutoCloseable {
 
     private static String loadHint(int errno, ProgramSpec spec) {
         return switch (Errno.name(errno)) {
-            case "E2BIG" -> "the program has " + Instruction.slots(spec.instructions()) + " instructions; too many";
+            case "E2BIG" -> "the verifier gave up: it explored more than 1,000,000 instructions (the program has "
+                    + Instruction.slots(spec.instructions()) + "); simplify loops and branches, or use bpf_loop";
             case "EINVAL" -> "the kernel refused type " + spec.type().kernelName()
                     + (spec.expectedAttachType() == null ? "" : " with expected attach type "
                     + spec.expectedAttachType().kernelName());

@@ -7,7 +7,8 @@ package io.jvisor.bpf;
  * @param dataOutSize room for the packet out; 0 picks input size plus 4 KiB
  * @param context context struct in (e.g. {@code struct xdp_md} or {@code struct __sk_buff}), or null
  * @param contextOutSize room for the context out, or 0
- * @param repeat how many times to run (the reported duration is the mean); at least 1
+ * @param repeat how many times to run (the reported duration is the mean); 0 runs once, as 1 does
+ *     (syscall programs accept only 0)
  * @param flags {@link #ON_CPU} and/or {@link #XDP_LIVE_FRAMES}
  * @param cpu the CPU to run on, with {@link #ON_CPU}
  * @param batchSize frames per batch with {@link #XDP_LIVE_FRAMES}, or 0
@@ -23,14 +24,14 @@ public record TestRun(byte[] data, int dataOutSize, byte[] context, int contextO
     public static final int XDP_LIVE_FRAMES = 2;
 
     public TestRun {
-        if (repeat < 1) {
-            throw new IllegalArgumentException("repeat must be at least 1, got " + repeat);
+        if (repeat < 0) {
+            throw new IllegalArgumentException("repeat must not be negative, got " + repeat);
         }
     }
 
     /** One run with packet data. */
     public static TestRun of(byte[] data) {
-        return new TestRun(data, 0, null, 0, 1, 0, 0, 0);
+        return new TestRun(data, 0, null, 0, 0, 0, 0, 0);
     }
 
     /** With a repeat count. */

@@ -45,6 +45,10 @@ class SectionsTest {
             assertThat(c.program("tcx_out").testRun(TestRun.of(frame)).returnValue()).isZero();
             // the syscall program loaded only because it was flagged sleepable, as its section says
             assertThat(c.program("sys_prog").type()).isEqualTo(ProgramType.SYSCALL);
+            // syscall programs run with no packet and repeat 0, the only repeat the kernel accepts for them
+            assertThat(c.program("sys_prog").testRun(TestRun.of(null)).returnValue()).isZero();
+            assertThat(CollectionTest.u64(c.map("legacy_hits").lookup(CollectionTest.key(5)).orElseThrow(), 0))
+                    .isEqualTo(1);
             assertThat(CollectionTest.u64(c.map("legacy_hits").lookup(CollectionTest.key(0)).orElseThrow(), 0))
                     .isEqualTo(1);
             assertThat(c.program("btf_switch").info().btfId()).isPositive();

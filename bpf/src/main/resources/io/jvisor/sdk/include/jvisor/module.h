@@ -1,0 +1,702 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The jvisor module SDK: what an IO module's C data plane includes.
+ *
+ *     #include <jvisor/module.h>
+ *
+ *     static __always_inline int jv_rx(struct jv_ctx *ctx, struct jv_md *md)
+ *     {
+ *         return jv_forward(md, md->in_port == 0 ? 1 : 0);
+ *     }
+ *
+ * A module writes one function, jv_rx(), and returns an action built with
+ * jv_forward(), jv_drop(), jv_pass(), jv_flood() or jv_controller(). The
+ * framework generates the entry points for both hooks from that one
+ * function: SEC("tc") jv_tc (the default, and the right one on veth) and
+ * SEC("xdp") jv_xdp (for devices with native XDP). Ports, chaining,
+ * counters and the slow path belong to the framework.
+ *
+ * The metadata (struct jv_md) travels in the packet's own metadata: the
+ * skb control block (__sk_buff.cb[0..4]) in tc, the XDP metadata area in
+ * front of the packet in XDP. It survives tail calls from one instance to
+ * the next; no per-CPU scratch map is involved.
+ *
+ * The engine loads the same compiled object once per instance and sets the
+ * instance's slot in the .rodata constant jv_slot; the shared framework maps
+ * (jv_patch*, jv_ports, jv_stats, ...) are created once by the engine and
+ * given to every instance by name.
+ */
+#ifndef JVISOR_MODULE_H
+#define JVISOR_MODULE_H
+
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/in.h>
+#include <linux/udp.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include <jvisor/jvisor.h>
+
+/* ---- limits shared with the engine (io.jvisor.engine.Sdk) ------------- */
+
+#define JV_MAX_PORTS 32     /* ports per instance: 0 .. JV_MAX_PORTS - 1 */
+#define JV_MAX_SLOTS 1024   /* instances per engine: patch-panel slots */
+#define JV_SNAPLEN 1536     /* bytes of a packet sent to user space */
+#define JV_LOG_LEN 128      /* bytes of one log line */
+#define JV_NO_PORT 0xffffffffu
+
+/* ---- actions -------------------------------------------------------- */
+
+enum jv_action {
+	JV_ACT_DROP = 0,
+	JV_ACT_FORWARD = 1,
+	JV_ACT_PASS = 2,
+	JV_ACT_FLOOD = 3,
+	JV_ACT_CONTROLLER = 4,
+};
+
+/* Drop reasons below 256 belong to the framework; modules use 256 and up. */
+enum jv_drop_reason {
+	JV_DROP_MODULE = 0,          /* jv_drop() without a reason */
+	JV_DROP_UNCONNECTED = 1,     /* forwarded to a port with no peer */
+	JV_DROP_BAD_PORT = 2,        /* port number out of range */
+	JV_DROP_MISSED_TAIL_CALL = 3,/* the next instance's slot was empty */
+	JV_DROP_SLOWPATH_FULL = 4,   /* the slow-path ring buffer was full */
+	JV_DROP_FLOOD_LIMIT = 5,     /* a flood reached more instance peers than one */
+	JV_DROP_NO_METADATA = 6,     /* XDP: no room for the metadata area */
+	JV_DROP_USER = 256,
+};
+
+enum jv_hook { JV_HOOK_TC = 0, JV_HOOK_XDP = 1 };
+
+enum jv_peer_kind { JV_PEER_NONE = 0, JV_PEER_DEVICE = 1, JV_PEER_INSTANCE = 2 };
+
+/* The per-packet metadata. Five u32 words: exactly __sk_buff.cb. */
+struct jv_md {
+	__u32 in_port;  /* the port of this instance the packet entered on */
+	__u32 instance; /* the slot of the instance processing it */
+	__u32 mark;     /* free for modules; travels to the next instance */
+	__u32 out_port; /* set by jv_forward() */
+	__u32 reason;   /* set by jv_drop() and jv_controller() */
+};
+
+/* The packet as a module sees it, whatever the hook. */
+struct jv_ctx {
+	void *data;
+	void *data_end;
+	void *raw;      /* struct __sk_buff * or struct xdp_md * */
+	__u32 hook;     /* enum jv_hook */
+	__u32 len;      /* packet length */
+};
+
+/* ---- framework maps (created by the engine, shared by every instance) -- */
+
+/* A port's peer: a device (ifindex) or a port of another instance (slot, port). */
+struct jv_peer {
+	__u32 kind;   /* enum jv_peer_kind */
+	__u32 target; /* ifindex, or the peer instance's slot */
+	__u32 port;   /* the peer instance's port */
+	__u32 flags;
+};
+
+struct jv_port_stats {
+	__u64 rx_packets;
+	__u64 rx_bytes;
+	__u64 tx_packets;
+	__u64 tx_bytes;
+};
+
+struct jv_drop_key {
+	__u32 slot;
+	__u32 reason;
+};
+
+/* A packet sent to user space: this header, then JV_SNAPLEN bytes. */
+struct jv_packet_in {
+	__u32 slot;
+	__u32 in_port;
+	__u32 reason;
+	__u32 len;      /* bytes of the packet copied into data */
+	__u32 wire_len; /* the packet's full length */
+	__u32 mark;
+	__u32 hook;
+	__u32 ifindex;  /* the device it arrived on */
+	__u8 data[JV_SNAPLEN];
+};
+
+struct jv_log_line {
+	__u32 slot;
+	__u32 len;
+	__u64 ts;
+	char text[JV_LOG_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, JV_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} jv_patch_tc SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, JV_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} jv_patch_xdp SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, JV_MAX_SLOTS * JV_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct jv_peer);
+} jv_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, JV_MAX_SLOTS * JV_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct jv_port_stats);
+} jv_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct jv_drop_key);
+	__type(value, __u64);
+} jv_drops SEC(".maps");
+
+/* Packets that fell through a failed tail call, by the slot they were sent to. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, JV_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} jv_missed SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} jv_slowpath SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 16);
+} jv_logs SEC(".maps");
+
+/* Log rate limit state per instance: the second and the lines logged in it. */
+struct jv_log_budget {
+	__u64 second;
+	__u64 lines;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, JV_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct jv_log_budget);
+} jv_log_budget SEC(".maps");
+
+/* Per instance (not shared): the devices of this instance's ports, for XDP flooding. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, JV_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} jv_flood_devs SEC(".maps");
+
+/* The instance's slot; the engine sets it when it loads the instance. */
+const volatile __u32 jv_slot = 0;
+
+/* ---- counters ------------------------------------------------------- */
+
+static __always_inline __u32 jv_port_key(__u32 port)
+{
+	return jv_slot * JV_MAX_PORTS + (port & (JV_MAX_PORTS - 1));
+}
+
+static __always_inline void jv_count_rx(__u32 port, __u32 len)
+{
+	__u32 key = jv_port_key(port);
+	struct jv_port_stats *s = bpf_map_lookup_elem(&jv_stats, &key);
+	if (s) {
+		s->rx_packets++;
+		s->rx_bytes += len;
+	}
+}
+
+static __always_inline void jv_count_tx(__u32 port, __u32 len)
+{
+	__u32 key = jv_port_key(port);
+	struct jv_port_stats *s = bpf_map_lookup_elem(&jv_stats, &key);
+	if (s) {
+		s->tx_packets++;
+		s->tx_bytes += len;
+	}
+}
+
+static __always_inline void jv_count_drop(__u32 reason)
+{
+	struct jv_drop_key k = { .slot = jv_slot, .reason = reason };
+	__u64 *c = bpf_map_lookup_elem(&jv_drops, &k);
+	if (c) {
+		(*c)++;
+	} else {
+		__u64 one = 1;
+		bpf_map_update_elem(&jv_drops, &k, &one, BPF_NOEXIST);
+	}
+}
+
+static __always_inline void jv_count_missed(__u32 slot)
+{
+	__u64 *c = bpf_map_lookup_elem(&jv_missed, &slot);
+	if (c)
+		(*c)++;
+	jv_count_drop(JV_DROP_MISSED_TAIL_CALL);
+}
+
+/* ---- actions, for jv_rx() to return ----------------------------------- */
+
+/* Send the packet out of one of this instance's ports. */
+static __always_inline int jv_forward(struct jv_md *md, __u32 port)
+{
+	md->out_port = port;
+	return JV_ACT_FORWARD;
+}
+
+/* Drop the packet, counted under reason (JV_DROP_USER and up for modules). */
+static __always_inline int jv_drop(struct jv_md *md, __u32 reason)
+{
+	md->reason = reason;
+	return JV_ACT_DROP;
+}
+
+/* Hand the packet to the host stack of the device it arrived on. */
+static __always_inline int jv_pass(struct jv_md *md)
+{
+	return JV_ACT_PASS;
+}
+
+/* Send the packet out of every connected port except the one it came in on. */
+static __always_inline int jv_flood(struct jv_md *md)
+{
+	return JV_ACT_FLOOD;
+}
+
+/* Send the packet to the instance's Java slow-path handler with a reason code. */
+static __always_inline int jv_controller(struct jv_md *md, __u32 reason)
+{
+	md->reason = reason;
+	return JV_ACT_CONTROLLER;
+}
+
+/* ---- safe header parsing -------------------------------------------- */
+
+/* Re-reads the packet bounds; call after a helper that may move the packet. */
+static __always_inline void jv_ctx_reload(struct jv_ctx *ctx)
+{
+	if (ctx->hook == JV_HOOK_TC) {
+		struct __sk_buff *skb = ctx->raw;
+		ctx->data = (void *)(long)skb->data;
+		ctx->data_end = (void *)(long)skb->data_end;
+		ctx->len = skb->len;
+	} else {
+		struct xdp_md *xdp = ctx->raw;
+		ctx->data = (void *)(long)xdp->data;
+		ctx->data_end = (void *)(long)xdp->data_end;
+		ctx->len = (__u32)(xdp->data_end - xdp->data);
+	}
+}
+
+/* A pointer to len bytes at offset off, or NULL when the packet is shorter. */
+#define jv_header_at(ctx, off, len)                                                  \
+	({                                                                                \
+		void *__p = (ctx)->data + (off);                                              \
+		(__p + (len) > (ctx)->data_end) ? (void *)0 : __p;                            \
+	})
+
+static __always_inline struct ethhdr *jv_eth(struct jv_ctx *ctx)
+{
+	return jv_header_at(ctx, 0, sizeof(struct ethhdr));
+}
+
+/* The IPv4 header right after Ethernet, or NULL when it is not IPv4 or too short. */
+static __always_inline struct iphdr *jv_ipv4(struct jv_ctx *ctx)
+{
+	struct ethhdr *eth = jv_eth(ctx);
+	if (!eth || eth->h_proto != bpf_htons(ETH_P_IP))
+		return 0;
+	struct iphdr *ip = jv_header_at(ctx, sizeof(struct ethhdr), sizeof(struct iphdr));
+	if (!ip || ip->ihl < 5)
+		return 0;
+	return ip;
+}
+
+/* The L4 header of an IPv4 packet (options skipped), or NULL. */
+static __always_inline void *jv_l4(struct jv_ctx *ctx, struct iphdr *ip, __u32 len)
+{
+	__u32 off = sizeof(struct ethhdr) + (ip->ihl & 0xf) * 4;
+	void *p = ctx->data + off;
+	if (p + len > ctx->data_end)
+		return 0;
+	return p;
+}
+
+/* ICMP echo and ARP for IPv4 over Ethernet (linux/icmp.h and linux/if_arp.h pull in libc headers). */
+struct jv_icmphdr {
+	__u8 type;
+	__u8 code;
+	__sum16 checksum;
+	__be16 id;
+	__be16 sequence;
+};
+
+struct jv_arphdr {
+	__be16 htype;
+	__be16 ptype;
+	__u8 hlen;
+	__u8 plen;
+	__be16 oper;   /* 1 request, 2 reply */
+	__u8 sha[6];
+	__be32 spa;
+	__u8 tha[6];
+	__be32 tpa;
+} __attribute__((packed));
+
+static __always_inline int jv_is_broadcast(const __u8 *mac)
+{
+	return mac[0] == 0xff && mac[1] == 0xff && mac[2] == 0xff && mac[3] == 0xff && mac[4] == 0xff &&
+	       mac[5] == 0xff;
+}
+
+static __always_inline int jv_is_multicast(const __u8 *mac)
+{
+	return mac[0] & 1;
+}
+
+/* ---- rate-limited log --------------------------------------------------- */
+
+#ifndef JV_LOG_LINES_PER_SECOND
+#define JV_LOG_LINES_PER_SECOND 10
+#endif
+
+static __always_inline int jv_log_allowed(void)
+{
+	__u32 slot = jv_slot;
+	struct jv_log_budget *b = bpf_map_lookup_elem(&jv_log_budget, &slot);
+	if (!b)
+		return 0;
+	__u64 now = bpf_ktime_get_ns() / 1000000000ull;
+	if (b->second != now) {
+		b->second = now;
+		b->lines = 0;
+	}
+	if (b->lines >= JV_LOG_LINES_PER_SECOND)
+		return 0;
+	b->lines++;
+	return 1;
+}
+
+/*
+ * jv_log("fmt", args...): at most JV_LOG_LINES_PER_SECOND lines per second per
+ * CPU and instance reach the engine's log (through the jv_logs ring buffer).
+ * Formats are those of bpf_snprintf (%d %u %x %llu %s %pI4 ...), at most 12 args.
+ */
+#define jv_log(fmt, args...)                                                         \
+	({                                                                                \
+		if (jv_log_allowed()) {                                                       \
+			struct jv_log_line *__l = bpf_ringbuf_reserve(&jv_logs, sizeof(*__l), 0);  \
+			if (__l) {                                                                \
+				static const char ___fmt[] = fmt;                                     \
+				unsigned long long ___param[___bpf_narg(args)];                        \
+				_Pragma("GCC diagnostic push")                                         \
+				_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")                 \
+				___bpf_fill(___param, args);                                           \
+				_Pragma("GCC diagnostic pop")                                          \
+				long __n = bpf_snprintf(__l->text, sizeof(__l->text), ___fmt,          \
+							___param, sizeof(___param));                          \
+				__l->slot = jv_slot;                                                  \
+				__l->len = __n < 0 ? 0 : (__u32)__n;                                   \
+				__l->ts = bpf_ktime_get_ns();                                         \
+				bpf_ringbuf_submit(__l, 0);                                           \
+			}                                                                         \
+		}                                                                             \
+	})
+
+#ifndef JV_NO_ENTRY_POINTS
+/* ---- the module's function ---------------------------------------------- */
+
+static __always_inline int jv_rx(struct jv_ctx *ctx, struct jv_md *md);
+
+/* ---- tc (tcx) hook -------------------------------------------------------- */
+
+static __always_inline void jv_tc_store_md(struct __sk_buff *skb, __u32 in_port, __u32 slot, __u32 mark)
+{
+	skb->cb[0] = in_port;
+	skb->cb[1] = slot;
+	skb->cb[2] = mark;
+	skb->cb[3] = 0;
+	skb->cb[4] = 0;
+}
+
+/* Out of port, to a device or to the next instance; returns the tc verdict. */
+static __always_inline int jv_tc_out(struct __sk_buff *skb, struct jv_md *md, __u32 port)
+{
+	if (port >= JV_MAX_PORTS) {
+		jv_count_drop(JV_DROP_BAD_PORT);
+		return TC_ACT_SHOT;
+	}
+	__u32 key = jv_port_key(port);
+	struct jv_peer *p = bpf_map_lookup_elem(&jv_ports, &key);
+	if (!p || p->kind == JV_PEER_NONE) {
+		jv_count_drop(JV_DROP_UNCONNECTED);
+		return TC_ACT_SHOT;
+	}
+	jv_count_tx(port, skb->len);
+	if (p->kind == JV_PEER_DEVICE)
+		return bpf_redirect(p->target, 0);
+	__u32 slot = p->target;
+	jv_tc_store_md(skb, p->port, slot, md->mark);
+	bpf_tail_call(skb, &jv_patch_tc, slot);
+	jv_count_missed(slot);
+	return TC_ACT_SHOT;
+}
+
+/*
+ * True when port is not the ingress port. The comparison goes through an
+ * opaque xor so that the verifier does not learn the ingress port's value in
+ * one branch: otherwise every loop iteration would split the verifier's state
+ * in two and flooding would exceed its complexity limit.
+ */
+static __always_inline int jv_other_port(__u32 port, __u32 in_port)
+{
+	__u32 diff = port ^ in_port;
+	barrier_var(diff);
+	return diff != 0;
+}
+
+static __always_inline struct jv_peer *jv_peer_of(__u32 port)
+{
+	__u32 key = jv_port_key(port);
+	return bpf_map_lookup_elem(&jv_ports, &key);
+}
+
+/*
+ * Flooding in tc: a clone to every device port (bpf_clone_redirect), then the
+ * original to the first instance port (a tail call). An skb can enter one
+ * instance only, so further instance ports are counted as JV_DROP_FLOOD_LIMIT.
+ * The three loops carry no state from one iteration to the next, which keeps
+ * the verifier's work linear in JV_MAX_PORTS.
+ */
+static __always_inline int jv_tc_flood(struct __sk_buff *skb, struct jv_md *md)
+{
+	for (__u32 port = 0; port < JV_MAX_PORTS; port++) {
+		struct jv_peer *p = jv_peer_of(port);
+		if (!jv_other_port(port, md->in_port) || !p || p->kind != JV_PEER_DEVICE)
+			continue;
+		jv_count_tx(port, skb->len);
+		bpf_clone_redirect(skb, p->target, 0);
+	}
+	__u32 first = JV_NO_PORT;
+	for (__u32 port = 0; port < JV_MAX_PORTS; port++) {
+		struct jv_peer *p = jv_peer_of(port);
+		if (jv_other_port(port, md->in_port) && p && p->kind == JV_PEER_INSTANCE) {
+			first = port;
+			break;
+		}
+	}
+	if (first == JV_NO_PORT)
+		return TC_ACT_SHOT; /* every copy has been sent */
+	for (__u32 port = first + 1; port < JV_MAX_PORTS; port++) {
+		struct jv_peer *p = jv_peer_of(port);
+		if (jv_other_port(port, md->in_port) && p && p->kind == JV_PEER_INSTANCE)
+			jv_count_drop(JV_DROP_FLOOD_LIMIT);
+	}
+	return jv_tc_out(skb, md, first);
+}
+
+static __always_inline int jv_tc_controller(struct __sk_buff *skb, struct jv_md *md)
+{
+	struct jv_packet_in *pin = bpf_ringbuf_reserve(&jv_slowpath, sizeof(*pin), 0);
+	if (!pin) {
+		jv_count_drop(JV_DROP_SLOWPATH_FULL);
+		return TC_ACT_SHOT;
+	}
+	/* 64-bit, so that the bounds checks below apply to the register passed to the helper */
+	__u64 len = skb->len;
+	if (len > JV_SNAPLEN)
+		len = JV_SNAPLEN;
+	pin->slot = jv_slot;
+	pin->in_port = md->in_port;
+	pin->reason = md->reason;
+	pin->wire_len = skb->len;
+	pin->mark = md->mark;
+	pin->hook = JV_HOOK_TC;
+	pin->ifindex = skb->ingress_ifindex;
+	pin->len = 0;
+	/* keep clang from merging the two bounds into one unsigned compare the verifier cannot split */
+	barrier_var(len);
+	if (len >= 1) {
+		barrier_var(len);
+		if (len <= JV_SNAPLEN && bpf_skb_load_bytes(skb, 0, pin->data, len) == 0)
+			pin->len = len;
+	}
+	bpf_ringbuf_submit(pin, 0);
+	return TC_ACT_SHOT;
+}
+
+SEC("tc")
+int jv_tc(struct __sk_buff *skb)
+{
+	struct jv_md md = {
+		.in_port = skb->cb[0],
+		.instance = jv_slot,
+		.mark = skb->cb[2],
+		.out_port = JV_NO_PORT,
+		.reason = 0,
+	};
+	jv_count_rx(md.in_port, skb->len);
+	struct jv_ctx ctx = {
+		.data = (void *)(long)skb->data,
+		.data_end = (void *)(long)skb->data_end,
+		.raw = skb,
+		.hook = JV_HOOK_TC,
+		.len = skb->len,
+	};
+	switch (jv_rx(&ctx, &md)) {
+	case JV_ACT_FORWARD:
+		return jv_tc_out(skb, &md, md.out_port);
+	case JV_ACT_PASS:
+		return TC_ACT_OK;
+	case JV_ACT_FLOOD:
+		return jv_tc_flood(skb, &md);
+	case JV_ACT_CONTROLLER:
+		return jv_tc_controller(skb, &md);
+	default:
+		jv_count_drop(md.reason);
+		return TC_ACT_SHOT;
+	}
+}
+
+/* ---- XDP hook ------------------------------------------------------------- */
+
+static __always_inline struct jv_md *jv_xdp_md(struct xdp_md *xdp)
+{
+	void *meta = (void *)(long)xdp->data_meta;
+	void *data = (void *)(long)xdp->data;
+	if (meta + sizeof(struct jv_md) > data)
+		return 0;
+	return meta;
+}
+
+static __always_inline int jv_xdp_out(struct xdp_md *xdp, struct jv_md *md, __u32 port, __u32 len)
+{
+	if (port >= JV_MAX_PORTS) {
+		jv_count_drop(JV_DROP_BAD_PORT);
+		return XDP_DROP;
+	}
+	__u32 key = jv_port_key(port);
+	struct jv_peer *p = bpf_map_lookup_elem(&jv_ports, &key);
+	if (!p || p->kind == JV_PEER_NONE) {
+		jv_count_drop(JV_DROP_UNCONNECTED);
+		return XDP_DROP;
+	}
+	jv_count_tx(port, len);
+	if (p->kind == JV_PEER_DEVICE)
+		return bpf_redirect(p->target, 0);
+	__u32 slot = p->target;
+	struct jv_md *m = jv_xdp_md(xdp);
+	if (!m) {
+		jv_count_drop(JV_DROP_NO_METADATA);
+		return XDP_DROP;
+	}
+	m->in_port = p->port;
+	m->instance = slot;
+	m->mark = md->mark;
+	m->out_port = 0;
+	m->reason = 0;
+	bpf_tail_call(xdp, &jv_patch_xdp, slot);
+	jv_count_missed(slot);
+	return XDP_DROP;
+}
+
+static __always_inline int jv_xdp_controller(struct xdp_md *xdp, struct jv_md *md)
+{
+	struct jv_packet_in *pin = bpf_ringbuf_reserve(&jv_slowpath, sizeof(*pin), 0);
+	if (!pin) {
+		jv_count_drop(JV_DROP_SLOWPATH_FULL);
+		return XDP_DROP;
+	}
+	__u32 wire = (__u32)(xdp->data_end - xdp->data);
+	__u64 len = wire; /* 64-bit: see jv_tc_controller */
+	if (len > JV_SNAPLEN)
+		len = JV_SNAPLEN;
+	pin->slot = jv_slot;
+	pin->in_port = md->in_port;
+	pin->reason = md->reason;
+	pin->wire_len = wire;
+	pin->mark = md->mark;
+	pin->hook = JV_HOOK_XDP;
+	pin->ifindex = xdp->ingress_ifindex;
+	pin->len = 0;
+	/* keep clang from merging the two bounds into one unsigned compare the verifier cannot split */
+	barrier_var(len);
+	if (len >= 1) {
+		barrier_var(len);
+		if (len <= JV_SNAPLEN && bpf_xdp_load_bytes(xdp, 0, pin->data, len) == 0)
+			pin->len = len;
+	}
+	bpf_ringbuf_submit(pin, 0);
+	return XDP_DROP;
+}
+
+SEC("xdp")
+int jv_xdp(struct xdp_md *xdp)
+{
+	struct jv_md *m = jv_xdp_md(xdp);
+	if (!m) {
+		jv_count_drop(JV_DROP_NO_METADATA);
+		return XDP_DROP;
+	}
+	struct jv_md md = {
+		.in_port = m->in_port,
+		.instance = jv_slot,
+		.mark = m->mark,
+		.out_port = JV_NO_PORT,
+		.reason = 0,
+	};
+	__u32 len = (__u32)(xdp->data_end - xdp->data);
+	jv_count_rx(md.in_port, len);
+	struct jv_ctx ctx = {
+		.data = (void *)(long)xdp->data,
+		.data_end = (void *)(long)xdp->data_end,
+		.raw = xdp,
+		.hook = JV_HOOK_XDP,
+		.len = len,
+	};
+	switch (jv_rx(&ctx, &md)) {
+	case JV_ACT_FORWARD:
+		return jv_xdp_out(xdp, &md, md.out_port, len);
+	case JV_ACT_PASS:
+		return XDP_PASS;
+	case JV_ACT_FLOOD:
+		/* every device port but the one the frame arrived on; instance peers are not reached */
+		return bpf_redirect_map(&jv_flood_devs, 0, BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS);
+	case JV_ACT_CONTROLLER:
+		return jv_xdp_controller(xdp, &md);
+	default:
+		jv_count_drop(md.reason);
+		return XDP_DROP;
+	}
+}
+
+#endif /* JV_NO_ENTRY_POINTS */
+
+char _jv_license[] SEC("license") = "Dual BSD/GPL";
+
+#endif /* JVISOR_MODULE_H */
