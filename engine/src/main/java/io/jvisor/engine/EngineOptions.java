@@ -1,0 +1,46 @@
+package io.jvisor.engine;
+
+import java.nio.file.Path;
+import java.util.regex.Pattern;
+
+/**
+ * How an engine runs.
+ *
+ * @param name the engine's name; its kernel objects are pinned under {@code bpffs/jvisor/NAME} and
+ *     its state kept in {@code stateDir}
+ * @param bpffs the bpf filesystem mount
+ * @param stateDir where the desired state is saved (crash-safely)
+ * @param hook where instances run
+ */
+public record EngineOptions(String name, Path bpffs, Path stateDir, Hook hook) {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,32}");
+
+    public EngineOptions {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("engine name must be 1-32 of [A-Za-z0-9_-], got " + name);
+        }
+        bpffs = bpffs == null ? Path.of("/sys/fs/bpf") : bpffs;
+        stateDir = stateDir == null ? Path.of("/var/lib/jvisor", name) : stateDir;
+        hook = hook == null ? Hook.TC : hook;
+    }
+
+    /** Defaults for engine {@code name}: bpffs at /sys/fs/bpf, state in /var/lib/jvisor/NAME, tc. */
+    public static EngineOptions named(String name) {
+        return new EngineOptions(name, null, null, null);
+    }
+
+    /** These options with another state directory. */
+    public EngineOptions withStateDir(Path dir) {
+        return new EngineOptions(name, bpffs, dir, hook);
+    }
+
+    /** These options with another hook. */
+    public EngineOptions withHook(Hook h) {
+        return new EngineOptions(name, bpffs, stateDir, h);
+    }
+
+    /** The directory of the engine's pins. */
+    public Path pinRoot() {
+        return bpffs.resolve("jvisor").resolve(name);
+    }
+}

@@ -1,0 +1,58 @@
+package io.jvisor.engine;
+
+import java.util.Map;
+
+/**
+ * A kind of IO module: a C data plane plus a Java control plane. Module types are found with
+ * {@link java.util.ServiceLoader} ({@code META-INF/services/io.jvisor.engine.ModuleType}), so a
+ * third-party module is a jar on the class path; {@link #fromSource} makes one from raw C at run time.
+ */
+public interface ModuleType {
+    /** The type name used in topologies, e.g. {@code forwarder}. */
+    String name();
+
+    /** The data plane. */
+    ModuleCode code();
+
+    /** How many ports an instance has (at most {@link Sdk#MAX_PORTS}). */
+    default int ports() {
+        return Sdk.MAX_PORTS;
+    }
+
+    /**
+     * Checks an instance's configuration.
+     *
+     * @return the reason it is wrong, naming the key, or null when it is fine
+     */
+    default String validateConfig(Map<String, String> config) {
+        return config.isEmpty() ? null : "this module takes no configuration, got keys " + config.keySet();
+    }
+
+    /** The control plane of a new instance. */
+    default ModuleHandler handler(Map<String, String> config) {
+        return ModuleHandler.NONE;
+    }
+
+    /** A type from raw C source given at run time, with no Java control plane. */
+    static ModuleType fromSource(String name, String cSource) {
+        return new SourceModule(name, new ModuleCode(name + ".c", cSource), Sdk.MAX_PORTS);
+    }
+
+    /** A type from raw C source with a port count. */
+    static ModuleType fromSource(String name, String cSource, int ports) {
+        return new SourceModule(name, new ModuleCode(name + ".c", cSource), ports);
+    }
+
+    /** A module type given as source at run time. */
+    record SourceModule(String name, ModuleCode code, int ports) implements ModuleType {
+        public SourceModule {
+            if (name == null || !name.matches("[a-z][a-z0-9_-]{0,31}")) {
+                throw new IllegalArgumentException("module type name must be 1-32 of [a-z0-9_-] starting with a letter: "
+                        + name);
+            }
+            if (ports < 1 || ports > Sdk.MAX_PORTS) {
+                throw new IllegalArgumentException("ports must be 1.." + Sdk.MAX_PORTS + ", got " + ports);
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The device entry of the jvisor engine. One copy is loaded per device
+ * connection, with jv_slot set to the instance and jv_entry_port to its port.
+ * It writes the packet's metadata and tail-calls into the instance through
+ * the patch panel. The same object defines the framework's shared maps, which
+ * the engine creates from it.
+ */
+#define JV_NO_ENTRY_POINTS
+#include <jvisor/module.h>
+
+const volatile __u32 jv_entry_port = 0;
+
+SEC("tc")
+int jv_entry_tc(struct __sk_buff *skb)
+{
+	jv_tc_store_md(skb, jv_entry_port, jv_slot, 0);
+	bpf_tail_call(skb, &jv_patch_tc, jv_slot);
+	jv_count_missed(jv_slot);
+	return TC_ACT_SHOT;
+}
+
+SEC("xdp")
+int jv_entry_xdp(struct xdp_md *xdp)
+{
+	if (bpf_xdp_adjust_meta(xdp, -(int)sizeof(struct jv_md))) {
+		jv_count_drop(JV_DROP_NO_METADATA);
+		return XDP_DROP;
+	}
+	struct jv_md *m = jv_xdp_md(xdp);
+	if (!m) {
+		jv_count_drop(JV_DROP_NO_METADATA);
+		return XDP_DROP;
+	}
+	m->in_port = jv_entry_port;
+	m->instance = jv_slot;
+	m->mark = 0;
+	m->out_port = 0;
+	m->reason = 0;
+	bpf_tail_call(xdp, &jv_patch_xdp, jv_slot);
+	jv_count_missed(jv_slot);
+	return XDP_DROP;
+}

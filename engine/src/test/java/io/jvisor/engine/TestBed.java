@@ -1,0 +1,81 @@
+package io.jvisor.engine;
+
+import io.jvisor.bpf.testing.Names;
+import io.jvisor.net.lab.HostSpec;
+import io.jvisor.net.lab.InterfaceSpec;
+import io.jvisor.net.lab.Lab;
+import io.jvisor.net.lab.LabSpec;
+import io.jvisor.net.lab.WireSpec;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A lab of {@code n} hosts (h1..hn, one subnet), each wired to root device pK, plus an engine with a
+ * unique name and state directory. Closing removes the engine's kernel objects, its state and the lab,
+ * even after a failure.
+ */
+final class TestBed implements AutoCloseable {
+    final Lab lab;
+    final EngineOptions options;
+    final String net;
+    final Path stateDir;
+    Engine engine;
+
+    private TestBed(Lab lab, EngineOptions options, String net, Path stateDir) {
+        this.lab = lab;
+        this.options = options;
+        this.net = net;
+        this.stateDir = stateDir;
+    }
+
+    static TestBed create(int hosts, Hook hook) {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        String net = "10." + r.nextInt(100, 250) + "." + r.nextInt(1, 250) + ".";
+        LabSpec spec = LabSpec.empty();
+        for (int i = 1; i <= hosts; i++) {
+            spec = spec.withHost(HostSpec.named("h" + i).withInterface(InterfaceSpec.of("eth0", net + i + "/24")))
+                    .withWire(WireSpec.toRoot("h" + i + ":eth0", "p" + i, null));
+        }
+        Path state;
+        try {
+            state = Files.createTempDirectory("jvisor-engine-test");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        EngineOptions opts = EngineOptions.named(Names.unique("jvt")).withStateDir(state).withHook(hook);
+        Lab lab = Lab.up(spec);
+        return new TestBed(lab, opts, net, state);
+    }
+
+    /** Starts (or restarts) the engine with the test modules. */
+    Engine start() {
+        engine = Engine.start(options, TestModules.catalog());
+        return engine;
+    }
+
+    /** The root device wired to host hK. */
+    String dev(int k) {
+        return "dev:" + lab.rootDevice("p" + k);
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (engine != null) {
+                try {
+                    engine.destroy();
+                } catch (RuntimeException e) {
+                    engine.close();
+                }
+            }
+        } finally {
+            Engine.purge(options);
+            Engine.deleteTree(stateDir);
+            lab.close();
+        }
+    }
+}
