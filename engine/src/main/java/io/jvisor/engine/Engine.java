@@ -1138,6 +1138,11 @@ public final class Engine implements AutoCloseable {
      */
     public static void purge(EngineOptions options) {
         deleteTree(options.pinRoot());
+        try {
+            Files.deleteIfExists(options.pinRoot().getParent()); // bpffs/jvisor, once no engine is left in it
+        } catch (IOException ignored) {
+            // other engines still have pins there
+        }
         new StateStore(options.stateDir()).delete();
         try {
             Files.deleteIfExists(options.stateDir());

@@ -37,7 +37,10 @@ final class TestBed implements AutoCloseable {
         String net = "10." + r.nextInt(100, 250) + "." + r.nextInt(1, 250) + ".";
         LabSpec spec = LabSpec.empty();
         for (int i = 1; i <= hosts; i++) {
-            spec = spec.withHost(HostSpec.named("h" + i).withInterface(InterfaceSpec.of("eth0", net + i + "/24")))
+            // IPv6 off: its link-local chatter (DAD, MLD, router solicitations) would spoil exact counts
+            spec = spec.withHost(HostSpec.named("h" + i).withInterface(InterfaceSpec.of("eth0", net + i + "/24"))
+                            .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
+                            .withSysctl("net.ipv6.conf.default.disable_ipv6", "1"))
                     .withWire(WireSpec.toRoot("h" + i + ":eth0", "p" + i, null));
         }
         Path state;
