@@ -966,6 +966,10 @@ public final class Engine implements AutoCloseable {
         int len = Math.min(b.getInt(4), 127);
         byte[] text = new byte[Math.max(0, len)];
         b.get(16, text);
+        while (len > 0 && text[len - 1] == 0) {
+            len--; // bpf_snprintf counts the terminating NUL
+        }
+        text = java.util.Arrays.copyOf(text, len);
         LiveInstance li = bySlot.get(slot);
         LoggerFactory.getLogger("jvisor.module." + (li == null ? "slot" + slot : li.name))
                 .info(new String(text, StandardCharsets.UTF_8));
