@@ -671,6 +671,7 @@ public final class Engine implements AutoCloseable {
         };
         ports().update(BpfMapKeys.u32(key), value);
         tx.onUndo(() -> ports().update(BpfMapKeys.u32(key), old));
+        setFloodDevice(li, port.port(), peer instanceof Endpoint.Device d ? deviceIfindex(d) : 0, tx);
         Endpoint before = peers.put(port, peer);
         tx.onUndo(() -> {
             if (before == null) {
@@ -697,6 +698,32 @@ public final class Engine implements AutoCloseable {
         byte[] old = ports().lookup(BpfMapKeys.u32(key)).orElseThrow();
         ports().update(BpfMapKeys.u32(key), new byte[16]);
         tx.onUndo(() -> ports().update(BpfMapKeys.u32(key), old));
+        setFloodDevice(li, port.port(), 0, tx);
+    }
+
+    /**
+     * XDP floods with one devmap broadcast over the instance's device ports (jv_flood_devs, keyed by
+     * port); tc floods from jv_ports and needs nothing here.
+     */
+    private void setFloodDevice(LiveInstance li, int port, int ifindex, Transaction tx) {
+        BpfMap flood = li.maps.get("jv_flood_devs");
+        if (options.hook() != Hook.XDP || flood == null) {
+            return;
+        }
+        byte[] key = BpfMapKeys.u32(port);
+        var old = flood.lookup(key);
+        if (ifindex == 0) {
+            flood.delete(key);
+        } else {
+            flood.update(key, BpfMapKeys.u32(ifindex));
+        }
+        tx.onUndo(() -> {
+            if (old.isPresent()) {
+                flood.update(key, old.get());
+            } else {
+                flood.delete(key);
+            }
+        });
     }
 
     private static byte[] peerValue(int kind, int target, int port) {

@@ -32,6 +32,29 @@ final class TestBed implements AutoCloseable {
         this.stateDir = stateDir;
     }
 
+    /**
+     * XDP needs two things of the hosts' veth ends (KERNEL-NOTES): an XDP program on the receiving
+     * end, or frames redirected into the veth are dropped, and tx checksum offload off on the sending
+     * end, or the checksums of redirected frames are never filled in.
+     */
+    private final java.util.List<io.jvisor.bpf.link.BpfLink> hostXdp = new java.util.ArrayList<>();
+    private io.jvisor.bpf.BpfProgram xdpPass;
+
+    void prepareHostsForXdp(int hosts) {
+        xdpPass = io.jvisor.bpf.BpfProgram.load(io.jvisor.bpf.ProgramSpec.of("pass", io.jvisor.bpf.ProgramType.XDP,
+                io.jvisor.bpf.AttachType.XDP, new io.jvisor.bpf.asm.Asm().mov64(io.jvisor.bpf.asm.Register.R0, 2).exit()
+                        .build()));
+        for (int i = 1; i <= hosts; i++) {
+            var h = lab.host("h" + i);
+            try (io.jvisor.net.Ethtool ethtool = io.jvisor.net.Ethtool.open(h.netns())) {
+                ethtool.setTxChecksum("eth0", false);
+            }
+            int ifindex = h.rtnl().ifindex("eth0");
+            hostXdp.add(h.netns().run(() -> io.jvisor.bpf.link.BpfLink.xdp(xdpPass, ifindex,
+                    io.jvisor.bpf.link.XdpMode.DRIVER)));
+        }
+    }
+
     static TestBed create(int hosts, Hook hook) {
         ThreadLocalRandom r = ThreadLocalRandom.current();
         String net = "10." + r.nextInt(100, 250) + "." + r.nextInt(1, 250) + ".";
@@ -76,6 +99,10 @@ final class TestBed implements AutoCloseable {
                 }
             }
         } finally {
+            hostXdp.forEach(io.jvisor.bpf.link.BpfLink::close);
+            if (xdpPass != null) {
+                xdpPass.close();
+            }
             Engine.purge(options);
             Engine.deleteTree(stateDir);
             lab.close();
