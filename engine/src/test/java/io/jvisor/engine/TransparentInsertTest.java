@@ -1,0 +1,60 @@
+package io.jvisor.engine;
+
+import io.jvisor.bpf.KernelObjects;
+import io.jvisor.bpf.testing.RequiresRoot;
+import io.jvisor.net.lab.Host;
+import io.jvisor.net.lab.Ping;
+import io.jvisor.net.lab.UdpStream;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** A counter goes in between a forwarder and a device, and out again, under traffic. */
+@RequiresRoot
+class TransparentInsertTest {
+    @Test
+    void insertAndRemoveACounterWithoutTouchingEitherPeerOrLosingAPacket() {
+        try (TestBed bed = TestBed.create(2, Hook.TC)) {
+            Engine e = bed.start();
+            Topology base = Topology.builder().instance("fwd", "forwarder")
+                    .connect("fwd:0", bed.dev(1)).connect("fwd:1", bed.dev(2)).build();
+            Topology withCounter = Topology.builder().instance("fwd", "forwarder").instance("cnt", "counter")
+                    .connect("fwd:0", bed.dev(1)).connect("fwd:1", "cnt:0").connect("cnt:1", bed.dev(2)).build();
+            e.apply(base);
+            Host h1 = bed.lab.host("h1");
+            Host h2 = bed.lab.host("h2");
+            assertThat(Ping.run(h1.netns(), h2.address(), 1).allReplied()).isTrue();
+            int fwdProgram = e.programId("fwd");
+            var linksBefore = KernelObjects.linkIds();
+            UdpStream.Report report;
+            try (UdpStream udp = UdpStream.open(h1.netns(), h1.address(), h2.netns(), h2.address())) {
+                udp.start(50_000);
+                sleep(200);
+                Plan in = e.apply(withCounter);
+                assertThat(in.toString()).contains("+ instance cnt").contains("~ port fwd:1 -> cnt:0")
+                        .contains("=> cnt:1 (was fwd:1)");
+                sleep(300);
+                assertThat(ChainTest.udpCount(e, 0)).as("the counter sees the stream").isPositive();
+                e.apply(base);
+                sleep(200);
+                udp.stop();
+                report = udp.finish(Duration.ofSeconds(1));
+            }
+            assertThat(report.lost()).isZero();
+            assertThat(report.received()).isEqualTo(report.sent());
+            assertThat(e.programId("fwd")).as("the forwarder was not reloaded").isEqualTo(fwdProgram);
+            assertThat(KernelObjects.linkIds()).as("the device links were updated, not replaced")
+                    .containsAll(linksBefore);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
