@@ -432,6 +432,7 @@ static __always_inline int jv_log_allowed(void)
 /* ---- the module's function ---------------------------------------------- */
 
 static __always_inline int jv_rx(struct jv_ctx *ctx, struct jv_md *md);
+#endif
 
 /* ---- tc (tcx) hook -------------------------------------------------------- */
 
@@ -550,6 +551,7 @@ static __always_inline int jv_tc_controller(struct __sk_buff *skb, struct jv_md 
 	return TC_ACT_SHOT;
 }
 
+#ifndef JV_NO_ENTRY_POINTS
 SEC("tc")
 int jv_tc(struct __sk_buff *skb)
 {
@@ -582,6 +584,8 @@ int jv_tc(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 }
+
+#endif /* JV_NO_ENTRY_POINTS */
 
 /* ---- XDP hook ------------------------------------------------------------- */
 
@@ -655,6 +659,7 @@ static __always_inline int jv_xdp_controller(struct xdp_md *xdp, struct jv_md *m
 	return XDP_DROP;
 }
 
+#ifndef JV_NO_ENTRY_POINTS
 SEC("xdp")
 int jv_xdp(struct xdp_md *xdp)
 {
