@@ -83,6 +83,7 @@ public final class Engine implements AutoCloseable {
     private final Map<Endpoint.Device, LiveDevice> devices = new HashMap<>();
     private final BitSet slots = new BitSet(Sdk.MAX_SLOTS);
     private Topology current = Topology.EMPTY;
+    private AttachMethod attachMethod;
 
     private final RingBufReader slowPath;
     private final RingBufReader logs;
@@ -104,6 +105,7 @@ public final class Engine implements AutoCloseable {
             openShared();
             Files.createDirectories(pinRoot.resolve("inst"));
             Files.createDirectories(pinRoot.resolve("dev"));
+            attachMethod = resolveAttach(options);
             adopt();
             this.slowPath = RingBufReader.open(shared.get("jv_slowpath"));
             this.logs = RingBufReader.open(shared.get("jv_logs"));
@@ -148,6 +150,21 @@ public final class Engine implements AutoCloseable {
     /** The topology applied last. */
     public synchronized Topology topology() {
         return current;
+    }
+
+    /** AUTO becomes LINK when the kernel has the link type for the hook (tcx: 6.6+), else NETLINK. */
+    private static AttachMethod resolveAttach(EngineOptions options) {
+        if (options.attach() != AttachMethod.AUTO) {
+            return options.attach();
+        }
+        var probes = io.jvisor.bpf.features.Features.probeLinkAttachTypes();
+        var type = options.hook() == Hook.TC ? io.jvisor.bpf.AttachType.TCX_INGRESS : io.jvisor.bpf.AttachType.XDP;
+        return probes.get(type).supported() ? AttachMethod.LINK : AttachMethod.NETLINK;
+    }
+
+    /** How this engine attaches devices (AUTO resolved). */
+    public AttachMethod attachMethod() {
+        return attachMethod;
     }
 
     // ---- shared framework maps -----------------------------------------------------------------
@@ -751,16 +768,18 @@ public final class Engine implements AutoCloseable {
         Path dir = pinRoot.resolve("dev").resolve(deviceKey(d));
         if (existing == null) {
             int ifindex = resolveIfindex(d, el);
-            BpfLink link;
+            DeviceAttachment attachment;
             try {
-                link = inNamespace(d, () -> options.hook() == Hook.TC
-                        ? BpfLink.tcx(stub, ifindex, TcxDirection.INGRESS)
-                        : BpfLink.xdp(stub, ifindex, XdpMode.DRIVER));
-            } catch (BpfException e) {
+                attachment = DeviceAttachment.attach(d, ifindex, stub, options.hook(), attachMethod,
+                        () -> Netns.open(d.netns()));
+            } catch (RuntimeException e) {
                 throw new TopologyException(el, "cannot attach to the device: " + e.getMessage(), e);
             }
-            tx.onUndo(link::close);
-            LiveDevice ld = new LiveDevice(d, ifindex, port, stub, link);
+            tx.onUndo(() -> {
+                attachment.detach();
+                attachment.close();
+            });
+            LiveDevice ld = new LiveDevice(d, ifindex, port, stub, attachment);
             try {
                 deleteTree(dir);
                 Files.createDirectories(dir);
@@ -768,15 +787,15 @@ public final class Engine implements AutoCloseable {
                 throw new TopologyException(el, "cannot pin under " + dir + ": " + e.getMessage());
             }
             tx.onUndo(() -> deleteTree(dir));
-            link.pin(dir.resolve("link"));
+            attachment.pin(dir);
             stub.pin(dir.resolve("prog"));
             devices.put(d, ld);
             tx.onUndo(() -> devices.remove(d));
         } else {
             BpfProgram oldStub = existing.stub;
             Endpoint.Port oldTarget = existing.target;
-            existing.link.update(stub, oldStub);
-            tx.onUndo(() -> existing.link.update(oldStub, stub));
+            existing.attachment.update(stub, oldStub);
+            tx.onUndo(() -> existing.attachment.update(oldStub, stub));
             existing.stub = stub;
             existing.target = port;
             tx.onUndo(() -> {
@@ -797,7 +816,8 @@ public final class Engine implements AutoCloseable {
         tx.onUndo(() -> devices.put(d, ld));
         // Detaching cannot be undone once done, so it happens at commit, after everything else succeeded.
         tx.onCommit(() -> {
-            ld.link.close();
+            ld.attachment.detach();
+            ld.attachment.close();
             ld.stub.close();
             deleteTree(pinRoot.resolve("dev").resolve(deviceKey(d)));
         });
@@ -871,7 +891,8 @@ public final class Engine implements AutoCloseable {
             saved.add(new StateStore.SavedInstance(li.name, li.type, li.config, li.slot, li.code.fileName(),
                     li.code.source()));
         }
-        store.save(new StateStore.State(options.hook().name(), saved, StateStore.connectionLines(current)));
+        store.save(new StateStore.State(options.hook().name(), attachMethod.name(), saved,
+                StateStore.connectionLines(current)));
     }
 
     private void adopt() {
@@ -894,6 +915,13 @@ public final class Engine implements AutoCloseable {
             throw new TopologyException("engine '" + options.name() + "'", "its running objects use the "
                     + s.hook() + " hook, not " + options.hook());
         }
+        // the running objects were attached one way; keep using it, whatever AUTO would pick now
+        AttachMethod saved = s.attach() == null ? AttachMethod.LINK : AttachMethod.valueOf(s.attach());
+        if (options.attach() != AttachMethod.AUTO && options.attach() != saved) {
+            throw new TopologyException("engine '" + options.name() + "'", "its devices are attached by "
+                    + saved + ", not " + options.attach());
+        }
+        attachMethod = saved;
         for (StateStore.SavedInstance si : s.instances()) {
             ModuleCode code = new ModuleCode(si.codeFile(), si.code());
             ModuleType type = catalog.get(si.type());
@@ -931,11 +959,20 @@ public final class Engine implements AutoCloseable {
             } else {
                 Endpoint.Device d = (Endpoint.Device) c.b();
                 Path dir = pinRoot.resolve("dev").resolve(deviceKey(d));
-                BpfLink link = BpfLink.openPinned(dir.resolve("link"));
                 BpfProgram stub = BpfProgram.openPinned(dir.resolve("prog"));
-                int ifindex = link.info() instanceof io.jvisor.bpf.link.LinkInfo.Tcx tcx ? tcx.ifindex()
-                        : link.info() instanceof io.jvisor.bpf.link.LinkInfo.Xdp x ? x.ifindex() : 0;
-                devices.put(d, new LiveDevice(d, ifindex, c.a(), stub, link));
+                DeviceAttachment attachment;
+                int ifindex;
+                if (attachMethod == AttachMethod.LINK) {
+                    BpfLink link = BpfLink.openPinned(dir.resolve("link"));
+                    ifindex = link.info() instanceof io.jvisor.bpf.link.LinkInfo.Tcx tcx ? tcx.ifindex()
+                            : link.info() instanceof io.jvisor.bpf.link.LinkInfo.Xdp x ? x.ifindex() : 0;
+                    attachment = new DeviceAttachment.Link(link);
+                } else {
+                    ifindex = resolveIfindex(d, "device " + d);
+                    attachment = options.hook() == Hook.TC ? new DeviceAttachment.TcFilter(d, ifindex)
+                            : new DeviceAttachment.NetlinkXdp(d, ifindex);
+                }
+                devices.put(d, new LiveDevice(d, ifindex, c.a(), stub, attachment));
             }
         }
         current = t;
@@ -1150,7 +1187,7 @@ public final class Engine implements AutoCloseable {
             li.closeFds();
         }
         for (LiveDevice d : devices.values()) {
-            d.link.close();
+            d.attachment.close();
             d.stub.close();
         }
         shared.values().forEach(BpfMap::close);
@@ -1168,6 +1205,24 @@ public final class Engine implements AutoCloseable {
      * process. Links detach as their last pin goes. Safe to call when nothing is there.
      */
     public static void purge(EngineOptions options) {
+        // netlink attachments are not held by pins: take them off their devices first
+        new StateStore(options.stateDir()).load().ifPresent(st -> {
+            if (!AttachMethod.NETLINK.name().equals(st.attach())) {
+                return;
+            }
+            for (String line : st.connections()) {
+                String[] parts = line.split(" ");
+                if (Endpoint.parse(parts[1]) instanceof Endpoint.Device d) {
+                    try {
+                        int ifindex = DeviceAttachment.withRtnl(d, r -> r.ifindex(d.name()));
+                        (Hook.valueOf(st.hook()) == Hook.TC ? new DeviceAttachment.TcFilter(d, ifindex)
+                                : new DeviceAttachment.NetlinkXdp(d, ifindex)).detach();
+                    } catch (RuntimeException gone) {
+                        // the device or the filter is gone already
+                    }
+                }
+            }
+        });
         deleteTree(options.pinRoot());
         try {
             Files.deleteIfExists(options.pinRoot().getParent()); // bpffs/jvisor, once no engine is left in it
@@ -1259,14 +1314,15 @@ public final class Engine implements AutoCloseable {
         final int ifindex;
         Endpoint.Port target;
         BpfProgram stub;
-        final BpfLink link;
+        final DeviceAttachment attachment;
 
-        LiveDevice(Endpoint.Device device, int ifindex, Endpoint.Port target, BpfProgram stub, BpfLink link) {
+        LiveDevice(Endpoint.Device device, int ifindex, Endpoint.Port target, BpfProgram stub,
+                   DeviceAttachment attachment) {
             this.device = device;
             this.ifindex = ifindex;
             this.target = target;
             this.stub = stub;
-            this.link = link;
+            this.attachment = attachment;
         }
     }
 }

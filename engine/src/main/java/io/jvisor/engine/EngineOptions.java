@@ -11,8 +11,9 @@ import java.util.regex.Pattern;
  * @param bpffs the bpf filesystem mount
  * @param stateDir where the desired state is saved (crash-safely)
  * @param hook where instances run
+ * @param attach how device entries are attached (bpf links, or the netlink paths of older kernels)
  */
-public record EngineOptions(String name, Path bpffs, Path stateDir, Hook hook) {
+public record EngineOptions(String name, Path bpffs, Path stateDir, Hook hook, AttachMethod attach) {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,32}");
 
     public EngineOptions {
@@ -22,21 +23,27 @@ public record EngineOptions(String name, Path bpffs, Path stateDir, Hook hook) {
         bpffs = bpffs == null ? Path.of("/sys/fs/bpf") : bpffs;
         stateDir = stateDir == null ? Path.of("/var/lib/jvisor", name) : stateDir;
         hook = hook == null ? Hook.TC : hook;
+        attach = attach == null ? AttachMethod.AUTO : attach;
     }
 
     /** Defaults for engine {@code name}: bpffs at /sys/fs/bpf, state in /var/lib/jvisor/NAME, tc. */
     public static EngineOptions named(String name) {
-        return new EngineOptions(name, null, null, null);
+        return new EngineOptions(name, null, null, null, null);
     }
 
     /** These options with another state directory. */
     public EngineOptions withStateDir(Path dir) {
-        return new EngineOptions(name, bpffs, dir, hook);
+        return new EngineOptions(name, bpffs, dir, hook, attach);
     }
 
     /** These options with another hook. */
     public EngineOptions withHook(Hook h) {
-        return new EngineOptions(name, bpffs, stateDir, h);
+        return new EngineOptions(name, bpffs, stateDir, h, attach);
+    }
+
+    /** These options with another attach method. */
+    public EngineOptions withAttach(AttachMethod a) {
+        return new EngineOptions(name, bpffs, stateDir, hook, a);
     }
 
     /** The directory of the engine's pins. */

@@ -23,7 +23,7 @@ import java.util.Optional;
  */
 final class StateStore {
     /** What is saved. */
-    record State(String hook, List<SavedInstance> instances, List<String> connections) {}
+    record State(String hook, String attach, List<SavedInstance> instances, List<String> connections) {}
 
     /** One instance as saved. */
     record SavedInstance(String name, String type, Map<String, String> config, int slot, String codeFile,

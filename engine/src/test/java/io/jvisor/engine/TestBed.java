@@ -55,6 +55,11 @@ final class TestBed implements AutoCloseable {
         }
     }
 
+    static TestBed create(int hosts, Hook hook, AttachMethod attach) {
+        TestBed bed = create(hosts, hook);
+        return new TestBed(bed.lab, bed.options.withAttach(attach), bed.net, bed.stateDir);
+    }
+
     static TestBed create(int hosts, Hook hook) {
         ThreadLocalRandom r = ThreadLocalRandom.current();
         String net = "10." + r.nextInt(100, 250) + "." + r.nextInt(1, 250) + ".";

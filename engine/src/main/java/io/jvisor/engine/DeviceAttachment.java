@@ -1,0 +1,135 @@
+package io.jvisor.engine;
+
+import io.jvisor.bpf.BpfProgram;
+import io.jvisor.bpf.link.BpfLink;
+import io.jvisor.bpf.link.TcxDirection;
+import io.jvisor.bpf.link.XdpMode;
+import io.jvisor.net.Netns;
+import io.jvisor.net.Rtnl;
+import io.jvisor.net.TcDirection;
+import io.jvisor.net.TcFilterSpec;
+import io.jvisor.net.XdpAttachMode;
+
+import java.nio.file.Path;
+import java.util.function.Function;
+
+/** How one device's entry program is attached, and how it is swapped and removed. */
+sealed interface DeviceAttachment permits DeviceAttachment.Link, DeviceAttachment.TcFilter, DeviceAttachment.NetlinkXdp {
+    /** The filter priority and handle the engine's cls_bpf filters use. */
+    int TC_PRIORITY = 1, TC_HANDLE = 0x4a56;
+
+    /** Replaces the entry program atomically, only if {@code expected} still runs. */
+    void update(BpfProgram next, BpfProgram expected);
+
+    /** Detaches the entry program from the device. */
+    void detach();
+
+    /** Releases the Java side only (the attachment stays in the kernel). */
+    void close();
+
+    /** Pins what needs pinning to survive the process under {@code dir}. */
+    void pin(Path dir);
+
+    /** A tcx or XDP bpf link, pinned so that it outlives the process. */
+    record Link(BpfLink link) implements DeviceAttachment {
+        public void update(BpfProgram next, BpfProgram expected) {
+            link.update(next, expected);
+        }
+
+        public void detach() {
+            link.close(); // the caller removes the pin, the last reference
+        }
+
+        public void close() {
+            link.close();
+        }
+
+        public void pin(Path dir) {
+            link.pin(dir.resolve("link"));
+        }
+    }
+
+    /** A cls_bpf direct-action filter on the device's clsact ingress. */
+    record TcFilter(Endpoint.Device device, int ifindex) implements DeviceAttachment {
+        public void update(BpfProgram next, BpfProgram expected) {
+            withRtnl(device, r -> r.replaceTcFilter(spec(next)));
+        }
+
+        TcFilterSpec spec(BpfProgram p) {
+            return TcFilterSpec.of(ifindex, TcDirection.INGRESS, TC_PRIORITY, TC_HANDLE, p.fd().get(), "jvisor_entry");
+        }
+
+        public void detach() {
+            withRtnl(device, r -> {
+                r.deleteTcFilter(ifindex, TcDirection.INGRESS, TC_PRIORITY, TC_HANDLE);
+                return null;
+            });
+        }
+
+        public void close() {}
+
+        public void pin(Path dir) {}
+    }
+
+    /** An XDP program set through IFLA_XDP in driver mode. */
+    record NetlinkXdp(Endpoint.Device device, int ifindex) implements DeviceAttachment {
+        public void update(BpfProgram next, BpfProgram expected) {
+            withRtnl(device, r -> {
+                r.attachXdp(ifindex, next.fd().get(), XdpAttachMode.DRIVER, expected.fd().get());
+                return null;
+            });
+        }
+
+        public void detach() {
+            withRtnl(device, r -> {
+                r.detachXdp(ifindex, XdpAttachMode.DRIVER);
+                return null;
+            });
+        }
+
+        public void close() {}
+
+        public void pin(Path dir) {}
+    }
+
+    /** Attaches {@code stub} to the device by {@code method} at {@code hook}. */
+    static DeviceAttachment attach(Endpoint.Device device, int ifindex, BpfProgram stub, Hook hook, AttachMethod method,
+                                   java.util.function.Supplier<Netns> netns) {
+        if (method == AttachMethod.LINK) {
+            if (device.netns() == null) {
+                return new Link(hook == Hook.TC ? BpfLink.tcx(stub, ifindex, TcxDirection.INGRESS)
+                        : BpfLink.xdp(stub, ifindex, XdpMode.DRIVER));
+            }
+            try (Netns ns = netns.get()) {
+                return ns.run(() -> new Link(hook == Hook.TC ? BpfLink.tcx(stub, ifindex, TcxDirection.INGRESS)
+                        : BpfLink.xdp(stub, ifindex, XdpMode.DRIVER)));
+            }
+        }
+        if (hook == Hook.TC) {
+            TcFilter f = new TcFilter(device, ifindex);
+            withRtnl(device, r -> {
+                r.ensureClsact(ifindex);
+                return r.attachTcFilter(f.spec(stub));
+            });
+            return f;
+        }
+        NetlinkXdp x = new NetlinkXdp(device, ifindex);
+        withRtnl(device, r -> {
+            r.attachXdpIfNone(ifindex, stub.fd().get(), XdpAttachMode.DRIVER);
+            return null;
+        });
+        return x;
+    }
+
+    /** Runs {@code f} with an rtnetlink socket opened in the device's namespace. */
+    static <T> T withRtnl(Endpoint.Device device, Function<Rtnl, T> f) {
+        if (device.netns() == null) {
+            try (Rtnl r = Rtnl.open()) {
+                return f.apply(r);
+            }
+        }
+        try (Netns ns = Netns.open(device.netns()); Rtnl r = Rtnl.open(ns)) {
+            return f.apply(r);
+        }
+    }
+}
