@@ -20,12 +20,31 @@ public interface ModuleType {
     }
 
     /**
-     * Checks an instance's configuration.
+     * The configuration schema as a record, or null for none. Each component is a key; the engine
+     * binds an instance's configuration to it (with type conversion) before anything is applied, and
+     * refuses unknown keys, missing components and values of the wrong type, naming the key.
+     */
+    default Class<? extends Record> configSchema() {
+        return null;
+    }
+
+    /**
+     * Checks an instance's configuration. The default binds it to {@link #configSchema()}, or
+     * accepts only an empty configuration when there is no schema.
      *
      * @return the reason it is wrong, naming the key, or null when it is fine
      */
     default String validateConfig(Map<String, String> config) {
-        return config.isEmpty() ? null : "this module takes no configuration, got keys " + config.keySet();
+        Class<? extends Record> schema = configSchema();
+        if (schema == null) {
+            return config.isEmpty() ? null : "this module takes no configuration, got keys " + config.keySet();
+        }
+        try {
+            ConfigBinding.bind(config, schema);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
     }
 
     /** The control plane of a new instance. */

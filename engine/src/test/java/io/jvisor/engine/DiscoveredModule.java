@@ -1,7 +1,5 @@
 package io.jvisor.engine;
 
-import java.util.Map;
-
 /** A module type found through ServiceLoader, as a third-party jar's would be. */
 public final class DiscoveredModule implements ModuleType {
     @Override
@@ -19,13 +17,11 @@ public final class DiscoveredModule implements ModuleType {
         return 2;
     }
 
+    /** The configuration: a label and a weight. */
+    public record Config(String label, int weight) {}
+
     @Override
-    public String validateConfig(Map<String, String> config) {
-        for (String k : config.keySet()) {
-            if (!k.equals("label")) {
-                return "unknown key '" + k + "' (known: label)";
-            }
-        }
-        return null;
+    public Class<? extends Record> configSchema() {
+        return Config.class;
     }
 }

@@ -27,8 +27,16 @@ class ModuleTypesTest {
             assertThatThrownBy(() -> e.apply(Topology.builder()
                     .instance("f", "discovered-forwarder", Map.of("colour", "red")).build()))
                     .isInstanceOf(TopologyException.class).hasMessageContaining("instance 'f' config")
-                    .hasMessageContaining("unknown key 'colour'");
-            e.apply(Topology.builder().instance("f", "discovered-forwarder", Map.of("label", "edge"))
+                    .hasMessageContaining("unknown key 'colour'").hasMessageContaining("label, weight");
+            assertThatThrownBy(() -> e.apply(Topology.builder()
+                    .instance("f", "discovered-forwarder", Map.of("label", "edge", "weight", "heavy")).build()))
+                    .isInstanceOf(TopologyException.class).hasMessageContaining("key 'weight': 'heavy' is not a valid int");
+            assertThatThrownBy(() -> e.apply(Topology.builder()
+                    .instance("f", "discovered-forwarder", Map.of("label", "edge")).build()))
+                    .isInstanceOf(TopologyException.class).hasMessageContaining("weight");
+            assertThat(ConfigBinding.bind(Map.of("label", "edge", "weight", "3"), DiscoveredModule.Config.class))
+                    .isEqualTo(new DiscoveredModule.Config("edge", 3));
+            e.apply(Topology.builder().instance("f", "discovered-forwarder", Map.of("label", "edge", "weight", "2"))
                     .connect("f:0", bed.dev(1)).connect("f:1", bed.dev(2)).build());
             assertThat(Ping.run(bed.lab.host("h1").netns(), bed.lab.host("h2").address(), 2).allReplied()).isTrue();
         }
