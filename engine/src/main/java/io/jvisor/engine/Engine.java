@@ -270,7 +270,7 @@ public final class Engine implements AutoCloseable {
         List<Plan.Change> clears = new ArrayList<>();
         for (var e : r.peers.entrySet()) {
             Endpoint old = peers.get(e.getKey());
-            if (!e.getValue().equals(old) || swapsTarget(swaps, e.getValue())) {
+            if (!e.getValue().equals(old)) {
                 Plan.SetPeer s = new Plan.SetPeer(e.getKey(), e.getValue(), old);
                 (fresh.contains(e.getKey().instance()) ? setsFresh : sets).add(s);
             }
@@ -305,10 +305,6 @@ public final class Engine implements AutoCloseable {
         all.addAll(clears);
         all.addAll(deletes);
         return new Plan(all);
-    }
-
-    private static boolean swapsTarget(List<Plan.Change> swaps, Endpoint e) {
-        return false; // a swap keeps the slot, so peers that lead into it stay valid
     }
 
     private record Resolved(Map<Endpoint.Port, Endpoint> peers, Map<Endpoint.Device, Endpoint.Port> devices) {}
