@@ -20,13 +20,16 @@ import static io.jvisor.net.sys.NetlinkSocket.NLM_F_ACK;
 import static io.jvisor.net.sys.NetlinkSocket.NLM_F_CREATE;
 import static io.jvisor.net.sys.NetlinkSocket.NLM_F_DUMP;
 import static io.jvisor.net.sys.NetlinkSocket.NLM_F_EXCL;
+import static io.jvisor.net.sys.NetlinkSocket.NLM_F_REPLACE;
 
 /**
- * An rtnetlink socket: links, addresses, routes and neighbours of one network namespace, the one
+ * An rtnetlink socket: links, addresses, routes, neighbours, tc filters (clsact and cls_bpf) and
+ * XDP programs (IFLA_XDP) of one network namespace, the one
  * the socket was opened in ({@link #open()} for the calling thread's, {@link #open(Netns)} for a
  * named one). It speaks the kernel's protocol directly; nothing here runs {@code ip}.
  *
- * <p>Devices are named by their interface name. Every refusal is a {@link NetlinkException} with
+ * <p>Devices are named by their interface name, except in the tc and XDP methods, which take the
+ * ifindex a datapath works with (their errors still name the device). Every refusal is a {@link NetlinkException} with
  * the operation, the device, the errno and the kernel's own explanation when it gives one. Methods
  * are synchronized: one request is in flight at a time.
  */
@@ -516,6 +519,431 @@ public final class Rtnl implements AutoCloseable {
                 .u8(family(address)).u8(0).u16(0).u32(index).u16(0).u8(0).u8(0)
                 .attr(NDA_DST, address.getAddress());
         socket.ack(m, op("delete neighbour " + address.getHostAddress()), dev);
+    }
+
+    // ---------------------------------------------------------------- tc: clsact and cls_bpf
+
+    // Message types (linux/rtnetlink.h) and attributes (linux/rtnetlink.h, linux/pkt_cls.h).
+    private static final int RTM_NEWQDISC = 36, RTM_DELQDISC = 37, RTM_GETQDISC = 38,
+            RTM_NEWTFILTER = 44, RTM_DELTFILTER = 45, RTM_GETTFILTER = 46;
+    private static final int TCA_KIND = 1, TCA_OPTIONS = 2, TCA_CHAIN = 11;
+    private static final int TCA_BPF_FD = 6, TCA_BPF_NAME = 7, TCA_BPF_FLAGS = 8, TCA_BPF_TAG = 10, TCA_BPF_ID = 11;
+    private static final int TCA_BPF_FLAG_ACT_DIRECT = 1;
+    /** NLM_F_ECHO (linux/netlink.h): also send the resulting notification to the requester. */
+    private static final int NLM_F_ECHO = 0x8;
+    /** TC_H_CLSACT (= TC_H_INGRESS) and the clsact qdisc's own handle ffff:0 (linux/pkt_sched.h). */
+    private static final int TC_H_CLSACT = 0xFFFF_FFF1, CLSACT_HANDLE = 0xFFFF_0000;
+    private static final int ENOENT = 2, EINVAL = 22, EEXIST = 17, EBUSY = 16, EOPNOTSUPP = 95;
+
+    /** Starts a tc request: struct tcmsg (family, padding, ifindex, handle, parent, info). */
+    private MessageBuilder tcRequest(int type, int flags, int ifindex, int handle, int parent, int info) {
+        return socket.request(type, flags)
+                .u8(Libc.AF_UNSPEC).u8(0).u16(0).u32(ifindex).u32(handle).u32(parent).u32(info);
+    }
+
+    /** tcm_info of a filter: TC_H_MAKE(prio &lt;&lt; 16, htons(ETH_P_ALL)). */
+    private static int filterInfo(int priority) {
+        return (priority << 16) | htons(Libc.ETH_P_ALL);
+    }
+
+    private static int htons(int v) {
+        return java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN
+                ? ((v & 0xff) << 8) | ((v >>> 8) & 0xff) : v & 0xffff;
+    }
+
+    /**
+     * Adds a clsact qdisc to device {@code ifindex} ({@code tc qdisc add dev DEV clsact}): the
+     * ingress and egress hooks for {@link #attachTcFilter} filters.
+     *
+     * @throws NetlinkException EEXIST when the device already has a clsact or ingress qdisc
+     */
+    public synchronized void addClsact(int ifindex) {
+        try {
+            socket.ack(tcRequest(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, ifindex, CLSACT_HANDLE,
+                    TC_H_CLSACT, 0).attrString(TCA_KIND, "clsact"), op("add clsact qdisc"), "#" + ifindex);
+        } catch (NetlinkException e) {
+            throw onDevice(e, op("add clsact qdisc"), ifindex, "");
+        }
+    }
+
+    /**
+     * Makes sure device {@code ifindex} has a clsact qdisc, adding one when it has none. Safe to
+     * call when another process (tc, cilium, a previous run) added it already.
+     *
+     * @return true when this call added it, false when it was there
+     * @throws NetlinkException EEXIST when the device has a plain ingress qdisc instead, which
+     *     takes the same slot (delete it first: {@code tc qdisc del dev DEV ingress})
+     */
+    public synchronized boolean ensureClsact(int ifindex) {
+        try {
+            addClsact(ifindex);
+            return true;
+        } catch (NetlinkException e) {
+            if (e.errno() != EEXIST) {
+                throw e;
+            }
+            String kind = ingressQdiscKind(ifindex);
+            if (kind.equals("clsact")) {
+                return false;
+            }
+            throw new NetlinkException(op("ensure clsact qdisc"), deviceName(ifindex),
+                    "(the device has " + (kind.isEmpty() ? "another" : "an '" + kind + "'")
+                            + " qdisc in the clsact slot; delete it first)",
+                    e.errno(), e.kernelMessage().orElse(""));
+        }
+    }
+
+    /** Whether device {@code ifindex} has a clsact qdisc. */
+    public synchronized boolean hasClsact(int ifindex) {
+        return ingressQdiscKind(ifindex).equals("clsact");
+    }
+
+    /** The kind of the qdisc in the ingress/clsact slot of {@code ifindex}, or empty when there is none. */
+    private String ingressQdiscKind(int ifindex) {
+        Message m;
+        try {
+            // Without NLM_F_ECHO the kernel sends a qdisc get's answer only to the RTNLGRP_TC
+            // multicast group, never to the asker. And when the slot holds only the placeholder a
+            // deleted qdisc leaves, it sends nothing at all: NLM_F_ACK makes sure an answer comes.
+            m = socket.get(tcRequest(RTM_GETQDISC, NLM_F_ECHO | NLM_F_ACK, ifindex, 0, TC_H_CLSACT, 0),
+                    op("get clsact qdisc"), "#" + ifindex);
+        } catch (NetlinkException e) {
+            if (e.errno() == ENOENT || e.errno() == EINVAL || e.errno() == 0) { // 0: acknowledged, nothing sent
+                return "";
+            }
+            throw onDevice(e, op("get clsact qdisc"), ifindex, "");
+        }
+        ByteBuffer b = m.body();
+        if (b.getInt(8) == 0) {
+            return ""; // handle 0: the placeholder a deleted ingress/clsact qdisc leaves behind
+        }
+        return Attributes.parse(b, 20, b.limit()).string(TCA_KIND, "");
+    }
+
+    /**
+     * Deletes the clsact qdisc of device {@code ifindex}, and with it every filter on both hooks.
+     * A plain ingress qdisc is left alone (the kernel refuses: the kind does not match).
+     *
+     * @throws NetlinkException when there is no clsact qdisc
+     */
+    public synchronized void deleteClsact(int ifindex) {
+        try {
+            socket.ack(tcRequest(RTM_DELQDISC, NLM_F_ACK, ifindex, CLSACT_HANDLE, TC_H_CLSACT, 0)
+                    .attrString(TCA_KIND, "clsact"), op("delete clsact qdisc"), "#" + ifindex);
+        } catch (NetlinkException e) {
+            throw onDevice(e, op("delete clsact qdisc"), ifindex, "");
+        }
+    }
+
+    /**
+     * Attaches a cls_bpf filter to a clsact hook, or atomically swaps the program of an existing
+     * one, according to {@link TcFilterSpec#mode()}. The device needs a clsact qdisc
+     * ({@link #ensureClsact}). This is the attach path for kernels without tcx (before 6.6).
+     *
+     * <p>A {@link TcFilterSpec.Mode#REPLACE} swaps the program in one RCU step: every packet runs
+     * either the old or the new program, none runs neither.
+     *
+     * @return the filter as the kernel reports it afterwards (with the program's id)
+     * @throws NetlinkException EEXIST when creating a filter that exists, ENOENT when replacing one
+     *     that does not, EINVAL with "Parent Qdisc doesn't exists" without a clsact qdisc
+     */
+    public synchronized TcFilter attachTcFilter(TcFilterSpec spec) {
+        int flags = switch (spec.mode()) {
+            case CREATE -> NLM_F_CREATE | NLM_F_EXCL;
+            case REPLACE -> NLM_F_REPLACE;
+            case CREATE_OR_REPLACE -> NLM_F_CREATE | NLM_F_REPLACE;
+        };
+        String operation = op(spec.mode() == TcFilterSpec.Mode.CREATE ? "attach tc filter" : "replace tc filter");
+        MessageBuilder m = tcRequest(RTM_NEWTFILTER, flags | NLM_F_ACK, spec.ifindex(), spec.handle(),
+                spec.direction().parent(), filterInfo(spec.priority()))
+                .attrString(TCA_KIND, "bpf");
+        int options = m.nest(TCA_OPTIONS);
+        m.attrU32(TCA_BPF_FD, spec.programFd());
+        if (!spec.name().isEmpty()) {
+            m.attrString(TCA_BPF_NAME, spec.name());
+        }
+        if (spec.directAction()) {
+            m.attrU32(TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT);
+        }
+        m.end(options);
+        String where = filterNote(spec.direction(), spec.priority(), spec.handle());
+        try {
+            socket.ack(m, operation, "#" + spec.ifindex());
+        } catch (NetlinkException e) {
+            String hint = switch (e.errno()) {
+                case EEXIST -> "; a filter with this priority and handle exists (Mode.REPLACE swaps its program)";
+                case ENOENT -> spec.mode() == TcFilterSpec.Mode.REPLACE ? "; there is no such filter to replace" : "";
+                case EINVAL -> hasClsactQuietly(spec.ifindex()) ? "" : "; the device has no clsact qdisc (ensureClsact)";
+                default -> "";
+            };
+            throw onDevice(e, operation, spec.ifindex(), "(" + where + hint + ")");
+        }
+        return tcFilter(spec.ifindex(), spec.direction(), spec.priority(), spec.handle())
+                .orElseThrow(() -> new NetlinkException(operation, deviceName(spec.ifindex()), "(" + where + ")", 0,
+                        "the filter is gone right after it was attached"));
+    }
+
+    /** Same as {@link #attachTcFilter} with {@link TcFilterSpec.Mode#REPLACE}: an atomic program swap. */
+    public TcFilter replaceTcFilter(TcFilterSpec spec) {
+        return attachTcFilter(spec.withMode(TcFilterSpec.Mode.REPLACE));
+    }
+
+    private boolean hasClsactQuietly(int ifindex) {
+        try {
+            return hasClsact(ifindex);
+        } catch (NetlinkException e) {
+            return true; // cannot tell: claim nothing
+        }
+    }
+
+    private static String filterNote(TcDirection direction, int priority, int handle) {
+        return direction + " prio " + priority + " handle 0x" + Integer.toHexString(handle);
+    }
+
+    /**
+     * The filters on one clsact hook of device {@code ifindex}, in every chain, as
+     * {@code tc filter show dev DEV ingress|egress} lists them. Empty when the device has no
+     * clsact qdisc.
+     */
+    public synchronized List<TcFilter> tcFilters(int ifindex, TcDirection direction) {
+        List<TcFilter> out = new ArrayList<>();
+        String operation = op("list tc filters " + direction);
+        List<Message> parts;
+        try {
+            parts = socket.dump(() -> tcRequest(RTM_GETTFILTER, NLM_F_DUMP, ifindex, 0, direction.parent(), 0),
+                    operation);
+        } catch (NetlinkException e) {
+            throw onDevice(e, operation, ifindex, "");
+        }
+        for (Message m : parts) {
+            if (m.type() == RTM_NEWTFILTER) {
+                TcFilter f = parseFilter(m.body());
+                // The kernel sends one header entry per priority (handle 0, no options): not a filter.
+                if (f.handle() != 0 && f.ifindex() == ifindex && f.parent() == direction.parent()) {
+                    out.add(f);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The filter at (priority, handle) on one clsact hook of {@code ifindex}, if there is one. */
+    public synchronized Optional<TcFilter> tcFilter(int ifindex, TcDirection direction, int priority, int handle) {
+        String operation = op("get tc filter");
+        Message m;
+        try {
+            m = socket.get(tcRequest(RTM_GETTFILTER, 0, ifindex, handle, direction.parent(), filterInfo(priority)),
+                    operation, "#" + ifindex);
+        } catch (NetlinkException e) {
+            if (e.errno() == ENOENT) {
+                return Optional.empty();
+            }
+            throw onDevice(e, operation, ifindex, "(" + filterNote(direction, priority, handle) + ")");
+        }
+        return Optional.of(parseFilter(m.body()));
+    }
+
+    private static TcFilter parseFilter(ByteBuffer b) {
+        int ifindex = b.getInt(4);
+        int handle = b.getInt(8);
+        int parent = b.getInt(12);
+        int info = b.getInt(16);
+        Attributes a = Attributes.parse(b, 20, b.limit());
+        String kind = a.string(TCA_KIND, "");
+        Attributes o = a.nested(TCA_OPTIONS);
+        byte[] tag = kind.equals("bpf") ? o.bytes(TCA_BPF_TAG) : null;
+        StringBuilder hex = new StringBuilder();
+        if (tag != null) {
+            for (byte x : tag) {
+                hex.append(String.format("%02x", x));
+            }
+        }
+        boolean bpf = kind.equals("bpf");
+        return new TcFilter(ifindex, parent, info >>> 16, htons(info & 0xffff), handle, a.u32(TCA_CHAIN, 0), kind,
+                bpf ? o.u32(TCA_BPF_ID, 0) : 0, bpf ? o.string(TCA_BPF_NAME, "") : "", hex.toString(),
+                bpf && (o.u32(TCA_BPF_FLAGS, 0) & TCA_BPF_FLAG_ACT_DIRECT) != 0);
+    }
+
+    /**
+     * Deletes the cls_bpf filter at (priority, handle) on one clsact hook of {@code ifindex}.
+     * Packets stop reaching its program at once. A filter of another kind is left alone.
+     *
+     * @throws NetlinkException ENOENT when there is no such filter
+     */
+    public synchronized void deleteTcFilter(int ifindex, TcDirection direction, int priority, int handle) {
+        if (handle == 0) {
+            throw new IllegalArgumentException("handle must not be 0 (the kernel would delete every filter of prio "
+                    + priority + ")");
+        }
+        String operation = op("delete tc filter");
+        try {
+            socket.ack(tcRequest(RTM_DELTFILTER, NLM_F_ACK, ifindex, handle, direction.parent(), filterInfo(priority))
+                    .attrString(TCA_KIND, "bpf"), operation, "#" + ifindex);
+        } catch (NetlinkException e) {
+            throw onDevice(e, operation, ifindex, "(" + filterNote(direction, priority, handle) + ")");
+        }
+    }
+
+    // ---------------------------------------------------------------- XDP through rtnetlink
+
+    private static final int IFLA_XDP = 43;
+    private static final int IFLA_XDP_FD = 1, IFLA_XDP_ATTACHED = 2, IFLA_XDP_FLAGS = 3, IFLA_XDP_PROG_ID = 4,
+            IFLA_XDP_DRV_PROG_ID = 5, IFLA_XDP_SKB_PROG_ID = 6, IFLA_XDP_HW_PROG_ID = 7, IFLA_XDP_EXPECTED_FD = 8;
+    private static final int XDP_FLAGS_UPDATE_IF_NOEXIST = 1, XDP_FLAGS_REPLACE = 1 << 4;
+
+    /**
+     * Attaches XDP program {@code programFd} to device {@code ifindex} in {@code mode} through
+     * rtnetlink (IFLA_XDP), the path for kernels without XDP links (before 5.9) and for programs
+     * that must outlive the process without a bpffs pin: the device holds the program.
+     *
+     * <p>With {@code expectedProgramFd} of -1 whatever program runs in that mode is replaced. With
+     * a descriptor, the swap is atomic and conditional (XDP_FLAGS_REPLACE with
+     * IFLA_XDP_EXPECTED_FD): it happens only if that very program is still attached, so a live
+     * swap or an adoption after a restart cannot clobber a program someone else put there since.
+     *
+     * @throws NetlinkException EEXIST when the expected program is no longer attached (the message
+     *     says what is), or when a program runs in the other mode; EBUSY when a bpf link holds the
+     *     hook; EOPNOTSUPP for {@link XdpAttachMode#DRIVER} on a driver without XDP
+     */
+    public synchronized void attachXdp(int ifindex, int programFd, XdpAttachMode mode, int expectedProgramFd) {
+        if (programFd < 0) {
+            throw new IllegalArgumentException("programFd must be a descriptor (detachXdp removes a program): "
+                    + programFd);
+        }
+        int flags = mode.flags() | (expectedProgramFd >= 0 ? XDP_FLAGS_REPLACE : 0);
+        setXdp(ifindex, programFd, flags, expectedProgramFd,
+                expectedProgramFd >= 0 ? "replace XDP program (" + mode + ")" : "attach XDP program (" + mode + ")");
+    }
+
+    /**
+     * Attaches XDP program {@code programFd} only if no program runs on the device in
+     * {@code mode} (XDP_FLAGS_UPDATE_IF_NOEXIST), so as not to clobber one.
+     *
+     * @throws NetlinkException EBUSY when a program is attached already
+     */
+    public synchronized void attachXdpIfNone(int ifindex, int programFd, XdpAttachMode mode) {
+        if (programFd < 0) {
+            throw new IllegalArgumentException("programFd must be a descriptor: " + programFd);
+        }
+        setXdp(ifindex, programFd, mode.flags() | XDP_FLAGS_UPDATE_IF_NOEXIST, -1,
+                "attach XDP program (" + mode + ", if none)");
+    }
+
+    /** Detaches whatever XDP program runs on device {@code ifindex} in {@code mode}; nothing there is fine. */
+    public synchronized void detachXdp(int ifindex, XdpAttachMode mode) {
+        setXdp(ifindex, -1, mode.flags(), -1, "detach XDP program (" + mode + ")");
+    }
+
+    /**
+     * Detaches the XDP program of device {@code ifindex} in {@code mode} only if it is still the
+     * program of {@code expectedProgramFd} (atomic check and detach).
+     *
+     * @throws NetlinkException EEXIST when another program (or none) is attached
+     */
+    public synchronized void detachXdp(int ifindex, XdpAttachMode mode, int expectedProgramFd) {
+        if (expectedProgramFd < 0) {
+            throw new IllegalArgumentException("expectedProgramFd must be a descriptor: " + expectedProgramFd);
+        }
+        setXdp(ifindex, -1, mode.flags() | XDP_FLAGS_REPLACE, expectedProgramFd, "detach XDP program (" + mode + ")");
+    }
+
+    private void setXdp(int ifindex, int fd, int flags, int expectedFd, String operation) {
+        MessageBuilder m = socket.request(RTM_SETLINK, NLM_F_ACK)
+                .u8(Libc.AF_UNSPEC).u8(0).u16(0).u32(ifindex).u32(0).u32(0);
+        int xdp = m.nest(IFLA_XDP);
+        m.attrU32(IFLA_XDP_FD, fd).attrU32(IFLA_XDP_FLAGS, flags);
+        if ((flags & XDP_FLAGS_REPLACE) != 0 && expectedFd >= 0) {
+            m.attrU32(IFLA_XDP_EXPECTED_FD, expectedFd);
+        }
+        m.end(xdp);
+        try {
+            socket.ack(m, op(operation), "#" + ifindex);
+        } catch (NetlinkException e) {
+            String hint = "";
+            String said = e.kernelMessage().orElse("");
+            if (e.errno() == EEXIST && (flags & XDP_FLAGS_REPLACE) != 0) {
+                hint = "(the expected program (fd " + expectedFd + ") is no longer the one attached; attached now: "
+                        + xdpNow(ifindex) + ")";
+            } else if (e.errno() == EEXIST) {
+                hint = "(a program runs in the other XDP mode; attached now: " + xdpNow(ifindex) + ")";
+            } else if (e.errno() == EBUSY) {
+                hint = said.contains("link")
+                        ? "(a bpf link holds XDP on this device; change it through the link)"
+                        : "(a program is already attached: " + xdpNow(ifindex) + ")";
+            } else if (e.errno() == EOPNOTSUPP) {
+                hint = "(the driver has no native XDP; use generic mode)";
+            }
+            throw onDevice(e, op(operation), ifindex, hint);
+        }
+    }
+
+    /** What {@link #xdp} reports, in words, for error messages; never throws. */
+    private String xdpNow(int ifindex) {
+        try {
+            XdpStatus s = xdp(ifindex);
+            List<String> parts = new ArrayList<>();
+            if (s.driverProgramId() != 0) {
+                parts.add("program id " + s.driverProgramId() + " in driver mode");
+            }
+            if (s.genericProgramId() != 0) {
+                parts.add("program id " + s.genericProgramId() + " in generic mode");
+            }
+            if (s.offloadProgramId() != 0) {
+                parts.add("program id " + s.offloadProgramId() + " offloaded");
+            }
+            return parts.isEmpty() ? "none" : String.join(", ", parts);
+        } catch (NetlinkException e) {
+            return "unknown (" + e.getMessage() + ")";
+        }
+    }
+
+    /** The XDP programs of device {@code ifindex}, in every mode (IFLA_XDP of RTM_GETLINK). */
+    public synchronized XdpStatus xdp(int ifindex) {
+        Message m;
+        try {
+            m = socket.get(socket.request(RTM_GETLINK, 0)
+                            .u8(Libc.AF_UNSPEC).u8(0).u16(0).u32(ifindex).u32(0).u32(0)
+                            .attrU32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS),
+                    op("get XDP state"), "#" + ifindex);
+        } catch (NetlinkException e) {
+            throw onDevice(e, op("get XDP state"), ifindex, "");
+        }
+        ByteBuffer b = m.body();
+        Attributes x = Attributes.parse(b, 16, b.limit()).nested(IFLA_XDP);
+        int attached = x.u8(IFLA_XDP_ATTACHED, 0);
+        int drv = x.u32(IFLA_XDP_DRV_PROG_ID, 0), skb = x.u32(IFLA_XDP_SKB_PROG_ID, 0), hw = x.u32(IFLA_XDP_HW_PROG_ID, 0);
+        int one = x.u32(IFLA_XDP_PROG_ID, 0);
+        if (drv == 0 && skb == 0 && hw == 0 && one != 0) { // kernels before 4.19 report only IFLA_XDP_PROG_ID
+            switch (attached) {
+                case XdpStatus.DRIVER -> drv = one;
+                case XdpStatus.GENERIC -> skb = one;
+                case XdpStatus.OFFLOAD -> hw = one;
+                default -> { }
+            }
+        }
+        return new XdpStatus(ifindex, attached, drv, skb, hw);
+    }
+
+    /**
+     * The id of the one XDP program on device {@code ifindex}, whatever its mode; empty when none
+     * is attached, or when several modes are in use (see {@link #xdp}).
+     */
+    public OptionalInt xdpProgramId(int ifindex) {
+        return xdp(ifindex).programId();
+    }
+
+    /** Rethrows a refusal about device {@code ifindex} under its name (looked up now), with a note. */
+    private NetlinkException onDevice(NetlinkException e, String operation, int ifindex, String note) {
+        return new NetlinkException(operation, deviceName(ifindex), note, e.errno(), e.kernelMessage().orElse(""));
+    }
+
+    /** The name of device {@code ifindex}, or {@code "#N"} when there is none here; for messages only. */
+    private String deviceName(int ifindex) {
+        try {
+            return link(ifindex).name();
+        } catch (NetlinkException e) {
+            return "#" + ifindex;
+        }
     }
 
     // ---------------------------------------------------------------- helpers
