@@ -43,8 +43,10 @@ public class NetException extends RuntimeException {
     /** The symbolic name of {@code errno} when known (e.g. {@code EEXIST}), else {@code "errno N"}. */
     public static String errnoName(int errno) {
         return switch (errno) {
+            case 90 -> "EMSGSIZE";
             case 97 -> "EAFNOSUPPORT";
             case 99 -> "EADDRNOTAVAIL";
+            case 100 -> "ENETDOWN";
             case 101 -> "ENETUNREACH";
             case 113 -> "EHOSTUNREACH";
             default -> Errno.name(errno);

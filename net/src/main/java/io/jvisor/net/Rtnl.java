@@ -673,7 +673,8 @@ public final class Rtnl implements AutoCloseable {
             String hint = switch (e.errno()) {
                 case EEXIST -> "; a filter with this priority and handle exists (Mode.REPLACE swaps its program)";
                 case ENOENT -> spec.mode() == TcFilterSpec.Mode.REPLACE ? "; there is no such filter to replace" : "";
-                case EINVAL -> hasClsactQuietly(spec.ifindex()) ? "" : "; the device has no clsact qdisc (ensureClsact)";
+                case EINVAL -> !hasClsactQuietly(spec.ifindex()) ? "; the device has no clsact qdisc (ensureClsact)"
+                        : e.kernelMessage().isEmpty() ? "; is the program a SCHED_CLS program?" : "";
                 default -> "";
             };
             throw onDevice(e, operation, spec.ifindex(), "(" + where + hint + ")");
@@ -872,6 +873,8 @@ public final class Rtnl implements AutoCloseable {
                         : "(a program is already attached: " + xdpNow(ifindex) + ")";
             } else if (e.errno() == EOPNOTSUPP) {
                 hint = "(the driver has no native XDP; use generic mode)";
+            } else if (e.errno() == EINVAL && said.isEmpty() && fd >= 0) {
+                hint = "(is the program an XDP program?)";
             }
             throw onDevice(e, op(operation), ifindex, hint);
         }

@@ -136,6 +136,36 @@ class TcFilterTest {
         }
     }
 
+    /**
+     * A restarted engine holds no descriptor of the program a filter runs: the filter keeps it
+     * alive, the listing finds it by (prio, handle) with its id, and a REPLACE takes over.
+     */
+    @Test
+    void aFilterOutlivesItsLoaderAndIsAdoptedByReplace() {
+        try (Wire w = Wire.create(); BpfMap map = Counters.newMap()) {
+            Rtnl rtnl = w.rtnlB;
+            rtnl.ensureClsact(w.ifindexB);
+            int oldId;
+            try (BpfProgram old = Counters.tc(map, 0)) {
+                rtnl.attachTcFilter(TcFilterSpec.of(w.ifindexB, TcDirection.INGRESS, 5, 5, old));
+                oldId = old.id();
+            }
+            w.send(N);
+            assertThat(Counters.settled(Counters.slot(map, 0))).as("the filter holds the program").isEqualTo(N);
+
+            TcFilter found = rtnl.tcFilters(w.ifindexB, TcDirection.INGRESS).getFirst();
+            assertThat(found.programId()).isEqualTo(oldId);
+            try (BpfProgram next = Counters.tc(map, 1)) {
+                TcFilter now = rtnl.replaceTcFilter(TcFilterSpec.of(w.ifindexB, found.direction(), found.priority(),
+                        found.handle(), next));
+                assertThat(now.programId()).isEqualTo(next.id());
+            }
+            w.send(N);
+            assertThat(Counters.settled(Counters.slot(map, 1))).isEqualTo(N);
+            assertThat(read(map, 0)).isEqualTo(N);
+        }
+    }
+
     @Test
     void refusalsNameTheDeviceAndCarryTheKernelsWords() {
         try (Wire w = Wire.create(); BpfMap map = Counters.newMap(); BpfProgram p = Counters.tc(map, 0);
@@ -169,7 +199,8 @@ class TcFilterTest {
             assertThatThrownBy(() -> rtnl.attachTcFilter(spec.withProgram(xdp).withMode(TcFilterSpec.Mode.REPLACE)))
                     .as("an XDP program is no classifier")
                     .isInstanceOf(NetlinkException.class)
-                    .hasMessageContaining("EINVAL");
+                    .hasMessageContaining("EINVAL")
+                    .hasMessageContaining("SCHED_CLS");
             assertThat(rtnl.tcFilters(ifindex, TcDirection.INGRESS)).extracting(TcFilter::programId)
                     .as("a refused replace leaves the filter alone").containsExactly(p.id());
             assertThatThrownBy(() -> rtnl.deleteTcFilter(ifindex, TcDirection.INGRESS, 3, 10))

@@ -28,6 +28,8 @@ public final class Libc {
     // Values checked against the UAPI headers (linux/netlink.h, linux/sockios.h, sys/mount.h).
     /** Address families and socket types. */
     public static final int AF_UNSPEC = 0, AF_INET = 2, AF_INET6 = 10, AF_NETLINK = 16;
+    /** Packet sockets (linux/if_packet.h, linux/if_ether.h): the family and the every-protocol ethertype. */
+    public static final int AF_PACKET = 17, ETH_P_ALL = 3;
     /** Socket types and flags. */
     public static final int SOCK_DGRAM = 2, SOCK_RAW = 3, SOCK_CLOEXEC = 0x80000;
     /** The rtnetlink protocol of AF_NETLINK. */
@@ -64,6 +66,10 @@ public final class Libc {
     }
     private static final class Send {
         static final MethodHandle H = libc("send", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    }
+    private static final class Sendto {
+        static final MethodHandle H = libc("sendto",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     }
     private static final class Recv {
         static final MethodHandle H = libc("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
@@ -155,6 +161,17 @@ public final class Libc {
         MemorySegment c = CAPTURED.get();
         try {
             long r = (long) Send.H.invokeExact(c, fd, buf, len, flags);
+            return r < 0 ? -errno(c) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** sendto(fd, buf, len, flags, addr, addr.byteSize()). */
+    public static long sendto(int fd, MemorySegment buf, long len, int flags, MemorySegment addr) {
+        MemorySegment c = CAPTURED.get();
+        try {
+            long r = (long) Sendto.H.invokeExact(c, fd, buf, len, flags, addr, (int) addr.byteSize());
             return r < 0 ? -errno(c) : r;
         } catch (Throwable t) {
             throw rethrow(t);
