@@ -22,9 +22,9 @@ public final class IpCrossCheck {
         assertThat(link.mac().map(MacAddress::toString).orElse(null)).as("mac of %s", link.name())
                 .isEqualTo(j.hasNonNull("address") ? j.path("address").asText() : null);
         // operstate changes asynchronously (linkwatch runs after a delay), so our snapshot may precede
-        // ip's by one transition: accept ours if ip reports it now or within the next second.
+        // ip's by one transition: accept ours if ip reports it now or within the next five seconds (linkwatch is slow under load).
         String ipOper = j.path("operstate").asText();
-        for (int i = 0; i < 10 && !ipOper.equals(link.operState()); i++) {
+        for (int i = 0; i < 50 && !ipOper.equals(link.operState()); i++) {
             try {
                 Thread.sleep(100);
             } catch (InterruptedException e) {
