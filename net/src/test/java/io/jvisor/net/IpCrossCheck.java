@@ -21,22 +21,24 @@ public final class IpCrossCheck {
         assertThat(link.mtu()).as("mtu of %s", link.name()).isEqualTo(j.path("mtu").asInt());
         assertThat(link.mac().map(MacAddress::toString).orElse(null)).as("mac of %s", link.name())
                 .isEqualTo(j.hasNonNull("address") ? j.path("address").asText() : null);
-        // operstate changes asynchronously (linkwatch runs after a delay), so our snapshot may precede
-        // ip's by one transition: accept ours if ip reports it now or within the next five seconds (linkwatch is slow under load).
+        // operstate changes asynchronously (linkwatch runs after a delay, slowly under load), so two
+        // readings taken moments apart may straddle a transition: compare fresh readings of both until
+        // they agree, for up to five seconds.
+        String ours = link.operState();
         String ipOper = j.path("operstate").asText();
-        for (int i = 0; i < 50 && !ipOper.equals(link.operState()); i++) {
+        for (int i = 0; i < 50 && !ipOper.equals(ours); i++) {
             try {
                 Thread.sleep(100);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
             }
-            String now = Ip.link(ns, link.name()).path("operstate").asText();
-            if (now.equals(link.operState())) {
-                ipOper = now;
+            try (Netns n = Netns.open(ns); Rtnl r = Rtnl.open(n)) {
+                ours = r.link(link.name()).operState();
             }
+            ipOper = Ip.link(ns, link.name()).path("operstate").asText();
         }
-        assertThat(link.operState()).as("operstate of %s", link.name()).isEqualTo(ipOper);
+        assertThat(ours).as("operstate of %s", link.name()).isEqualTo(ipOper);
         Set<String> ipFlags = new TreeSet<>();
         j.path("flags").forEach(f -> ipFlags.add(f.asText()));
         Set<String> ours = new TreeSet<>();
