@@ -24,9 +24,9 @@ public final class IpCrossCheck {
         // operstate changes asynchronously (linkwatch runs after a delay, slowly under load), so two
         // readings taken moments apart may straddle a transition: compare fresh readings of both until
         // they agree, for up to five seconds.
-        String ours = link.operState();
+        String oursOper = link.operState();
         String ipOper = j.path("operstate").asText();
-        for (int i = 0; i < 50 && !ipOper.equals(ours); i++) {
+        for (int i = 0; i < 50 && !ipOper.equals(oursOper); i++) {
             try {
                 Thread.sleep(100);
             } catch (InterruptedException e) {
@@ -34,11 +34,11 @@ public final class IpCrossCheck {
                 break;
             }
             try (Netns n = Netns.open(ns); Rtnl r = Rtnl.open(n)) {
-                ours = r.link(link.name()).operState();
+                oursOper = r.link(link.name()).operState();
             }
             ipOper = Ip.link(ns, link.name()).path("operstate").asText();
         }
-        assertThat(ours).as("operstate of %s", link.name()).isEqualTo(ipOper);
+        assertThat(oursOper).as("operstate of %s", link.name()).isEqualTo(ipOper);
         Set<String> ipFlags = new TreeSet<>();
         j.path("flags").forEach(f -> ipFlags.add(f.asText()));
         Set<String> ours = new TreeSet<>();
