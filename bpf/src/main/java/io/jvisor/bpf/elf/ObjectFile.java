@@ -206,6 +206,12 @@ public final class ObjectFile {
                 throw error(Reason.MALFORMED_ELF, "section #" + i + " (offset " + offset + ", size " + size
                         + ") runs past the end of the " + bytes.length + "-byte file");
             }
+            if (shType == SHT_NOBITS && (size < 0 || size > Integer.MAX_VALUE)) {
+                // a NOBITS size is not bounded by the file; a huge one (or one that is negative as a
+                // signed long) would otherwise become a gigabyte allocation later
+                throw error(Reason.MALFORMED_ELF, "section #" + i + " (no data) claims " + Long.toUnsignedString(size)
+                        + " bytes");
+            }
         }
         long[] strtab = raw[shstrndx];
         if (strtab[1] != SHT_STRTAB) {
