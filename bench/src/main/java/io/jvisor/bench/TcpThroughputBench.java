@@ -1,0 +1,261 @@
+package io.jvisor.bench;
+
+import io.jvisor.bpf.BpfProgram;
+import io.jvisor.bpf.elf.Collection;
+import io.jvisor.bpf.elf.CollectionSpec;
+import io.jvisor.bpf.link.BpfLink;
+import io.jvisor.bpf.link.TcxDirection;
+import io.jvisor.engine.Engine;
+import io.jvisor.engine.EngineOptions;
+import io.jvisor.engine.ModuleCatalog;
+import io.jvisor.engine.ModuleType;
+import io.jvisor.engine.Topology;
+import io.jvisor.net.lab.Host;
+import io.jvisor.net.lab.HostSpec;
+import io.jvisor.net.lab.InterfaceSpec;
+import io.jvisor.net.lab.Iperf3;
+import io.jvisor.net.lab.Lab;
+import io.jvisor.net.lab.LabSpec;
+import io.jvisor.net.lab.WireSpec;
+
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * TCP throughput between two lab hosts through a one-instance jvisor chain (the SDK forwarder, tc
+ * hook), against the Linux bridge and against a hand-written tc forwarder, in the same run.
+ *
+ * <p>One lab holds three pairs of hosts, each host a namespace with {@code eth0} wired by a veth to
+ * the root namespace: h1-h2 through the engine (device entry on each root end, the forwarder
+ * instance between them), h3-h4 through a Linux bridge, h5-h6 through {@code bpf/tc_peers.c}'s
+ * {@code fwd} attached with tcx to both root ends. Each round runs one iperf3 TCP stream (h1 to
+ * h2, h3 to h4, h5 to h6) per path, the order rotating from round to round.
+ *
+ * <pre>
+ * java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar io.jvisor.bench.TcpThroughputBench \
+ *     [--smoke] [--rounds N] [--seconds S]
+ * </pre>
+ */
+public final class TcpThroughputBench {
+    static final List<String> PATHS = List.of("jvisor", "bridge", "tc");
+
+    public record Config(boolean smoke, int rounds, int seconds) {
+        public static Config fullRun() {
+            return new Config(false, 8, 5);
+        }
+
+        public static Config smokeRun() {
+            return new Config(true, 1, 1);
+        }
+
+        public Config withRounds(int n) {
+            return new Config(smoke, n, seconds);
+        }
+
+        public Config withSeconds(int s) {
+            return new Config(smoke, rounds, s);
+        }
+    }
+
+    /** Gbit/s and retransmissions per path, one per round. */
+    public record Result(Config config, Map<String, double[]> gbps, Map<String, long[]> retransmits, String loadBefore,
+                         String loadAfter) {
+        public double median(String path) {
+            return EngineBenchSupport.median(gbps.get(path));
+        }
+
+        public double[] ratios(String a, String b) {
+            double[] x = gbps.get(a);
+            double[] y = gbps.get(b);
+            double[] r = new double[x.length];
+            for (int i = 0; i < r.length; i++) {
+                r[i] = x[i] / y[i];
+            }
+            return r;
+        }
+    }
+
+    private TcpThroughputBench() {}
+
+    public static void main(String[] args) {
+        Config config = Config.fullRun();
+        boolean smoke = false;
+        Integer rounds = null;
+        Integer seconds = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--smoke" -> smoke = true;
+                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+                case "-h", "--help" -> {
+                    System.out.println("usage: TcpThroughputBench [--smoke] [--rounds N] [--seconds S]");
+                    return;
+                }
+                default -> {
+                    System.err.println("TcpThroughputBench: unknown argument " + args[i]);
+                    System.exit(2);
+                }
+            }
+        }
+        if (smoke) {
+            config = Config.smokeRun();
+        }
+        if (rounds != null) {
+            config = config.withRounds(rounds);
+        }
+        if (seconds != null) {
+            config = config.withSeconds(seconds);
+        }
+        Result r = run(config, System.out);
+        printReport(r, System.out);
+    }
+
+    static LabSpec labSpec(String net) {
+        LabSpec spec = LabSpec.empty().withBridge("br0");
+        for (int i = 1; i <= 6; i++) {
+            // IPv6 off: no link-local chatter during the runs
+            spec = spec.withHost(HostSpec.named("h" + i).withInterface(InterfaceSpec.of("eth0", net + i + "/24"))
+                    .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
+                    .withSysctl("net.ipv6.conf.default.disable_ipv6", "1"));
+            spec = spec.withWire(WireSpec.toRoot("h" + i + ":eth0", "p" + i, i == 3 || i == 4 ? "br0" : null));
+        }
+        return spec;
+    }
+
+    public static Result run(Config config, PrintStream log) {
+        String loadBefore = EngineBenchSupport.loadAverage();
+        ThreadLocalRandom rnd = ThreadLocalRandom.current();
+        String net = "10." + rnd.nextInt(100, 250) + "." + rnd.nextInt(1, 250) + ".";
+        Engine engine = null;
+        EngineOptions options = EngineBenchSupport.engineOptions("jvbt");
+        List<AutoCloseable> closeLater = new ArrayList<>();
+        Lab lab = null;
+        try {
+            lab = Lab.up(labSpec(net));
+            log.println("== lab " + lab.prefix() + ": h1-h2 through jvisor (engine " + options.name()
+                    + "), h3-h4 through bridge " + lab.rootDevice("br0") + ", h5-h6 through a hand-written tc forwarder");
+            // ---- h1 - h2 through a one-instance chain
+            ModuleCatalog catalog = new ModuleCatalog();
+            catalog.register(ModuleType.fromSource("forwarder", EngineBenchSupport.bpfSource("forwarder.c"), 2));
+            engine = Engine.start(options, catalog);
+            engine.apply(Topology.builder().instance("fwd", "forwarder")
+                    .connect("fwd:0", "dev:" + lab.rootDevice("p1"))
+                    .connect("fwd:1", "dev:" + lab.rootDevice("p2"))
+                    .build());
+            // ---- h5 - h6 through the hand-written forwarder, one copy per ingress port
+            CollectionSpec spec = EngineBenchSupport.only(EngineBenchSupport.compile("tc_peers.c"), "fwd");
+            int p5 = lab.root().ifindex(lab.rootDevice("p5"));
+            int p6 = lab.root().ifindex(lab.rootDevice("p6"));
+            int[][] sides = {{0, p5, p6}, {1, p6, p5}}; // in_port, ingress device, peer of the other port
+            for (int[] s : sides) {
+                Collection c = Collection.load(spec.withConstant("in_port", s[0]));
+                closeLater.add(c);
+                c.map("peers").update(EngineCostBench.u32(s[0] ^ 1),
+                        ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(s[2]).putInt(0).array());
+                BpfProgram p = c.program("fwd");
+                closeLater.add(BpfLink.tcx(p, s[1], TcxDirection.INGRESS));
+            }
+
+            Map<String, Host[]> pairs = new LinkedHashMap<>();
+            pairs.put("jvisor", new Host[] {lab.host("h1"), lab.host("h2")});
+            pairs.put("bridge", new Host[] {lab.host("h3"), lab.host("h4")});
+            pairs.put("tc", new Host[] {lab.host("h5"), lab.host("h6")});
+            // a short untimed run per path first (ARP, iperf3 in the page cache); a smoke run skips it
+            if (!config.smoke()) {
+                for (var e : pairs.entrySet()) {
+                    Iperf3.tcp(e.getValue()[1].netns(), e.getValue()[1].address(), e.getValue()[0].netns(),
+                            Duration.ofSeconds(1));
+                }
+            }
+            log.printf(Locale.ROOT, "== %d rounds, one %d s iperf3 TCP stream per path per round, order rotating%s%n",
+                    config.rounds(), config.seconds(),
+                    config.smoke() ? " (SMOKE RUN: too short to compare, checks the harness only)" : "");
+            Map<String, double[]> gbps = new LinkedHashMap<>();
+            Map<String, long[]> retr = new LinkedHashMap<>();
+            for (String p : PATHS) {
+                gbps.put(p, new double[config.rounds()]);
+                retr.put(p, new long[config.rounds()]);
+            }
+            for (int r = 0; r < config.rounds(); r++) {
+                List<String> order = new ArrayList<>(PATHS);
+                java.util.Collections.rotate(order, -r);
+                if (r % 2 == 1) {
+                    java.util.Collections.reverse(order);
+                }
+                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "   round %d:", r + 1));
+                for (String p : order) {
+                    Host[] h = pairs.get(p);
+                    Iperf3.Result res = Iperf3.tcp(h[1].netns(), h[1].address(), h[0].netns(),
+                            Duration.ofSeconds(config.seconds()));
+                    gbps.get(p)[r] = res.gbps();
+                    retr.get(p)[r] = res.retransmits();
+                    line.append(String.format(Locale.ROOT, " %s %.2f", p, res.gbps()));
+                }
+                log.println(line + " Gbit/s");
+            }
+            long passed = engine.stats("fwd", 0).rxPackets() + engine.stats("fwd", 1).rxPackets();
+            if (passed == 0 || engine.missedTailCalls("fwd") != 0) {
+                throw new IllegalStateException("the jvisor path carried no packets, or missed tail calls: rx "
+                        + passed + ", missed " + engine.missedTailCalls("fwd"));
+            }
+            log.println("== check: the forwarder instance counted " + passed + " packets, no missed tail calls");
+            return new Result(config, gbps, retr, loadBefore, EngineBenchSupport.loadAverage());
+        } finally {
+            for (AutoCloseable c : closeLater.reversed()) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    log.println("== close failed: " + e);
+                }
+            }
+            // the engine first: it detaches from the lab's devices, then the lab goes
+            EngineBenchSupport.destroyQuietly(engine, options, log);
+            if (lab != null) {
+                lab.close();
+            }
+        }
+    }
+
+    public static void printReport(Result r, PrintStream out) {
+        Config c = r.config();
+        out.println();
+        EngineBenchSupport.printMachine(out, r.loadBefore(), r.loadAfter());
+        out.printf(Locale.ROOT, "== iperf3 TCP, one stream, %d s per run, %d rounds; Gbit/s is the receiver's, median "
+                + "over rounds; ratios are taken within a round, then the median.%s%n", c.seconds(), c.rounds(),
+                c.smoke() ? " SMOKE RUN: too short to compare, checks the harness only." : "");
+        out.println();
+        out.println("| path | Gbit/s | per round | retransmits per run (median) |");
+        out.println("| --- | ---: | --- | ---: |");
+        for (String p : PATHS) {
+            double[] retr = java.util.Arrays.stream(r.retransmits().get(p)).mapToDouble(x -> x).toArray();
+            out.printf(Locale.ROOT, "| %s | %.2f | %s | %.0f |%n", label(p), r.median(p),
+                    EngineBenchSupport.list(r.gbps().get(p), "%.2f"), EngineBenchSupport.median(retr));
+        }
+        out.println();
+        out.println("| ratio | median | per round |");
+        out.println("| --- | ---: | --- |");
+        for (String[] pair : List.of(new String[] {"jvisor", "bridge"}, new String[] {"jvisor", "tc"},
+                new String[] {"tc", "bridge"})) {
+            double[] ratios = r.ratios(pair[0], pair[1]);
+            out.printf(Locale.ROOT, "| %s / %s | **%.3f** | %s |%n", pair[0], pair[1], EngineBenchSupport.median(ratios),
+                    EngineBenchSupport.list(ratios, "%.3f"));
+        }
+    }
+
+    static String label(String p) {
+        return switch (p) {
+            case "jvisor" -> "jvisor (tcx entry + forwarder instance, tc)";
+            case "bridge" -> "Linux bridge";
+            case "tc" -> "hand-written tc forwarder (tcx, bpf_redirect)";
+            default -> p;
+        };
+    }
+}
