@@ -362,7 +362,12 @@ public final class Engine implements AutoCloseable {
                 }
                 peerMap.put(c.a(), p);
                 peerMap.put(p, c.a());
-                graph.computeIfAbsent(c.a().instance(), k -> new HashSet<>()).add(p.instance());
+                // A second wire between the same two instances closes a loop of two.
+                if (!graph.computeIfAbsent(c.a().instance(), k -> new HashSet<>()).add(p.instance())) {
+                    throw new TopologyException("path " + c.a().instance() + " -> " + p.instance() + " -> "
+                            + c.a().instance(), "two connections join these instances, so they form a loop; a packet "
+                            + "could circle until the tail-call limit drops it");
+                }
                 graph.computeIfAbsent(p.instance(), k -> new HashSet<>()).add(c.a().instance());
             } else {
                 Endpoint.Device d = (Endpoint.Device) c.b();

@@ -118,6 +118,20 @@ class RollbackTest {
     }
 
     @Test
+    void loopsAreRefused() {
+        try (TestBed bed = TestBed.create(1, Hook.TC)) {
+            Engine e = bed.start();
+            assertThatThrownBy(() -> e.apply(Topology.builder().instance("a", "forwarder").instance("b", "forwarder")
+                    .connect("a:0", "b:0").connect("a:1", "b:1").build()))
+                    .isInstanceOf(TopologyException.class).hasMessageContaining("loop");
+            assertThatThrownBy(() -> e.apply(Topology.builder().instance("a", "hub").instance("b", "hub")
+                    .instance("c", "hub").connect("a:0", "b:0").connect("b:1", "c:0").connect("c:1", "a:1").build()))
+                    .isInstanceOf(TopologyException.class).hasMessageContaining("loop");
+            assertThat(e.topology()).isEqualTo(Topology.EMPTY);
+        }
+    }
+
+    @Test
     void chainLongerThanTheTailCallLimitIsRefusedNamingThePath() {
         try (TestBed bed = TestBed.create(1, Hook.TC)) {
             Engine e = bed.start();

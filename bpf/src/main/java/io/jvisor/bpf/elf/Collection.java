@@ -104,6 +104,15 @@ public final class Collection implements AutoCloseable {
         }
     }
 
+    private static boolean refusesBtf(io.jvisor.bpf.MapType t) {
+        return switch (t) {
+            case DEVMAP, DEVMAP_HASH, CPUMAP, XSKMAP, SOCKMAP, SOCKHASH, REUSEPORT_SOCKARRAY, PROG_ARRAY,
+                 PERF_EVENT_ARRAY, CGROUP_ARRAY, ARRAY_OF_MAPS, HASH_OF_MAPS, STACK_TRACE, RINGBUF,
+                 USER_RINGBUF -> true;
+            default -> false;
+        };
+    }
+
     private static BpfMap createMap(CollectionSpec spec, ObjectMap m, LoadedBtf btf, CollectionOptions options,
                                     List<AutoCloseable> owned) {
         BpfMap replacement = options.replacements().get(m.name());
@@ -120,7 +129,10 @@ public final class Collection implements AutoCloseable {
             return pinned;
         }
         BpfMap map;
-        BtfTypes types = btf == null || (m.btfKeyTypeId() == 0 && m.btfValueTypeId() == 0) ? BtfTypes.NONE
+        // Like libbpf, give no BTF to map types whose values are kernel objects: the kernel refuses it
+        // for them only after allocating the map, and freeing that map waits for RCU grace periods.
+        BtfTypes types = btf == null || (m.btfKeyTypeId() == 0 && m.btfValueTypeId() == 0)
+                || refusesBtf(m.spec().type()) ? BtfTypes.NONE
                 : new BtfTypes(btf.fd().get(), m.btfKeyTypeId(), m.btfValueTypeId());
         try {
             map = BpfMap.create(m.spec(), types);

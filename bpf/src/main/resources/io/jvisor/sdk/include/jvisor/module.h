@@ -202,6 +202,7 @@ struct {
 	__type(value, struct jv_log_budget);
 } jv_log_budget SEC(".maps");
 
+#ifndef JV_NO_ENTRY_POINTS
 /* Per instance (not shared): the devices of this instance's ports, for XDP flooding. */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
@@ -209,6 +210,7 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } jv_flood_devs SEC(".maps");
+#endif
 
 /* The instance's slot; the engine sets it when it loads the instance. */
 const volatile __u32 jv_slot = 0;
