@@ -108,7 +108,7 @@ public final class Collection implements AutoCloseable {
         return switch (t) {
             case DEVMAP, DEVMAP_HASH, CPUMAP, XSKMAP, SOCKMAP, SOCKHASH, REUSEPORT_SOCKARRAY, PROG_ARRAY,
                  PERF_EVENT_ARRAY, CGROUP_ARRAY, ARRAY_OF_MAPS, HASH_OF_MAPS, STACK_TRACE, RINGBUF,
-                 USER_RINGBUF -> true;
+                 USER_RINGBUF, QUEUE, STACK, ARENA -> true;
             default -> false;
         };
     }
