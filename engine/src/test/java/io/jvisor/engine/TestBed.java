@@ -18,12 +18,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * unique name and state directory. Closing removes the engine's kernel objects, its state and the lab,
  * even after a failure.
  */
-final class TestBed implements AutoCloseable {
-    final Lab lab;
-    final EngineOptions options;
-    final String net;
-    final Path stateDir;
-    Engine engine;
+public final class TestBed implements AutoCloseable {
+    public final Lab lab;
+    public final EngineOptions options;
+    public final String net;
+    public final Path stateDir;
+    public Engine engine;
 
     private TestBed(Lab lab, EngineOptions options, String net, Path stateDir) {
         this.lab = lab;
@@ -40,7 +40,7 @@ final class TestBed implements AutoCloseable {
     private final java.util.List<io.jvisor.bpf.link.BpfLink> hostXdp = new java.util.ArrayList<>();
     private io.jvisor.bpf.BpfProgram xdpPass;
 
-    void prepareHostsForXdp(int hosts) {
+    public void prepareHostsForXdp(int hosts) {
         xdpPass = io.jvisor.bpf.BpfProgram.load(io.jvisor.bpf.ProgramSpec.of("pass", io.jvisor.bpf.ProgramType.XDP,
                 io.jvisor.bpf.AttachType.XDP, new io.jvisor.bpf.asm.Asm().mov64(io.jvisor.bpf.asm.Register.R0, 2).exit()
                         .build()));
@@ -55,12 +55,12 @@ final class TestBed implements AutoCloseable {
         }
     }
 
-    static TestBed create(int hosts, Hook hook, AttachMethod attach) {
+    public static TestBed create(int hosts, Hook hook, AttachMethod attach) {
         TestBed bed = create(hosts, hook);
         return new TestBed(bed.lab, bed.options.withAttach(attach), bed.net, bed.stateDir);
     }
 
-    static TestBed create(int hosts, Hook hook) {
+    public static TestBed create(int hosts, Hook hook) {
         ThreadLocalRandom r = ThreadLocalRandom.current();
         String net = "10." + r.nextInt(100, 250) + "." + r.nextInt(1, 250) + ".";
         LabSpec spec = LabSpec.empty();
@@ -82,14 +82,20 @@ final class TestBed implements AutoCloseable {
         return new TestBed(lab, opts, net, state);
     }
 
+    /** Starts (or restarts) the engine with the given module types. */
+    public Engine start(ModuleCatalog catalog) {
+        engine = Engine.start(options, catalog);
+        return engine;
+    }
+
     /** Starts (or restarts) the engine with the test modules. */
-    Engine start() {
+    public Engine start() {
         engine = Engine.start(options, TestModules.catalog());
         return engine;
     }
 
     /** The root device wired to host hK. */
-    String dev(int k) {
+    public String dev(int k) {
         return "dev:" + lab.rootDevice("p" + k);
     }
 
