@@ -82,6 +82,8 @@ public final class Engine implements AutoCloseable {
     private final Map<Endpoint.Port, Endpoint> peers = new HashMap<>();
     private final Map<Endpoint.Device, LiveDevice> devices = new HashMap<>();
     private final BitSet slots = new BitSet(Sdk.MAX_SLOTS);
+    /** Device indexes looked up by the last validation, so that an apply resolves each device once. */
+    private final Map<Endpoint.Device, Integer> resolvedIfindex = new HashMap<>();
     private Topology current = Topology.EMPTY;
     private AttachMethod attachMethod;
 
@@ -310,6 +312,7 @@ public final class Engine implements AutoCloseable {
     private record Resolved(Map<Endpoint.Port, Endpoint> peers, Map<Endpoint.Device, Endpoint.Port> devices) {}
 
     private Resolved validate(Topology t) {
+        resolvedIfindex.clear();
         Map<String, Topology.Instance> byName = new LinkedHashMap<>();
         for (Topology.Instance i : t.instances()) {
             String el = "instance '" + i.name() + "'";
@@ -378,7 +381,8 @@ public final class Engine implements AutoCloseable {
         for (Endpoint.Device d : deviceMap.keySet()) {
             LiveDevice ld = devices.get(d);
             if (ld == null) {
-                resolveIfindex(d, "connection " + deviceMap.get(d) + " -- " + d);
+                // looked up once per plan; setPeer and attach use this answer
+                resolvedIfindex.put(d, resolveIfindex(d, "connection " + deviceMap.get(d) + " -- " + d));
             }
         }
         checkPaths(graph);
@@ -702,7 +706,11 @@ public final class Engine implements AutoCloseable {
 
     private int deviceIfindex(Endpoint.Device d) {
         LiveDevice ld = devices.get(d);
-        return ld != null ? ld.ifindex : resolveIfindex(d, "device " + d);
+        if (ld != null) {
+            return ld.ifindex;
+        }
+        Integer known = resolvedIfindex.get(d);
+        return known != null ? known : resolveIfindex(d, "device " + d);
     }
 
     private void clearPeer(Endpoint.Port port, Transaction tx) {
@@ -768,7 +776,7 @@ public final class Engine implements AutoCloseable {
         LiveDevice existing = devices.get(d);
         Path dir = pinRoot.resolve("dev").resolve(deviceKey(d));
         if (existing == null) {
-            int ifindex = resolveIfindex(d, el);
+            int ifindex = deviceIfindex(d);
             DeviceAttachment attachment;
             try {
                 attachment = DeviceAttachment.attach(d, ifindex, stub, options.hook(), attachMethod,
