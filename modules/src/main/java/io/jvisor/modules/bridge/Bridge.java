@@ -1,0 +1,209 @@
+package io.jvisor.modules.bridge;
+
+import io.jvisor.bpf.BpfMap;
+import io.jvisor.engine.Engine;
+import io.jvisor.engine.InstanceContext;
+import io.jvisor.engine.ModuleCode;
+import io.jvisor.engine.ModuleHandler;
+import io.jvisor.engine.ModuleType;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A learning Ethernet bridge: MAC learning with enforced aging, static FDB entries, a bounded FDB
+ * with least-recently-used eviction, MAC moves, and flooding of unknown unicast, broadcast and
+ * multicast in the kernel. No STP. Configuration: {@code agingSeconds} (optional, default 300).
+ */
+public final class Bridge implements ModuleType {
+    /** The learned FDB's capacity: when full, the least recently used entry is evicted. */
+    public static final int FDB_SIZE = 4096;
+    /** The capacity of the static FDB. */
+    public static final int STATIC_FDB_SIZE = 1024;
+    /** The aging time when none is configured. */
+    public static final long DEFAULT_AGING_SECONDS = 300;
+
+    /** The configuration keys, for documentation: each is optional. */
+    public record Config(long agingSeconds) {}
+
+    /** One FDB entry. {@code age} is the time since the MAC was last seen (zero for static entries). */
+    public record FdbEntry(String mac, int vlan, int port, boolean isStatic, Duration age) {}
+
+    @Override
+    public String name() {
+        return "bridge";
+    }
+
+    @Override
+    public ModuleCode code() {
+        return ModuleCode.resource(Bridge.class, "bridge.c");
+    }
+
+    @Override
+    public String validateConfig(Map<String, String> config) {
+        try {
+            parse(config);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+    }
+
+    static Config parse(Map<String, String> config) {
+        for (String k : config.keySet()) {
+            if (!Set.of("agingSeconds").contains(k)) {
+                throw new IllegalArgumentException("unknown key '" + k + "' (known: agingSeconds)");
+            }
+        }
+        long aging = DEFAULT_AGING_SECONDS;
+        String v = config.get("agingSeconds");
+        if (v != null) {
+            try {
+                aging = Long.parseLong(v.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("key 'agingSeconds': '" + v + "' is not a whole number of seconds");
+            }
+            if (aging < 1 || aging > 1_000_000) {
+                throw new IllegalArgumentException("key 'agingSeconds': " + aging + " is not in 1..1000000");
+            }
+        }
+        return new Config(aging);
+    }
+
+    @Override
+    public ModuleHandler handler(Map<String, String> config) {
+        Config c = parse(config);
+        return new ModuleHandler() {
+            @Override
+            public void onStart(InstanceContext ctx) {
+                writeAging(ctx.map("bridge_cfg"), c.agingSeconds());
+            }
+
+            @Override
+            public void migrate(InstanceContext ctx, String oldCodeHash, String newCodeHash) {
+                writeAging(ctx.map("bridge_cfg"), c.agingSeconds());
+            }
+        };
+    }
+
+    private static void writeAging(BpfMap cfg, long seconds) {
+        cfg.update(le(4).putInt(0).array(), le(8).putLong(seconds * 1_000_000_000L).array());
+    }
+
+    // ---- the Java API on a running instance --------------------------------------------------
+
+    /** The FDB of a bridge instance: static entries, then learned entries that have not aged out. */
+    public static List<FdbEntry> fdb(Engine engine, String instance) {
+        List<FdbEntry> out = new ArrayList<>();
+        BpfMap statics = engine.map(instance, "fdb_static");
+        for (byte[] k : toList(statics.keys())) {
+            statics.lookup(k).ifPresent(v -> out.add(entry(k, v, true, 0)));
+        }
+        long aging = agingNanos(engine, instance);
+        long now = System.nanoTime(); // CLOCK_MONOTONIC on Linux, as bpf_ktime_get_ns()
+        BpfMap learned = engine.map(instance, "fdb");
+        for (byte[] k : toList(learned.keys())) {
+            byte[] v = learned.lookup(k).orElse(null);
+            if (v == null) {
+                continue;
+            }
+            long seen = le(v).getLong(8);
+            long age = Math.max(0, now - seen);
+            if (age <= aging) {
+                out.add(entry(k, v, false, age));
+            }
+        }
+        return out;
+    }
+
+    /** The entry for a MAC in a VLAN (0 without VLANs), if the bridge knows it. */
+    public static java.util.Optional<FdbEntry> lookup(Engine engine, String instance, String mac, int vlan) {
+        String m = mac.toLowerCase(java.util.Locale.ROOT);
+        return fdb(engine, instance).stream().filter(e -> e.mac().equals(m) && e.vlan() == vlan).findFirst();
+    }
+
+    /** How many learned entries the FDB holds, aged or not (at most {@link #FDB_SIZE}). */
+    public static int learnedEntries(Engine engine, String instance) {
+        int n = 0;
+        for (byte[] ignored : engine.map(instance, "fdb").keys()) {
+            n++;
+        }
+        return n;
+    }
+
+    /** Adds or replaces a static entry: learning, aging and eviction never change it. */
+    public static void addStatic(Engine engine, String instance, String mac, int vlan, int port) {
+        if (port < 0 || port >= engine.catalog().get("bridge").ports()) {
+            throw new IllegalArgumentException("no port " + port);
+        }
+        byte[] k = key(mac, vlan);
+        engine.map(instance, "fdb_static").update(k, le(16).putInt(port).putInt(1).putLong(0).array());
+        engine.map(instance, "fdb").delete(k);
+    }
+
+    /** Removes a static entry; returns whether there was one. */
+    public static boolean removeStatic(Engine engine, String instance, String mac, int vlan) {
+        return engine.map(instance, "fdb_static").delete(key(mac, vlan));
+    }
+
+    /** Forgets every learned entry. */
+    public static void flush(Engine engine, String instance) {
+        BpfMap m = engine.map(instance, "fdb");
+        for (byte[] k : new ArrayList<>(toList(m.keys()))) {
+            m.delete(k);
+        }
+    }
+
+    /**
+     * Adds a learned entry as if the MAC had just been seen on {@code port} (for tests and for
+     * pre-seeding); it ages and is evicted like any learned entry.
+     */
+    public static void learn(Engine engine, String instance, String mac, int vlan, int port) {
+        engine.map(instance, "fdb").update(key(mac, vlan), le(16).putInt(port).putInt(0).putLong(System.nanoTime())
+                .array());
+    }
+
+    private static long agingNanos(Engine engine, String instance) {
+        long ns = engine.map(instance, "bridge_cfg").lookup(le(4).putInt(0).array()).map(v -> le(v).getLong(0))
+                .orElse(0L);
+        return ns == 0 ? DEFAULT_AGING_SECONDS * 1_000_000_000L : ns;
+    }
+
+    private static List<byte[]> toList(Iterable<byte[]> it) {
+        List<byte[]> l = new ArrayList<>();
+        it.forEach(l::add);
+        return l;
+    }
+
+    static byte[] key(String mac, int vlan) {
+        if (vlan < 0 || vlan > 4094) {
+            throw new IllegalArgumentException("VLAN " + vlan + " is not in 0..4094");
+        }
+        String hex = mac.replace(":", "").replace("-", "");
+        if (hex.length() != 12) {
+            throw new IllegalArgumentException("not a MAC address: " + mac);
+        }
+        byte[] m = HexFormat.of().parseHex(hex);
+        return le(8).put(m).putShort((short) vlan).array();
+    }
+
+    private static FdbEntry entry(byte[] k, byte[] v, boolean isStatic, long ageNanos) {
+        String mac = HexFormat.ofDelimiter(":").formatHex(k, 0, 6);
+        int vlan = le(k).getShort(6) & 0xffff;
+        return new FdbEntry(mac, vlan, le(v).getInt(0), isStatic, Duration.ofNanos(ageNanos));
+    }
+
+    private static ByteBuffer le(int n) {
+        return ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private static ByteBuffer le(byte[] b) {
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+    }
+}
