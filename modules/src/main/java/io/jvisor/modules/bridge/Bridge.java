@@ -14,12 +14,11 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * A learning Ethernet bridge: MAC learning with enforced aging, static FDB entries, a bounded FDB
  * with least-recently-used eviction, MAC moves, and flooding of unknown unicast, broadcast and
- * multicast in the kernel. No STP. Configuration: {@code agingSeconds} (optional, default 300).
+ * multicast in the kernel, 802.1Q access and trunk ports (tc). No STP. See docs/bridge.md.
  */
 public final class Bridge implements ModuleType {
     /** The learned FDB's capacity: when full, the least recently used entry is evicted. */
@@ -29,8 +28,16 @@ public final class Bridge implements ModuleType {
     /** The aging time when none is configured. */
     public static final long DEFAULT_AGING_SECONDS = 300;
 
-    /** The configuration keys, for documentation: each is optional. */
-    public record Config(long agingSeconds) {}
+    /**
+     * The configuration: {@code agingSeconds}, and per port {@code port.N.vlan=V} (an access port in
+     * VLAN V) or {@code port.N.trunk=V1,V2,...} with optional {@code port.N.native=V} (a trunk port).
+     * Every key is optional; once one port has a VLAN mode, ports without one are access ports in
+     * VLAN 1.
+     */
+    public record Config(long agingSeconds, Map<Integer, PortVlan> ports) {}
+
+    /** A port's VLAN mode: access ({@code trunk} false, untagged in {@code pvid}) or trunk. */
+    public record PortVlan(boolean trunk, int pvid, java.util.SortedSet<Integer> allowed) {}
 
     /** One FDB entry. {@code age} is the time since the MAC was last seen (zero for static entries). */
     public record FdbEntry(String mac, int vlan, int port, boolean isStatic, Duration age) {}
@@ -56,9 +63,44 @@ public final class Bridge implements ModuleType {
     }
 
     static Config parse(Map<String, String> config) {
-        for (String k : config.keySet()) {
-            if (!Set.of("agingSeconds").contains(k)) {
-                throw new IllegalArgumentException("unknown key '" + k + "' (known: agingSeconds)");
+        Map<Integer, PortVlan> ports = new java.util.TreeMap<>();
+        for (String k : new java.util.TreeSet<>(config.keySet())) {
+            if (k.equals("agingSeconds")) {
+                continue;
+            }
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("port\\.(\\d{1,2})\\.(vlan|trunk|native)")
+                    .matcher(k);
+            if (!m.matches()) {
+                throw new IllegalArgumentException("unknown key '" + k
+                        + "' (known: agingSeconds, port.N.vlan, port.N.trunk, port.N.native)");
+            }
+            int port = Integer.parseInt(m.group(1));
+            if (port >= io.jvisor.engine.Sdk.MAX_PORTS) {
+                throw new IllegalArgumentException("key '" + k + "': no port " + port);
+            }
+            String what = m.group(2);
+            String v = config.get(k).trim();
+            String prefix = "port." + port + ".";
+            switch (what) {
+                case "vlan" -> {
+                    if (config.containsKey(prefix + "trunk") || config.containsKey(prefix + "native")) {
+                        throw new IllegalArgumentException("key '" + k + "': a port is access (vlan) or trunk, not both");
+                    }
+                    ports.put(port, new PortVlan(false, vid(k, v), new java.util.TreeSet<>()));
+                }
+                case "trunk" -> {
+                    java.util.TreeSet<Integer> allowed = new java.util.TreeSet<>();
+                    for (String one : v.split(",")) {
+                        allowed.add(vid(k, one.trim()));
+                    }
+                    String nat = config.get(prefix + "native");
+                    ports.put(port, new PortVlan(true, nat == null ? 0 : vid(prefix + "native", nat.trim()), allowed));
+                }
+                default -> {
+                    if (!config.containsKey(prefix + "trunk")) {
+                        throw new IllegalArgumentException("key '" + k + "': a native VLAN needs " + prefix + "trunk");
+                    }
+                }
             }
         }
         long aging = DEFAULT_AGING_SECONDS;
@@ -73,7 +115,19 @@ public final class Bridge implements ModuleType {
                 throw new IllegalArgumentException("key 'agingSeconds': " + aging + " is not in 1..1000000");
             }
         }
-        return new Config(aging);
+        return new Config(aging, Map.copyOf(ports));
+    }
+
+    private static int vid(String key, String v) {
+        try {
+            int id = Integer.parseInt(v);
+            if (id >= 1 && id <= 4094) {
+                return id;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException("key '" + key + "': '" + v + "' is not a VLAN id (1..4094)");
     }
 
     @Override
@@ -82,18 +136,33 @@ public final class Bridge implements ModuleType {
         return new ModuleHandler() {
             @Override
             public void onStart(InstanceContext ctx) {
-                writeAging(ctx.map("bridge_cfg"), c.agingSeconds());
+                write(ctx, c);
             }
 
             @Override
             public void migrate(InstanceContext ctx, String oldCodeHash, String newCodeHash) {
-                writeAging(ctx.map("bridge_cfg"), c.agingSeconds());
+                write(ctx, c);
             }
         };
     }
 
-    private static void writeAging(BpfMap cfg, long seconds) {
-        cfg.update(le(4).putInt(0).array(), le(8).putLong(seconds * 1_000_000_000L).array());
+    private static void write(InstanceContext ctx, Config c) {
+        boolean vlans = !c.ports().isEmpty();
+        if (vlans) {
+            BpfMap pv = ctx.map("port_vlans");
+            for (int port = 0; port < io.jvisor.engine.Sdk.MAX_PORTS; port++) {
+                PortVlan p = c.ports().getOrDefault(port, new PortVlan(false, 1, new java.util.TreeSet<>()));
+                ByteBuffer v = le(8 + 512).putInt(p.trunk() ? 2 : 1).putInt(p.pvid());
+                byte[] bits = new byte[512];
+                for (int id : p.allowed()) {
+                    bits[id >> 3] |= (byte) (1 << (id & 7));
+                }
+                v.put(bits);
+                pv.update(le(4).putInt(port).array(), v.array());
+            }
+        }
+        ctx.map("bridge_cfg").update(le(4).putInt(0).array(),
+                le(16).putLong(c.agingSeconds() * 1_000_000_000L).putLong(vlans ? 1 : 0).array());
     }
 
     // ---- the Java API on a running instance --------------------------------------------------

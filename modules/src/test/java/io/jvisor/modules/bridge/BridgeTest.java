@@ -146,5 +146,12 @@ class BridgeTest {
         assertThat(b.validateConfig(Map.of("agingSeconds", "x"))).contains("agingSeconds");
         assertThat(b.validateConfig(Map.of("agingSeconds", "0"))).contains("agingSeconds");
         assertThat(b.validateConfig(Map.of("fdbsize", "2"))).contains("fdbsize");
+        assertThat(b.validateConfig(Map.of("port.0.vlan", "10", "port.1.trunk", "10, 20", "port.1.native", "30")))
+                .isNull();
+        assertThat(b.validateConfig(Map.of("port.0.vlan", "4095"))).contains("port.0.vlan");
+        assertThat(b.validateConfig(Map.of("port.32.vlan", "10"))).contains("port.32.vlan");
+        assertThat(b.validateConfig(Map.of("port.1.native", "10"))).contains("port.1.native");
+        assertThat(b.validateConfig(Map.of("port.1.trunk", "10,x"))).contains("port.1.trunk");
+        assertThat(b.validateConfig(Map.of("port.1.vlan", "10", "port.1.trunk", "20"))).contains("port.1");
     }
 }
