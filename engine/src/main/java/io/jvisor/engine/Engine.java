@@ -1056,24 +1056,91 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Sends a frame out of a device port of an instance (the slow path's answer). */
+    /**
+     * Sends a frame out of an instance's port (the slow path's answer). To a device it goes through
+     * a packet socket on that device; to another instance (tc only) through the engine's reinjection
+     * veth pair, whose far end runs {@code jv_reinject_tc}: the socket mark names the target slot and
+     * port, and the entry there tail-calls into it as if the frame had left the port in the kernel.
+     */
     void transmit(LiveInstance li, int port, byte[] frame) {
         Endpoint peer;
         synchronized (this) {
             peer = peers.get(new Endpoint.Port(li.name, port));
         }
-        if (!(peer instanceof Endpoint.Device d)) {
-            throw new TopologyException("port " + li.name + ":" + port, peer == null ? "is not connected"
-                    : "is connected to " + peer + "; user space can transmit only to devices");
-        }
-        int ifindex = deviceIfindex(d);
-        inNamespace(d, () -> {
-            try (io.jvisor.net.PacketSocket s = io.jvisor.net.PacketSocket.open()) {
-                s.send(ifindex, frame);
+        switch (peer) {
+            case null -> throw new TopologyException("port " + li.name + ":" + port, "is not connected");
+            case Endpoint.Device d -> {
+                int ifindex = deviceIfindex(d);
+                inNamespace(d, () -> {
+                    try (io.jvisor.net.PacketSocket s = io.jvisor.net.PacketSocket.open()) {
+                        s.send(ifindex, frame);
+                    }
+                    return null;
+                });
             }
-            return null;
-        });
+            case Endpoint.Port p -> {
+                if (options.hook() != Hook.TC) {
+                    throw new TopologyException("port " + li.name + ":" + port, "is connected to " + p
+                            + "; user space can transmit into another instance only at the tc hook");
+                }
+                int slot;
+                synchronized (this) {
+                    slot = instances.get(p.instance()).slot;
+                }
+                Reinjector r = reinjector();
+                try (io.jvisor.net.PacketSocket s = io.jvisor.net.PacketSocket.open()) {
+                    s.setMark(0x6a000000 | (slot << 8) | p.port());
+                    s.send(r.ifindex, frame);
+                }
+            }
+        }
         countTx(li.slot, port, frame.length);
+    }
+
+    /** The reinjection veth pair: frames sent into {@code a} reach {@code jv_reinject_tc} on {@code b}. */
+    private record Reinjector(int ifindex, BpfProgram program, BpfLink link) {}
+
+    private Reinjector reinjector;
+
+    private static String reinjectName(EngineOptions o, String end) {
+        return "jvx" + Integer.toHexString(o.name().hashCode() & 0x7fffffff) + end;
+    }
+
+    private synchronized Reinjector reinjector() {
+        if (reinjector != null) {
+            return reinjector;
+        }
+        String a = reinjectName(options, "a");
+        String b = reinjectName(options, "b");
+        try (Rtnl rtnl = Rtnl.open()) {
+            if (rtnl.findLink(a).isEmpty()) {
+                rtnl.createVeth(io.jvisor.net.VethSpec.of(a, b));
+            }
+            rtnl.setUp(a);
+            rtnl.setUp(b);
+            int ifindexA = rtnl.ifindex(a);
+            int ifindexB = rtnl.ifindex(b);
+            Path dir = pinRoot.resolve("reinject");
+            BpfProgram prog;
+            BpfLink link;
+            if (Files.exists(dir.resolve("link"))) {
+                link = BpfLink.openPinned(dir.resolve("link"));
+                prog = BpfProgram.openPinned(dir.resolve("prog"));
+            } else {
+                CollectionSpec spec = forHook(entrySpec, "jv_reinject_tc");
+                try (Collection c = Collection.load(spec, loadOptions(Map.of()))) {
+                    prog = BpfProgram.fromId(c.program("jv_reinject_tc").id());
+                }
+                link = BpfLink.tcx(prog, ifindexB, TcxDirection.INGRESS);
+                Files.createDirectories(dir);
+                link.pin(dir.resolve("link"));
+                prog.pin(dir.resolve("prog"));
+            }
+            reinjector = new Reinjector(ifindexA, prog, link);
+            return reinjector;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot pin the reinjection program under " + pinRoot, e);
+        }
     }
 
     private void countTx(int slot, int port, int len) {
@@ -1186,6 +1253,10 @@ public final class Engine implements AutoCloseable {
     }
 
     private void closeJavaSide() {
+        if (reinjector != null) {
+            reinjector.link().close();
+            reinjector.program().close();
+        }
         if (slowPath != null) {
             slowPath.close();
         }
@@ -1233,6 +1304,13 @@ public final class Engine implements AutoCloseable {
             }
         });
         deleteTree(options.pinRoot());
+        try (Rtnl rtnl = Rtnl.open()) {
+            if (rtnl.findLink(reinjectName(options, "a")).isPresent()) {
+                rtnl.delete(reinjectName(options, "a")); // takes its peer with it
+            }
+        } catch (RuntimeException ignored) {
+            // nothing to remove
+        }
         try {
             Files.deleteIfExists(options.pinRoot().getParent()); // bpffs/jvisor, once no engine is left in it
         } catch (IOException ignored) {

@@ -41,3 +41,25 @@ int jv_entry_xdp(struct xdp_md *xdp)
 	jv_count_missed(jv_slot);
 	return XDP_DROP;
 }
+
+/*
+ * User-space transmissions into an instance port arrive here: the engine
+ * sends them into its own veth pair with the target in the socket mark
+ * (0x6a in the top byte, the slot in bits 8..23, the port in bits 0..7).
+ * The mark travels across the pair because both ends share a namespace.
+ */
+SEC("tc")
+int jv_reinject_tc(struct __sk_buff *skb)
+{
+	__u32 m = skb->mark;
+	if ((m >> 24) != 0x6a)
+		return TC_ACT_SHOT;
+	__u32 slot = (m >> 8) & 0xffff;
+	__u32 port = m & 0xff;
+	skb->mark = 0;
+	if (slot >= JV_MAX_SLOTS || port >= JV_MAX_PORTS)
+		return TC_ACT_SHOT;
+	jv_tc_store_md(skb, port, slot, 0);
+	bpf_tail_call(skb, &jv_patch_tc, slot);
+	return TC_ACT_SHOT;
+}

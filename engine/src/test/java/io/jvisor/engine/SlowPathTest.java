@@ -66,6 +66,31 @@ class SlowPathTest {
         }
     }
 
+    /** The answer crosses another instance: transmit() into an instance port, through the reinjection pair. */
+    @Test
+    void javaHandlerAnswersThroughAnotherInstance() throws Exception {
+        try (TestBed bed = TestBed.create(1, Hook.TC)) {
+            ArpResponder handler = new ArpResponder();
+            ModuleCatalog catalog = TestModules.catalog();
+            ModuleType base = ModuleType.fromSource("arpd", TestModules.source("arp_responder.c"), 1);
+            catalog.register(new ModuleType() {
+                public String name() { return "arpd"; }
+                public ModuleCode code() { return base.code(); }
+                public int ports() { return 1; }
+                public ModuleHandler handler(Map<String, String> config) { return handler; }
+            });
+            Engine e = bed.start(catalog);
+            e.apply(Topology.builder().instance("arpd", "arpd").instance("fwd", "forwarder")
+                    .connect("arpd:0", "fwd:0").connect("fwd:1", bed.dev(1)).build());
+            Host h1 = bed.lab.host("h1");
+            String ghost = bed.net + "98";
+            h1.exec(List.of("ping", "-c", "1", "-W", "2", ghost)).waitFor();
+            assertThat(run(h1, "ip", "neigh", "show", ghost)).contains("02:aa:00:00:00:01");
+            assertThat(e.stats("fwd", 0).rxPackets()).as("the answer entered the forwarder on port 0").isPositive();
+            assertThat(e.stats("fwd", 1).txPackets()).isGreaterThanOrEqualTo(e.stats("fwd", 0).rxPackets());
+        }
+    }
+
     static String run(Host h, String... cmd) throws IOException, InterruptedException {
         Process p = h.exec(List.of(cmd));
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -118,6 +118,19 @@ public final class PacketSocket implements AutoCloseable {
         return (int) r;
     }
 
+    /**
+     * Sets the mark (SO_MARK) of every frame this socket sends from now on. A mark travels with a
+     * frame through a veth pair within one namespace, so a program on the far end can read it.
+     *
+     * @throws NetException when the kernel refuses (EPERM without CAP_NET_ADMIN)
+     */
+    public synchronized void setMark(int mark) {
+        int r = Libc.setsockopt(fd.get(), Libc.SOL_SOCKET, 36 /* SO_MARK */, mark);
+        if (r < 0) {
+            throw new NetException("set SO_MARK on " + this, -r, "");
+        }
+    }
+
     /** The socket's descriptor (for socket options); owned by this object. */
     public Fd fd() {
         return fd;
