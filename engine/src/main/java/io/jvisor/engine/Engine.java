@@ -1094,7 +1094,7 @@ public final class Engine implements AutoCloseable {
                 }
             }
         }
-        countTx(li.slot, port, frame.length);
+        countTx(li, port, frame.length);
     }
 
     /** The reinjection veth pair: frames sent into {@code a} reach {@code jv_reinject_tc} on {@code b}. */
@@ -1143,20 +1143,19 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    private void countTx(int slot, int port, int len) {
-        // user-space transmissions count as the port's tx, like the data plane's
-        BpfMap stats = shared.get("jv_stats");
-        byte[] key = BpfMapKeys.u32(slot * Sdk.MAX_PORTS + port);
-        List<byte[]> perCpu = stats.lookupPerCpu(key).orElseThrow();
-        ByteBuffer first = ByteBuffer.wrap(perCpu.get(0)).order(ByteOrder.LITTLE_ENDIAN);
-        first.putLong(16, first.getLong(16) + 1);
-        first.putLong(24, first.getLong(24) + len);
-        stats.updatePerCpu(key, perCpu, UpdateFlag.ANY);
+    private void countTx(LiveInstance li, int port, int len) {
+        // Counted in Java: writing the per-CPU counters from user space would race with the kernel's
+        // increments on the same CPU slot and lose some of them.
+        li.userTxPackets.incrementAndGet(port);
+        li.userTxBytes.addAndGet(port, len);
     }
 
     // ---- counters ------------------------------------------------------------------------------
 
-    /** The counters of an instance's port. */
+    /**
+     * The counters of an instance's port. Frames its control plane transmitted count as tx too (those
+     * since this engine process started).
+     */
     public PortStats stats(String instance, int port) {
         LiveInstance li = live(instance);
         List<byte[]> perCpu = shared.get("jv_stats").lookupPerCpu(BpfMapKeys.u32(li.slot * Sdk.MAX_PORTS + port))
@@ -1168,7 +1167,7 @@ public final class Engine implements AutoCloseable {
                 sum[i] += b.getLong(i * 8);
             }
         }
-        return new PortStats(sum[0], sum[1], sum[2], sum[3]);
+        return new PortStats(sum[0], sum[1], sum[2] + li.userTxPackets.get(port), sum[3] + li.userTxBytes.get(port));
     }
 
     /** Packets that fell through a failed tail call into this instance (its slot was empty). */
@@ -1350,6 +1349,10 @@ public final class Engine implements AutoCloseable {
         Map<String, BpfMap> maps;
         BpfProgram program;
         ModuleHandler handler;
+        final java.util.concurrent.atomic.AtomicLongArray userTxPackets =
+                new java.util.concurrent.atomic.AtomicLongArray(Sdk.MAX_PORTS);
+        final java.util.concurrent.atomic.AtomicLongArray userTxBytes =
+                new java.util.concurrent.atomic.AtomicLongArray(Sdk.MAX_PORTS);
 
         LiveInstance(Engine engine, String name, String type, ModuleCode code, int slot, Map<String, String> config,
                      Map<String, BpfMap> maps, BpfProgram program, ModuleHandler handler) {
