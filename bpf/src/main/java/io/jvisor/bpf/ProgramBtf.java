@@ -1,7 +1,5 @@
 package io.jvisor.bpf;
 
-import java.lang.foreign.MemorySegment;
-
 /**
  * BTF that accompanies a program load: the BTF object's fd and the raw func_info and line_info
  * records (as in {@code .BTF.ext}, already relocated to instruction offsets of this program).
@@ -19,9 +17,5 @@ public record ProgramBtf(int btfFd, byte[] funcInfo, int funcInfoRecSize, byte[]
 
     int lineInfoCount() {
         return lineInfo == null || lineInfoRecSize == 0 ? 0 : lineInfo.length / lineInfoRecSize;
-    }
-
-    static MemorySegment none() {
-        return MemorySegment.NULL;
     }
 }

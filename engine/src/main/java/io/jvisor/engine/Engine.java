@@ -852,21 +852,6 @@ public final class Engine implements AutoCloseable {
         return (d.netns() == null ? "-" : d.netns()) + "_" + d.name();
     }
 
-    private <T> T inNamespace(Endpoint.Device d, java.util.concurrent.Callable<T> task) {
-        if (d.netns() == null) {
-            try {
-                return task.call();
-            } catch (RuntimeException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }
-        try (Netns ns = Netns.open(d.netns())) {
-            return ns.run(task);
-        }
-    }
-
     private void resetCounters(int slot) {
         int cpus = Cpus.possible();
         List<byte[]> zeroStats = new ArrayList<>();
@@ -1071,12 +1056,16 @@ public final class Engine implements AutoCloseable {
             case null -> throw new TopologyException("port " + li.name + ":" + port, "is not connected");
             case Endpoint.Device d -> {
                 int ifindex = deviceIfindex(d);
-                inNamespace(d, () -> {
+                if (d.netns() == null) {
                     try (io.jvisor.net.PacketSocket s = io.jvisor.net.PacketSocket.open()) {
                         s.send(ifindex, frame);
                     }
-                    return null;
-                });
+                } else {
+                    try (Netns ns = Netns.open(d.netns());
+                         io.jvisor.net.PacketSocket s = io.jvisor.net.PacketSocket.open(ns)) {
+                        s.send(ifindex, frame);
+                    }
+                }
             }
             case Endpoint.Port p -> {
                 if (options.hook() != Hook.TC) {
