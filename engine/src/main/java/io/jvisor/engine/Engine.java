@@ -1054,19 +1054,7 @@ public final class Engine implements AutoCloseable {
         }
         switch (peer) {
             case null -> throw new TopologyException("port " + li.name + ":" + port, "is not connected");
-            case Endpoint.Device d -> {
-                int ifindex = deviceIfindex(d);
-                if (d.netns() == null) {
-                    try (io.jvisor.net.PacketSocket s = io.jvisor.net.PacketSocket.open()) {
-                        s.send(ifindex, frame);
-                    }
-                } else {
-                    try (Netns ns = Netns.open(d.netns());
-                         io.jvisor.net.PacketSocket s = io.jvisor.net.PacketSocket.open(ns)) {
-                        s.send(ifindex, frame);
-                    }
-                }
-            }
+            case Endpoint.Device d -> sendOut(d.netns() == null ? "" : d.netns(), deviceIfindex(d), -1, frame);
             case Endpoint.Port p -> {
                 if (options.hook() != Hook.TC) {
                     throw new TopologyException("port " + li.name + ":" + port, "is connected to " + p
@@ -1076,15 +1064,38 @@ public final class Engine implements AutoCloseable {
                 synchronized (this) {
                     slot = instances.get(p.instance()).slot;
                 }
-                Reinjector r = reinjector();
-                try (io.jvisor.net.PacketSocket s = io.jvisor.net.PacketSocket.open()) {
-                    s.setMark(0x6a000000 | (slot << 8) | p.port());
-                    s.send(r.ifindex, frame);
-                }
+                sendOut("", reinjector().ifindex, 0x6a000000 | (slot << 8) | p.port(), frame);
             }
         }
         countTx(li, port, frame.length);
     }
+
+    /**
+     * The packet socket for transmissions in the engine's own network namespace, kept open: opening
+     * and closing one per frame costs milliseconds (the kernel waits for an RCU grace period on
+     * release), which capped slow-path answers at about a hundred a second. Devices in other
+     * namespaces get a socket per frame, because a socket kept open would keep a deleted namespace,
+     * and the devices in it, alive.
+     */
+    private io.jvisor.net.PacketSocket txSocket;
+
+    private void sendOut(String netns, int ifindex, int mark, byte[] frame) {
+        if (!netns.isEmpty()) {
+            try (Netns ns = Netns.open(netns); io.jvisor.net.PacketSocket s = io.jvisor.net.PacketSocket.open(ns)) {
+                s.send(ifindex, frame);
+            }
+            return;
+        }
+        synchronized (txLock) {
+            if (txSocket == null) {
+                txSocket = io.jvisor.net.PacketSocket.open();
+            }
+            txSocket.setMark(Math.max(mark, 0));
+            txSocket.send(ifindex, frame);
+        }
+    }
+
+    private final Object txLock = new Object();
 
     /** The reinjection veth pair: frames sent into {@code a} reach {@code jv_reinject_tc} on {@code b}. */
     private record Reinjector(int ifindex, BpfProgram program, BpfLink link) {}
@@ -1241,6 +1252,12 @@ public final class Engine implements AutoCloseable {
     }
 
     private void closeJavaSide() {
+        synchronized (txLock) {
+            if (txSocket != null) {
+                txSocket.close();
+                txSocket = null;
+            }
+        }
         if (reinjector != null) {
             reinjector.link().close();
             reinjector.program().close();
