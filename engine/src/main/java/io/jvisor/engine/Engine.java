@@ -693,7 +693,8 @@ public final class Engine implements AutoCloseable {
         };
         ports().update(BpfMapKeys.u32(key), value);
         tx.onUndo(() -> ports().update(BpfMapKeys.u32(key), old));
-        setFloodDevice(li, port.port(), peer instanceof Endpoint.Device d ? deviceIfindex(d) : 0, tx);
+        setFloodDevice(li, port.port(), peer instanceof Endpoint.Device d ? d : null,
+                peers.get(port) instanceof Endpoint.Device d ? d : null, tx);
         Endpoint before = peers.put(port, peer);
         tx.onUndo(() -> {
             if (before == null) {
@@ -724,32 +725,36 @@ public final class Engine implements AutoCloseable {
         byte[] old = ports().lookup(BpfMapKeys.u32(key)).orElseThrow();
         ports().update(BpfMapKeys.u32(key), new byte[16]);
         tx.onUndo(() -> ports().update(BpfMapKeys.u32(key), old));
-        setFloodDevice(li, port.port(), 0, tx);
+        setFloodDevice(li, port.port(), null, before instanceof Endpoint.Device d ? d : null, tx);
     }
 
     /**
      * XDP floods with one devmap broadcast over the instance's device ports (jv_flood_devs, keyed by
      * port); tc floods from jv_ports and needs nothing here.
      */
-    private void setFloodDevice(LiveInstance li, int port, int ifindex, Transaction tx) {
+    private void setFloodDevice(LiveInstance li, int port, Endpoint.Device device, Endpoint.Device previous,
+            Transaction tx) {
         BpfMap flood = li.maps.get("jv_flood_devs");
         if (options.hook() != Hook.XDP || flood == null) {
             return;
         }
+        writeFloodDevice(flood, port, device);
+        tx.onUndo(() -> writeFloodDevice(flood, port, previous));
+    }
+
+    private void writeFloodDevice(BpfMap flood, int port, Endpoint.Device device) {
         byte[] key = BpfMapKeys.u32(port);
-        var old = flood.lookup(key);
-        if (ifindex == 0) {
+        if (device == null) {
             flood.delete(key);
+        } else if (device.netns() == null) {
+            flood.update(key, BpfMapKeys.u32(deviceIfindex(device)));
         } else {
-            flood.update(key, BpfMapKeys.u32(ifindex));
-        }
-        tx.onUndo(() -> {
-            if (old.isPresent()) {
-                flood.update(key, old.get());
-            } else {
-                flood.delete(key);
+            // a devmap resolves the ifindex in the namespace of the thread that writes it
+            byte[] value = BpfMapKeys.u32(deviceIfindex(device));
+            try (Netns ns = Netns.open(device.netns())) {
+                ns.run(() -> flood.update(key, value));
             }
-        });
+        }
     }
 
     private static byte[] peerValue(int kind, int target, int port) {

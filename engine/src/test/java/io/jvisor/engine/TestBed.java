@@ -25,11 +25,15 @@ public final class TestBed implements AutoCloseable {
     public final Path stateDir;
     public Engine engine;
 
-    private TestBed(Lab lab, EngineOptions options, String net, Path stateDir) {
+    /** The namespace holding the engine's devices, or null when they are in the root namespace. */
+    public final String deviceNetns;
+
+    private TestBed(Lab lab, EngineOptions options, String net, Path stateDir, String deviceNetns) {
         this.lab = lab;
         this.options = options;
         this.net = net;
         this.stateDir = stateDir;
+        this.deviceNetns = deviceNetns;
     }
 
     /**
@@ -57,10 +61,18 @@ public final class TestBed implements AutoCloseable {
 
     public static TestBed create(int hosts, Hook hook, AttachMethod attach) {
         TestBed bed = create(hosts, hook);
-        return new TestBed(bed.lab, bed.options.withAttach(attach), bed.net, bed.stateDir);
+        return new TestBed(bed.lab, bed.options.withAttach(attach), bed.net, bed.stateDir, null);
     }
 
     public static TestBed create(int hosts, Hook hook) {
+        return create(hosts, hook, false);
+    }
+
+    /**
+     * Hosts h1..hN whose wires end in devices p1..pN: in the root namespace, or, with
+     * {@code switched}, all inside one extra namespace (host "sw") where the engine attaches.
+     */
+    public static TestBed create(int hosts, Hook hook, boolean switched) {
         ThreadLocalRandom r = ThreadLocalRandom.current();
         String net = "10." + r.nextInt(100, 250) + "." + r.nextInt(1, 250) + ".";
         LabSpec spec = LabSpec.empty();
@@ -69,7 +81,16 @@ public final class TestBed implements AutoCloseable {
             spec = spec.withHost(HostSpec.named("h" + i).withInterface(InterfaceSpec.of("eth0", net + i + "/24"))
                             .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
                             .withSysctl("net.ipv6.conf.default.disable_ipv6", "1"))
-                    .withWire(WireSpec.toRoot("h" + i + ":eth0", "p" + i, null));
+                    .withWire(switched ? WireSpec.between("h" + i + ":eth0", "sw:p" + i)
+                            : WireSpec.toRoot("h" + i + ":eth0", "p" + i, null));
+        }
+        if (switched) {
+            HostSpec sw = HostSpec.named("sw").withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
+                    .withSysctl("net.ipv6.conf.default.disable_ipv6", "1");
+            for (int i = 1; i <= hosts; i++) {
+                sw = sw.withInterface(InterfaceSpec.of("p" + i));
+            }
+            spec = spec.withHost(sw);
         }
         Path state;
         try {
@@ -79,7 +100,7 @@ public final class TestBed implements AutoCloseable {
         }
         EngineOptions opts = EngineOptions.named(Names.unique("jvt")).withStateDir(state).withHook(hook);
         Lab lab = Lab.up(spec);
-        return new TestBed(lab, opts, net, state);
+        return new TestBed(lab, opts, net, state, switched ? lab.namespaceName("sw") : null);
     }
 
     /** Starts (or restarts) the engine with the given module types. */
@@ -96,7 +117,7 @@ public final class TestBed implements AutoCloseable {
 
     /** The root device wired to host hK. */
     public String dev(int k) {
-        return "dev:" + lab.rootDevice("p" + k);
+        return deviceNetns == null ? "dev:" + lab.rootDevice("p" + k) : "dev:" + deviceNetns + "/p" + k;
     }
 
     @Override

@@ -33,7 +33,38 @@ class XdpModeTest {
 
     @Test
     void hubFloodsWithADevmapBroadcastInXdp() {
-        try (TestBed bed = TestBed.create(3, Hook.XDP)) {
+        hubFloods(false);
+    }
+
+    /** The devmap resolves ifindexes in the writer's namespace: devices elsewhere must still flood. */
+    @Test
+    void hubFloodsBetweenDevicesInAnotherNamespace() {
+        hubFloods(true);
+    }
+
+    /** A test run hands the entry the same buffer again: its metadata must not grow each time. */
+    @Test
+    void entryRunsRepeatedlyUnderTestRun() {
+        try (TestBed bed = TestBed.create(2, Hook.XDP)) {
+            Engine e = bed.start();
+            e.apply(ChainTest.chain(bed));
+            byte[] frame = new byte[64];
+            java.util.Arrays.fill(frame, 0, 6, (byte) 0xff);
+            frame[12] = 0x08;
+            frame[13] = 0x06; // ARP: the chain's forwarders pass it along
+            String dev = bed.dev(1).substring("dev:".length());
+            try (io.jvisor.bpf.BpfProgram entry = io.jvisor.bpf.BpfProgram.openPinned(
+                    bed.options.pinRoot().resolve("dev").resolve("-_" + dev).resolve("prog"))) {
+                var result = entry.testRun(io.jvisor.bpf.TestRun.of(frame).withRepeat(50));
+                assertThat(result.returnValue()).as("verdict after 50 runs of the same buffer")
+                        .isEqualTo(4 /* XDP_REDIRECT */);
+            }
+            assertThat(e.drops("fwd1")).as("drops").allSatisfy((reason, n) -> assertThat(n).isZero());
+        }
+    }
+
+    private static void hubFloods(boolean switched) {
+        try (TestBed bed = TestBed.create(3, Hook.XDP, switched)) {
             bed.prepareHostsForXdp(3);
             Engine e = bed.start();
             Topology.Builder t = Topology.builder().instance("hub", "hub");
