@@ -282,9 +282,11 @@ public final class DifferentialHarness implements AutoCloseable {
                     public void onPacket(InstanceContext ctx, PacketIn packet) {
                         firstNanos.compareAndSet(0, System.nanoTime());
                         queue.add(packet);
+                        long t = System.nanoTime();
                         try {
                             inner.onPacket(ctx, packet);
                         } finally {
+                            HANDLER_NS.addAndGet(System.nanoTime() - t);
                             handled.incrementAndGet();
                         }
                     }
@@ -317,6 +319,7 @@ public final class DifferentialHarness implements AutoCloseable {
 
     /** Runs one frame into port {@code inPort} of the lane's instance and observes what happens. */
     public Observation run(Lane lane, int inPort, byte[] frame) {
+        long p0 = System.nanoTime();
         sharedFirstNanos.set(0);
         TestRun.Result r;
         try {
@@ -324,11 +327,15 @@ public final class DifferentialHarness implements AutoCloseable {
         } catch (RuntimeException x) {
             throw new IllegalStateException("test run of " + Wire.hex(frame) + " into port " + inPort + " failed", x);
         }
+        long p1 = System.nanoTime();
         Map<String, Long> after = engine.drops(lane.instance);
         Map<String, Long> dropDelta = delta(drops.get(lane), after);
         drops.put(lane, after);
 
         long[] txNow = readTx(lane);
+        long p2 = System.nanoTime();
+        phase[0] += p1 - p0;
+        phase[1] += p2 - p1;
         List<PacketIn> ins = new ArrayList<>();
         boolean sent = false;
         for (int k = 0; k < ports; k++) {
@@ -336,11 +343,13 @@ public final class DifferentialHarness implements AutoCloseable {
         }
         if (r.returnValue() == TC_ACT_SHOT && dropDelta.isEmpty() && !sent) {
             // neither dropped nor sent: the only way left is the slow path; wait for the handler
+            p2 = System.nanoTime();
             long deadline = System.nanoTime() + WAIT_NS;
             while (sharedHandled.get() <= handledSeen && System.nanoTime() < deadline) {
                 sleepBriefly();
             }
             txNow = readTx(lane);
+            phase[2] += System.nanoTime() - p2;
         }
         long handledNow = sharedHandled.get();
         handledSeen = handledNow;
@@ -359,7 +368,8 @@ public final class DifferentialHarness implements AutoCloseable {
         long expectRecords = sentTotal - (r.returnValue() == TC_ACT_REDIRECT && lane == Lane.DEVICES ? 1 : 0);
         List<Expected.Emitted> rec = new ArrayList<>(pending);
         pending.clear();
-        long deadline = System.nanoTime() + WAIT_NS;
+        long p3 = System.nanoTime();
+        long deadline = p3 + WAIT_NS;
         while (true) {
             drainRecorders(rec);
             if (rec.size() >= expectRecords || System.nanoTime() > deadline) {
@@ -367,6 +377,7 @@ public final class DifferentialHarness implements AutoCloseable {
             }
             sleepBriefly();
         }
+        phase[3] += System.nanoTime() - p3;
         List<Expected.Emitted> mine = new ArrayList<>();
         for (Expected.Emitted e : rec) {
             boolean devicePort = e.port() < ports;
@@ -387,6 +398,17 @@ public final class DifferentialHarness implements AutoCloseable {
             }
         }
         return new Observation(r.returnValue(), r.data(), dropDelta, mine, mainPort, ins, sharedFirstNanos.get());
+    }
+
+    private final long[] phase = new long[4];
+    /** Time spent in the module's own handler (all harnesses of this JVM). */
+    private static final AtomicLong HANDLER_NS = new AtomicLong();
+
+    /** Where the time went so far: test runs, counters, waiting for the control plane, waiting for the recorder. */
+    public String timings() {
+        return String.format(java.util.Locale.ROOT, "test runs %.1f s, counters %.1f s, control plane %.1f s, "
+                + "recorder %.1f s; handler itself %.1f s", phase[0] / 1e9, phase[1] / 1e9, phase[2] / 1e9,
+                phase[3] / 1e9, HANDLER_NS.get() / 1e9);
     }
 
     /** Waits a little, then returns frames recorded late (after their packet's check); empty is right. */

@@ -112,6 +112,7 @@ class BridgeDifferentialTest {
                 }
             }
             long took = System.nanoTime() - t1;
+            System.out.println("[" + what + "] " + h.timings());
             assertThat(h.stragglers()).as("frames recorded after their packet was checked").isEmpty();
             for (Lane lane : h.lanes()) {
                 Set<String> kernel = new HashSet<>();
