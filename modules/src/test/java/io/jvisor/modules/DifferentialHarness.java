@@ -137,14 +137,22 @@ public final class DifferentialHarness implements AutoCloseable {
     private final Map<Lane, Map<String, Long>> drops = new HashMap<>();
     private final List<RingBufReader> recorders = new ArrayList<>();
     private final List<Integer> recorderBase = new ArrayList<>();
-    private final List<Expected.Emitted> pending = new ArrayList<>();
+    private final ConcurrentLinkedQueue<PacketIn> packetIns;
+    private final AtomicLong handled;
+    private final AtomicLong firstPacketInNanos;
     private long handledSeen;
 
-    private DifferentialHarness(TestBed bed, Engine engine, int ports, boolean instanceLane) {
+    private DifferentialHarness(TestBed bed, Engine engine, int ports, boolean instanceLane,
+                                ConcurrentLinkedQueue<PacketIn> packetIns, AtomicLong handled,
+                                AtomicLong firstPacketInNanos, AtomicLong handlerNanos) {
         this.bed = bed;
         this.engine = engine;
         this.ports = ports;
         this.instanceLane = instanceLane;
+        this.packetIns = packetIns;
+        this.handled = handled;
+        this.firstPacketInNanos = firstPacketInNanos;
+        this.handlerNanos = handlerNanos;
         recorders.add(RingBufReader.open(engine.map("rec", "rec_out")));
         recorderBase.add(0);
         for (int k = 0; instanceLane && k < ports; k++) {
@@ -171,7 +179,8 @@ public final class DifferentialHarness implements AutoCloseable {
             AtomicLong handled = new AtomicLong();
             ConcurrentLinkedQueue<PacketIn> queue = new ConcurrentLinkedQueue<>();
             AtomicLong firstNanos = new AtomicLong();
-            catalog.register(tapped(type, queue, handled, firstNanos));
+            AtomicLong handlerNanos = new AtomicLong();
+            catalog.register(tapped(type, queue, handled, firstNanos, handlerNanos));
             catalog.register(ModuleType.fromSource("recorder", resource("recorder.c")));
             Engine e = bed.start(catalog);
             Topology.Builder t = Topology.builder().instance("mut", type.name(), config).instance("rec", "recorder");
@@ -187,8 +196,7 @@ public final class DifferentialHarness implements AutoCloseable {
                 }
             }
             e.apply(t.build());
-            h = new DifferentialHarness(bed, e, ports, instanceLane);
-            h.bind(queue, handled, firstNanos);
+            h = new DifferentialHarness(bed, e, ports, instanceLane, queue, handled, firstNanos, handlerNanos);
             for (Lane lane : h.lanes()) {
                 h.programs.put(lane, BpfProgram.fromId(e.programId(lane.instance)));
                 h.tx.put(lane, h.readTx(lane));
@@ -208,16 +216,6 @@ public final class DifferentialHarness implements AutoCloseable {
             }
             throw x;
         }
-    }
-
-    private ConcurrentLinkedQueue<PacketIn> sharedQueue;
-    private AtomicLong sharedHandled;
-    private AtomicLong sharedFirstNanos;
-
-    private void bind(ConcurrentLinkedQueue<PacketIn> q, AtomicLong h, AtomicLong first) {
-        this.sharedQueue = q;
-        this.sharedHandled = h;
-        this.sharedFirstNanos = first;
     }
 
     /** The lanes this harness runs. */
@@ -247,7 +245,7 @@ public final class DifferentialHarness implements AutoCloseable {
 
     /** The module type with its handler wrapped so that every packet-in is recorded before it is handled. */
     private static ModuleType tapped(ModuleType real, ConcurrentLinkedQueue<PacketIn> queue, AtomicLong handled,
-                                     AtomicLong firstNanos) {
+                                     AtomicLong firstNanos, AtomicLong handlerNanos) {
         return new ModuleType() {
             @Override
             public String name() {
@@ -286,7 +284,7 @@ public final class DifferentialHarness implements AutoCloseable {
                         try {
                             inner.onPacket(ctx, packet);
                         } finally {
-                            HANDLER_NS.addAndGet(System.nanoTime() - t);
+                            handlerNanos.addAndGet(System.nanoTime() - t);
                             handled.incrementAndGet();
                         }
                     }
@@ -320,7 +318,7 @@ public final class DifferentialHarness implements AutoCloseable {
     /** Runs one frame into port {@code inPort} of the lane's instance and observes what happens. */
     public Observation run(Lane lane, int inPort, byte[] frame) {
         long p0 = System.nanoTime();
-        sharedFirstNanos.set(0);
+        firstPacketInNanos.set(0);
         TestRun.Result r;
         try {
             r = programs.get(lane).testRun(TestRun.of(frame).withContext(skbWithInPort(inPort)));
@@ -345,15 +343,15 @@ public final class DifferentialHarness implements AutoCloseable {
             // neither dropped nor sent: the only way left is the slow path; wait for the handler
             p2 = System.nanoTime();
             long deadline = System.nanoTime() + WAIT_NS;
-            while (sharedHandled.get() <= handledSeen && System.nanoTime() < deadline) {
+            while (handled.get() <= handledSeen && System.nanoTime() < deadline) {
                 sleepBriefly();
             }
             txNow = readTx(lane);
             phase[2] += System.nanoTime() - p2;
         }
-        long handledNow = sharedHandled.get();
+        long handledNow = handled.get();
         handledSeen = handledNow;
-        for (PacketIn p; (p = sharedQueue.poll()) != null; ) {
+        for (PacketIn p; (p = packetIns.poll()) != null; ) {
             ins.add(p);
         }
         long[] d = new long[ports];
@@ -366,8 +364,7 @@ public final class DifferentialHarness implements AutoCloseable {
 
         // the recorder gets every frame that left, but the skb a redirect verdict names (devices lane)
         long expectRecords = sentTotal - (r.returnValue() == TC_ACT_REDIRECT && lane == Lane.DEVICES ? 1 : 0);
-        List<Expected.Emitted> rec = new ArrayList<>(pending);
-        pending.clear();
+        List<Expected.Emitted> rec = new ArrayList<>();
         long p3 = System.nanoTime();
         long deadline = p3 + WAIT_NS;
         while (true) {
@@ -397,25 +394,24 @@ public final class DifferentialHarness implements AutoCloseable {
                 }
             }
         }
-        return new Observation(r.returnValue(), r.data(), dropDelta, mine, mainPort, ins, sharedFirstNanos.get());
+        return new Observation(r.returnValue(), r.data(), dropDelta, mine, mainPort, ins, firstPacketInNanos.get());
     }
 
     private final long[] phase = new long[4];
-    /** Time spent in the module's own handler (all harnesses of this JVM). */
-    private static final AtomicLong HANDLER_NS = new AtomicLong();
+    /** Time spent in the module's own handler. */
+    private final AtomicLong handlerNanos;
 
     /** Where the time went so far: test runs, counters, waiting for the control plane, waiting for the recorder. */
     public String timings() {
         return String.format(java.util.Locale.ROOT, "test runs %.1f s, counters %.1f s, control plane %.1f s, "
                 + "recorder %.1f s; handler itself %.1f s", phase[0] / 1e9, phase[1] / 1e9, phase[2] / 1e9,
-                phase[3] / 1e9, HANDLER_NS.get() / 1e9);
+                phase[3] / 1e9, handlerNanos.get() / 1e9);
     }
 
     /** Waits a little, then returns frames recorded late (after their packet's check); empty is right. */
     public List<Expected.Emitted> stragglers() {
         sleepMillis(300);
-        List<Expected.Emitted> rec = new ArrayList<>(pending);
-        pending.clear();
+        List<Expected.Emitted> rec = new ArrayList<>();
         drainRecorders(rec);
         return rec;
     }

@@ -27,7 +27,7 @@ public final class RouterModel {
 
     /** 200 ms between ARP requests for one address; within this much of it, either outcome is right. */
     static final long REQUEST_INTERVAL_NS = 200_000_000L;
-    static final long TIMING_SLACK_NS = 20_000_000L;
+    static final long TIMING_SLACK_NS = 50_000_000L;
 
     /** A port: address, prefix length, MAC. */
     public record Port(int index, int addr, int prefixLen, long mac) {
