@@ -85,8 +85,10 @@ class RouterDifferentialTest {
                 }
                 String diff = DifferentialHarness.compare(e, o, Lane.DEVICES, false);
                 if (diff == null && e.action() == Expected.Action.CONTROLLER
-                        && !Arrays.equals(o.packetIns().getFirst().data(), frame)) {
-                    diff = "the control plane got " + Wire.hex(o.packetIns().getFirst().data()) + ", not the frame";
+                        && (!Arrays.equals(o.packetIns().getFirst().data(), frame)
+                        || o.packetIns().getFirst().inPort() != in)) {
+                    diff = "the control plane got " + Wire.hex(o.packetIns().getFirst().data()) + " on port "
+                            + o.packetIns().getFirst().inPort() + ", not the frame on port " + in;
                 }
                 if (diff != null) {
                     fail("router: seed %d, packet %d, in port %d%n  input:    %s%n  expected: %s%n  actual:   %s%n  "
