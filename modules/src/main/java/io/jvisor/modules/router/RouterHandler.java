@@ -308,11 +308,8 @@ public final class RouterHandler implements ModuleHandler {
             return;
         }
         int ihl = (f[14] & 0xf) * 4;
-        if (f[14 + 9] == 1 && f.length > 14 + ihl) {
-            int t = f[14 + ihl] & 0xff;
-            if (t != 0 && t != 8) {
-                return; // no ICMP errors about ICMP errors
-            }
+        if (!mayReportError(f, ihl)) {
+            return;
         }
         int quoted = Math.min(ihl + 8, f.length - 14);
         byte[] icmp = new byte[8 + quoted];
@@ -324,6 +321,26 @@ public final class RouterHandler implements ModuleHandler {
         icmp[3] = (byte) c;
         int src = ByteBuffer.wrap(f).getInt(26);
         transmitIp(ctx, inPort, Arrays.copyOfRange(f, 6, 12), port.addr(), src, icmp);
+    }
+
+    /**
+     * RFC 1812 4.3.2.7: no ICMP error about an ICMP error message (types 3, 4, 5, 11, 12), a fragment
+     * other than the first, a packet to a broadcast or multicast address, or a packet whose source is
+     * not the address of one host (0/8, 127/8, multicast, 240/4 and the broadcast address).
+     */
+    static boolean mayReportError(byte[] f, int ihl) {
+        if (f[14 + 9] == 1 && f.length > 14 + ihl) {
+            int t = f[14 + ihl] & 0xff;
+            if (t == 3 || t == 4 || t == 5 || t == 11 || t == 12) {
+                return false;
+            }
+        }
+        if ((((f[20] & 0x1f) << 8) | (f[21] & 0xff)) != 0) {
+            return false;
+        }
+        int src = ByteBuffer.wrap(f).getInt(26), dst = ByteBuffer.wrap(f).getInt(30);
+        int srcTop = src >>> 24, dstTop = dst >>> 24;
+        return dstTop < 224 && srcTop != 0 && srcTop != 127 && srcTop < 224;
     }
 
     private void transmitIp(InstanceContext ctx, int port, byte[] dmac, int src, int dst, byte[] icmp) {

@@ -114,30 +114,42 @@ static __always_inline int vlan_out(struct __sk_buff *skb, struct jv_md *md, __u
 	return jv_forward(md, port);
 }
 
+/* True when port is a member of vlan connected to a peer of this kind, other than the ingress port. */
+static __always_inline int vlan_member(__u32 port, struct jv_md *md, __u32 vlan, __u32 kind)
+{
+	struct jv_peer *p = jv_peer_of(port);
+	return jv_other_port(port, md->in_port) && p && p->kind == kind && vlan_egress(port, vlan) >= 0;
+}
+
 /*
- * Floods in VLAN vlan: the frame to the first member device port (other than the ingress port), a
- * clone to every other one. The loops carry no state from one iteration to the next and compare
+ * Floods in VLAN vlan, as jv_flood() does without VLANs: a clone to every member device port but the
+ * ingress port, and the frame itself to the first member port connected to another instance (a tail
+ * call; an skb enters one instance only, so further instance ports are counted as
+ * JV_DROP_FLOOD_LIMIT), or, when no instance port is a member, to the first member device port
+ * instead of a clone. The loops carry no more than a flag from one iteration to the next and compare
  * ports through jv_other_port(), as the SDK's own flood does, to keep the verifier's work linear.
  */
 static __always_inline int vlan_flood(struct __sk_buff *skb, struct jv_md *md, __u32 vlan)
 {
-	__u32 first = JV_NO_PORT;
+	int to_instance = 0;
 	for (__u32 port = 0; port < JV_MAX_PORTS; port++) {
-		struct jv_peer *p = jv_peer_of(port);
-		if (jv_other_port(port, md->in_port) && p && p->kind == JV_PEER_DEVICE && vlan_egress(port, vlan) >= 0) {
-			first = port;
+		if (vlan_member(port, md, vlan, JV_PEER_INSTANCE)) {
+			to_instance = 1;
 			break;
 		}
 	}
-	if (first == JV_NO_PORT)
-		return jv_drop(md, BRIDGE_DROP_NOT_MEMBER);
-	for (__u32 port = first + 1; port < JV_MAX_PORTS; port++) {
+	int placed = to_instance; /* the frame itself has a port */
+	for (__u32 port = 0; port < JV_MAX_PORTS; port++) {
 		struct jv_peer *p = jv_peer_of(port);
 		if (!jv_other_port(port, md->in_port) || !p || p->kind != JV_PEER_DEVICE)
 			continue;
 		int how = vlan_egress(port, vlan);
 		if (how < 0)
 			continue;
+		if (!placed) {
+			placed = 1; /* the first member device port gets the frame itself, below */
+			continue;
+		}
 		jv_count_tx(port, skb->len);
 		if (how == 1) {
 			bpf_skb_vlan_push(skb, bpf_htons(ETH_P_8021Q), vlan);
@@ -145,6 +157,24 @@ static __always_inline int vlan_flood(struct __sk_buff *skb, struct jv_md *md, _
 			bpf_skb_vlan_pop(skb);
 		} else {
 			bpf_clone_redirect(skb, p->target, 0);
+		}
+	}
+	if (!placed)
+		return jv_drop(md, BRIDGE_DROP_NOT_MEMBER);
+	__u32 kind = to_instance ? JV_PEER_INSTANCE : JV_PEER_DEVICE;
+	__u32 first = JV_NO_PORT;
+	for (__u32 port = 0; port < JV_MAX_PORTS; port++) {
+		if (vlan_member(port, md, vlan, kind)) {
+			first = port;
+			break;
+		}
+	}
+	if (first == JV_NO_PORT)
+		return jv_drop(md, BRIDGE_DROP_NOT_MEMBER);
+	if (to_instance) {
+		for (__u32 port = first + 1; port < JV_MAX_PORTS; port++) {
+			if (vlan_member(port, md, vlan, JV_PEER_INSTANCE))
+				jv_count_drop(JV_DROP_FLOOD_LIMIT);
 		}
 	}
 	return vlan_out(skb, md, first, vlan);
@@ -160,11 +190,16 @@ static __always_inline int vlan_ingress(struct jv_ctx *ctx, struct jv_md *md)
 		return -1;
 	__u32 mode = pv->mode, pvid = pv->pvid;
 	int tagged = -1; /* the VID */
+	/* an 802.1ad (S-VLAN) tag is a tag too: access ports and trunks drop it */
 	if (skb->vlan_present) {
+		if (skb->vlan_proto != bpf_htons(ETH_P_8021Q))
+			return -1;
 		tagged = skb->vlan_tci & 4095;
 	} else {
 		struct ethhdr *eth = jv_eth(ctx);
 		if (!eth)
+			return -1;
+		if (eth->h_proto == bpf_htons(ETH_P_8021AD))
 			return -1;
 		if (eth->h_proto == bpf_htons(ETH_P_8021Q)) {
 			__be16 *tci = jv_header_at(ctx, sizeof(struct ethhdr), 2);

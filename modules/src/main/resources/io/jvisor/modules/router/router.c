@@ -20,7 +20,7 @@
 #define RT_UNREACH 4
 #define RT_RESOLVE 5
 
-#define RT_DROP_NOT_IP (JV_DROP_USER + 1)      /* neither IPv4 nor ARP */
+#define RT_DROP_NOT_IP (JV_DROP_USER + 1)      /* neither IPv4 nor ARP, or a malformed IPv4 header */
 #define RT_DROP_NO_PORT (JV_DROP_USER + 2)     /* the ingress port has no address */
 #define RT_DROP_NOT_FOR_US (JV_DROP_USER + 3)  /* unicast frame to another MAC, or ARP not for us */
 #define RT_DROP_LOCAL (JV_DROP_USER + 4)       /* to our address, but not an echo request */
@@ -89,7 +89,7 @@ static __always_inline int rt_mac_eq(const __u8 *a, const __u8 *b)
 static __always_inline int rt_arp(struct jv_ctx *ctx, struct jv_md *md)
 {
 	struct jv_arphdr *arp = jv_header_at(ctx, sizeof(struct ethhdr), sizeof(struct jv_arphdr));
-	if (!arp || arp->htype != bpf_htons(1) || arp->ptype != bpf_htons(ETH_P_IP))
+	if (!arp || arp->htype != bpf_htons(1) || arp->ptype != bpf_htons(ETH_P_IP) || arp->hlen != 6 || arp->plen != 4)
 		return jv_drop(md, RT_DROP_NOT_FOR_US);
 	if (arp->oper == bpf_htons(2))
 		return jv_controller(md, RT_ARP);
@@ -114,7 +114,8 @@ static __always_inline int jv_rx(struct jv_ctx *ctx, struct jv_md *md)
 	if (eth->h_proto == bpf_htons(ETH_P_ARP))
 		return rt_arp(ctx, md);
 	struct iphdr *ip = jv_ipv4(ctx);
-	if (!ip)
+	/* an IPv4 header: version 4, and as long as its IHL says (options included) */
+	if (!ip || ip->version != 4 || !jv_header_at(ctx, sizeof(struct ethhdr), ip->ihl * 4))
 		return jv_drop(md, RT_DROP_NOT_IP);
 	if (!rt_mac_eq(eth->h_dest, inp->mac))
 		return jv_drop(md, RT_DROP_NOT_FOR_US);
