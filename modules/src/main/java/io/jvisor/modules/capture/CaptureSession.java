@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A running capture on one capture instance: it switches the instance's capture on, reads its ring
@@ -42,6 +43,10 @@ public final class CaptureSession implements AutoCloseable {
     /** struct cap_record: ts_ns, wire_len, cap_len, in_port, hook. */
     static final int RECORD_HEADER = 24;
     private static final byte[] ZERO_KEY = new byte[4];
+    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** How long the reader lets records gather after a batch. */
+    static final long BATCH_NANOS = 1_000_000;
 
     private final String instance;
     private final BpfMap active;
@@ -119,6 +124,9 @@ public final class CaptureSession implements AutoCloseable {
             while (!stopping) {
                 if (reader.pollRaw(Duration.ofMillis(100), this::record) > 0) {
                     out.flush();
+                    // Let records gather for a moment: one wake-up and one write per batch instead of
+                    // one per frame; a live reader sees frames at most about a millisecond late.
+                    LockSupport.parkNanos(BATCH_NANOS);
                 }
             }
         } catch (IOException | UncheckedIOException e) {
@@ -137,9 +145,9 @@ public final class CaptureSession implements AutoCloseable {
     }
 
     private void record(MemorySegment ring, long offset, int length) {
-        long ts = ring.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), offset);
-        int wire = ring.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), offset + 8);
-        int cap = ring.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), offset + 12);
+        long ts = ring.get(LE_LONG, offset);
+        int wire = ring.get(LE_INT, offset + 8);
+        int cap = ring.get(LE_INT, offset + 12);
         cap = Math.min(cap, length - RECORD_HEADER);
         try {
             out.write(ts + clockOffset, wire, ring, offset + RECORD_HEADER, cap);

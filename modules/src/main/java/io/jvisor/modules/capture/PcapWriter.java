@@ -1,12 +1,13 @@
 package io.jvisor.modules.capture;
 
-import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.Flushable;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -19,9 +20,9 @@ import java.nio.file.Path;
  * {@code 0xa1b2c3d4}) for older readers.
  *
  * <p>The output is any {@link OutputStream}: a file, or a pipe for live streaming (for example
- * standard output into {@code tcpdump -r -}). The file header is written when the writer is
- * created; {@link #flush()} pushes what has been written so far to the stream, which a live reader
- * needs. Not thread-safe: one writer thread.
+ * standard output into {@code tcpdump -r -}). The writer buffers 256 KiB itself (the stream needs no
+ * buffering of its own); the file header is written at once, and {@link #flush()} pushes the
+ * frames written so far to the stream, which a live reader needs. Not thread-safe: one writer thread.
  */
 public final class PcapWriter implements Closeable, Flushable {
     /** Timestamp resolution of the file. */
@@ -36,12 +37,15 @@ public final class PcapWriter implements Closeable, Flushable {
     public static final int LINKTYPE_ETHERNET = 1;
     private static final int RECORD_HEADER = 16;
 
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final int BUFFER = 1 << 18;
+
     private final OutputStream out;
     private final Precision precision;
     private final int snaplen;
-    private final byte[] header = new byte[RECORD_HEADER];
-    private final ByteBuffer headerView = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
-    private byte[] copy = new byte[2048];
+    // our own buffer: record header and frame bytes go straight into it, one copy from the ring
+    private final byte[] buf = new byte[BUFFER];
+    private int pos;
     private long packets;
     private long bytes;
     private boolean closed;
@@ -58,7 +62,7 @@ public final class PcapWriter implements Closeable, Flushable {
         if (snaplen < 1) {
             throw new IllegalArgumentException("snaplen must be positive, got " + snaplen);
         }
-        this.out = out instanceof BufferedOutputStream ? out : new BufferedOutputStream(out, 1 << 16);
+        this.out = out;
         this.precision = precision;
         this.snaplen = snaplen;
         ByteBuffer h = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
@@ -66,7 +70,8 @@ public final class PcapWriter implements Closeable, Flushable {
         h.putShort((short) 2).putShort((short) 4); // version 2.4
         h.putInt(0).putInt(0);                     // thiszone (UTC), sigfigs
         h.putInt(snaplen).putInt(LINKTYPE_ETHERNET);
-        this.out.write(h.array());
+        out.write(h.array()); // at once: a live reader learns the format before the first frame
+        out.flush();
     }
 
     /** A nanosecond pcap stream on {@code out}. */
@@ -98,18 +103,24 @@ public final class PcapWriter implements Closeable, Flushable {
      */
     public void write(long epochNanos, int wireLength, byte[] data, int offset, int length) throws IOException {
         writeHeader(epochNanos, wireLength, length);
-        out.write(data, offset, length);
+        if (length > buf.length - pos) {
+            out.write(data, offset, length);
+        } else {
+            System.arraycopy(data, offset, buf, pos, length);
+            pos += length;
+        }
         count(length);
     }
 
     /** Writes one frame whose bytes are in native memory (a ring buffer record), copying them once. */
     public void write(long epochNanos, int wireLength, MemorySegment data, long offset, int length) throws IOException {
         writeHeader(epochNanos, wireLength, length);
-        if (copy.length < length) {
-            copy = new byte[Math.max(length, copy.length * 2)];
+        if (length > buf.length - pos) {
+            out.write(data.asSlice(offset, length).toArray(ValueLayout.JAVA_BYTE));
+        } else {
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, offset, buf, pos, length);
+            pos += length;
         }
-        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, offset, copy, 0, length);
-        out.write(copy, 0, length);
         count(length);
     }
 
@@ -121,13 +132,23 @@ public final class PcapWriter implements Closeable, Flushable {
             throw new IllegalArgumentException("captured length " + length + " must be 0.." + snaplen
                     + " (the snap length) and at most the wire length " + wireLength);
         }
+        if (buf.length - pos < RECORD_HEADER + length) {
+            drain();
+        }
         long seconds = Math.floorDiv(epochNanos, 1_000_000_000L);
         long fraction = Math.floorMod(epochNanos, 1_000_000_000L);
-        headerView.putInt(0, (int) seconds);
-        headerView.putInt(4, (int) (precision == Precision.NANOSECONDS ? fraction : fraction / 1000));
-        headerView.putInt(8, length);
-        headerView.putInt(12, wireLength);
-        out.write(header);
+        INT.set(buf, pos, (int) seconds);
+        INT.set(buf, pos + 4, (int) (precision == Precision.NANOSECONDS ? fraction : fraction / 1000));
+        INT.set(buf, pos + 8, length);
+        INT.set(buf, pos + 12, wireLength);
+        pos += RECORD_HEADER;
+    }
+
+    private void drain() throws IOException {
+        if (pos > 0) {
+            out.write(buf, 0, pos);
+            pos = 0;
+        }
     }
 
     private void count(int length) {
@@ -149,6 +170,7 @@ public final class PcapWriter implements Closeable, Flushable {
     @Override
     public void flush() throws IOException {
         if (!closed) {
+            drain();
             out.flush();
         }
     }
@@ -159,7 +181,11 @@ public final class PcapWriter implements Closeable, Flushable {
         if (closed) {
             return;
         }
-        closed = true;
-        out.close();
+        try {
+            drain();
+        } finally {
+            closed = true;
+            out.close();
+        }
     }
 }
