@@ -18,18 +18,26 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * A ddos instance at the XDP hook between h1 (port 0, the policed side) and h2 (port 1), with real
- * UDP floods counted at the receiver.
+ * A ddos instance at the XDP hook (the blocklist test at tc too) between h1 (port 0, the policed
+ * side) and h2 (port 1), with real UDP floods counted at the receiver.
  */
 @RequiresRoot
 class DdosTest {
 
     static TestBed bed() {
-        TestBed bed = TestBed.create(2, Hook.XDP);
+        return bed(Hook.XDP);
+    }
+
+    static TestBed bed(Hook hook) {
+        TestBed bed = TestBed.create(2, hook);
         try {
-            bed.prepareHostsForXdp(2);
+            if (hook == Hook.XDP) {
+                bed.prepareHostsForXdp(2);
+            }
             bed.start(ModuleCatalog.discover());
             return bed;
         } catch (RuntimeException e) {
@@ -54,12 +62,13 @@ class DdosTest {
         return IpPrefix.parse(a.getHostAddress());
     }
 
-    @Test
-    void blocklistedSourceAndDestinationAreDroppedInXdpAndCountedAndLiveChangesApply() {
-        try (TestBed bed = bed()) {
+    @ParameterizedTest
+    @EnumSource(Hook.class)
+    void blocklistedSourceAndDestinationAreDroppedAndCountedAndLiveChangesApply(Hook hook) {
+        try (TestBed bed = bed(hook)) {
             Host h1 = bed.lab.host("h1"), h2 = bed.lab.host("h2");
             apply(bed, DdosConfig.NONE);
-            assertThat(bed.engine.options().hook()).isEqualTo(Hook.XDP);
+            assertThat(bed.engine.options().hook()).isEqualTo(hook);
             assertThat(Ping.run(h1.netns(), h2.address(), 2).allReplied()).isTrue(); // ARP resolved both ways
 
             // block h1's /24 as a source (the LPM trie matches it for h1's address): all of h1's frames go
