@@ -59,7 +59,8 @@ public final class CaptureSession implements AutoCloseable {
     private final Thread thread;
     private final Object progress = new Object();
     private volatile boolean stopping;
-    private volatile long written;
+    private long count;                // frames written; owned by the thread that is reading the ring
+    private volatile long written;     // count, as of the last batch
     private volatile String failure;
     private CaptureSummary finalSummary;
 
@@ -123,6 +124,7 @@ public final class CaptureSession implements AutoCloseable {
         try {
             while (!stopping) {
                 if (reader.pollRaw(Duration.ofMillis(100), this::record) > 0) {
+                    publish();
                     out.flush();
                     // Let records gather for a moment: one wake-up and one write per batch instead of
                     // one per frame; a live reader sees frames at most about a millisecond late.
@@ -138,6 +140,7 @@ public final class CaptureSession implements AutoCloseable {
 
     private void fail(Throwable e) {
         failure = "writing the pcap output failed: " + e.getMessage();
+        written = count;
         deactivate(); // nothing reads the ring any more: stop filling it
         synchronized (progress) {
             progress.notifyAll();
@@ -154,11 +157,13 @@ public final class CaptureSession implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        written++;
-        if ((written & 63) == 0 || stopping) {
-            synchronized (progress) {
-                progress.notifyAll();
-            }
+        count++; // published per batch: a volatile write per frame would cost more than the frame
+    }
+
+    private void publish() {
+        written = count;
+        synchronized (progress) {
+            progress.notifyAll();
         }
     }
 
@@ -226,10 +231,11 @@ public final class CaptureSession implements AutoCloseable {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
                 while (true) {
                     if (reader.drainRaw(this::record) > 0) {
+                        publish();
                         out.flush();
                     }
                     k = CaptureStats.read(stats).minus(baseline);
-                    if (written >= k.captured() || System.nanoTime() > deadline) {
+                    if (count >= k.captured() || System.nanoTime() > deadline) {
                         break;
                     }
                     Thread.onSpinWait();
@@ -242,7 +248,8 @@ public final class CaptureSession implements AutoCloseable {
         } finally {
             reader.close();
         }
-        finalSummary = new CaptureSummary(written, k, failure);
+        publish();
+        finalSummary = new CaptureSummary(count, k, failure);
         return finalSummary;
     }
 
