@@ -235,6 +235,54 @@ class CaptureTest {
     }
 
     @Test
+    void aLiveFilterChangeAppliesToTheRunningSession() throws Exception {
+        try (TestBed bed = bed(Hook.TC)) {
+            Host h1 = bed.lab.host("h1"), h2 = bed.lab.host("h2");
+            int a = 30000 + (int) (ProcessHandle.current().pid() % 10000), b = a + 1;
+            CaptureConfig toA = CaptureConfig.DEFAULT.withFilter(CaptureFilter.ANY.withProtocol(17).withDestinationPort(a));
+            apply(bed, toA);
+            assertThat(Ping.run(h1.netns(), h2.address(), 1).allReplied()).isTrue();
+            CaptureSummary summary;
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            try (DatagramSocket rxA = h2.netns().run(() -> new DatagramSocket(new InetSocketAddress(h2.address(), a)));
+                 DatagramSocket rxB = h2.netns().run(() -> new DatagramSocket(new InetSocketAddress(h2.address(), b)));
+                 DatagramSocket tx = h1.netns().run(() -> new DatagramSocket(new InetSocketAddress(h1.address(), 0)));
+                 PcapWriter pcap = new PcapWriter(bytes, 2048);
+                 CaptureSession session = CaptureSession.start(bed.engine, "cap", pcap)) {
+                byte[] p = new byte[10];
+                for (int i = 0; i < 5; i++) {
+                    tx.send(new DatagramPacket(p, p.length, h2.address(), a));
+                    tx.send(new DatagramPacket(p, p.length, h2.address(), b));
+                }
+                assertThat(session.awaitWritten(5, Duration.ofSeconds(10))).isTrue();
+                // the engine's transactional apply reconfigures the instance while the session runs
+                apply(bed, toA.withFilter(toA.filter().withDestinationPort(b)));
+                for (int i = 0; i < 7; i++) {
+                    tx.send(new DatagramPacket(p, p.length, h2.address(), a));
+                    tx.send(new DatagramPacket(p, p.length, h2.address(), b));
+                }
+                assertThat(session.awaitWritten(12, Duration.ofSeconds(10))).isTrue();
+                summary = session.stop();
+            }
+            assertThat(summary.written()).isEqualTo(12);
+            assertThat(summary.kernel().matched()).isEqualTo(12);
+            // 5 to port a, then 7 to port b, in order: the UDP destination port of each record
+            ByteBuffer f = ByteBuffer.wrap(bytes.toByteArray());
+            List<Integer> ports = new ArrayList<>();
+            for (int pos = 24; pos < f.limit(); ) {
+                int len = Integer.reverseBytes(f.getInt(pos + 8));
+                ports.add(f.getShort(pos + 16 + 36) & 0xffff);
+                pos += 16 + len;
+            }
+            List<Integer> expected = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                expected.add(i < 5 ? a : b);
+            }
+            assertThat(ports).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void badConfigurationIsRefusedNamingTheKeyAndOneSessionAtATime() throws Exception {
         try (TestBed bed = bed(Hook.TC)) {
             for (var bad : List.of(Map.of("snaplen", "0"), Map.of("filter.proto", "tcpp"), Map.of("filter.src", "10.1/8"),
