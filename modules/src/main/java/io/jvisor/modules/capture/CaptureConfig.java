@@ -44,14 +44,17 @@ public record CaptureConfig(CaptureFilter filter, int snaplen, Set<Integer> port
         ports = Set.copyOf(new TreeSet<>(ports));
     }
 
+    /** The same configuration with this filter. */
     public CaptureConfig withFilter(CaptureFilter f) {
         return new CaptureConfig(f, snaplen, ports);
     }
 
+    /** The same configuration with this snap length. */
     public CaptureConfig withSnaplen(int n) {
         return new CaptureConfig(filter, n, ports);
     }
 
+    /** The same configuration capturing frames entering these ports. */
     public CaptureConfig withPorts(Set<Integer> p) {
         return new CaptureConfig(filter, snaplen, p);
     }

@@ -54,26 +54,32 @@ public record CaptureFilter(Integer protocol, IpPrefix source, IpPrefix destinat
                 && destinationPort == null;
     }
 
+    /** The same filter with this protocol (null: any). */
     public CaptureFilter withProtocol(Integer p) {
         return new CaptureFilter(p, source, destination, sourcePort, destinationPort, bothWays);
     }
 
+    /** The same filter with this source prefix (null: any). */
     public CaptureFilter withSource(IpPrefix p) {
         return new CaptureFilter(protocol, p, destination, sourcePort, destinationPort, bothWays);
     }
 
+    /** The same filter with this destination prefix (null: any). */
     public CaptureFilter withDestination(IpPrefix p) {
         return new CaptureFilter(protocol, source, p, sourcePort, destinationPort, bothWays);
     }
 
+    /** The same filter with this source port (null: any). */
     public CaptureFilter withSourcePort(Integer port) {
         return new CaptureFilter(protocol, source, destination, port, destinationPort, bothWays);
     }
 
+    /** The same filter with this destination port (null: any). */
     public CaptureFilter withDestinationPort(Integer port) {
         return new CaptureFilter(protocol, source, destination, sourcePort, port, bothWays);
     }
 
+    /** The same filter, matching the reverse direction too or not. */
     public CaptureFilter withBothWays(boolean b) {
         return new CaptureFilter(protocol, source, destination, sourcePort, destinationPort, b);
     }

@@ -64,18 +64,22 @@ public record DdosConfig(List<IpPrefix> blockedSources, List<IpPrefix> blockedDe
         return List.copyOf(out);
     }
 
+    /** The same configuration with this source blocklist. */
     public DdosConfig withBlockedSources(List<IpPrefix> p) {
         return new DdosConfig(p, blockedDestinations, rateLimit, ports);
     }
 
+    /** The same configuration with this destination blocklist. */
     public DdosConfig withBlockedDestinations(List<IpPrefix> p) {
         return new DdosConfig(blockedSources, p, rateLimit, ports);
     }
 
+    /** The same configuration with this per-source rate limit (null: none). */
     public DdosConfig withRateLimit(RateLimit r) {
         return new DdosConfig(blockedSources, blockedDestinations, r, ports);
     }
 
+    /** The same configuration policing frames entering these ports. */
     public DdosConfig withPorts(Set<Integer> p) {
         return new DdosConfig(blockedSources, blockedDestinations, rateLimit, p);
     }
