@@ -70,21 +70,23 @@ public final class CaptureSession implements AutoCloseable {
         this.stats = stats;
         this.out = out;
         this.pid = (int) ProcessHandle.current().pid();
-        int owner = owner(active);
-        if (owner != 0 && ProcessHandle.of(owner).map(ProcessHandle::isAlive).orElse(false)) {
-            throw new IllegalStateException("capture instance '" + instance + "' already has a session, in process "
-                    + owner + (owner == pid ? " (this one)" : "") + "; a ring buffer has one reader");
-        }
-        this.reader = RingBufReader.open(ring);
-        try {
-            reader.drainRaw((r, o, l) -> { }); // records a dead session left behind
-            this.baseline = CaptureStats.read(stats);
-            Instant now = Instant.now();
-            this.clockOffset = now.getEpochSecond() * 1_000_000_000L + now.getNano() - System.nanoTime();
-            active.update(ZERO_KEY, le(pid));
-        } catch (RuntimeException e) {
-            reader.close();
-            throw e;
+        synchronized (CaptureSession.class) { // two sessions started at once in this process: one wins
+            int owner = owner(active);
+            if (owner != 0 && ProcessHandle.of(owner).map(ProcessHandle::isAlive).orElse(false)) {
+                throw new IllegalStateException("capture instance '" + instance + "' already has a session, in "
+                        + "process " + owner + (owner == pid ? " (this one)" : "") + "; a ring buffer has one reader");
+            }
+            this.reader = RingBufReader.open(ring);
+            try {
+                reader.drainRaw((r, o, l) -> { }); // records a dead session left behind
+                this.baseline = CaptureStats.read(stats);
+                Instant now = Instant.now();
+                this.clockOffset = now.getEpochSecond() * 1_000_000_000L + now.getNano() - System.nanoTime();
+                active.update(ZERO_KEY, le(pid));
+            } catch (RuntimeException e) {
+                reader.close();
+                throw e;
+            }
         }
         this.thread = Thread.ofPlatform().name("capture-" + instance).daemon().start(this::run);
     }
@@ -260,7 +262,7 @@ public final class CaptureSession implements AutoCloseable {
     }
 
     private void deactivate() {
-        synchronized (active) {
+        synchronized (CaptureSession.class) {
             if (owner(active) == pid) {
                 active.update(ZERO_KEY, le(0));
             }
