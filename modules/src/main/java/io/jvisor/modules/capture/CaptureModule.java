@@ -1,0 +1,127 @@
+package io.jvisor.modules.capture;
+
+import io.jvisor.bpf.BpfMap;
+import io.jvisor.engine.Engine;
+import io.jvisor.engine.InstanceContext;
+import io.jvisor.engine.ModuleCode;
+import io.jvisor.engine.ModuleHandler;
+import io.jvisor.engine.ModuleType;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * A transparent capture point (type {@code capture}): two ports, every frame forwarded from one to
+ * the other, and, while a {@link CaptureSession} is running, the frames that match a 5-tuple
+ * filter copied (up to the snap length) to user space through a BPF ring buffer and written as pcap.
+ * Works at the tc and the XDP hook. Configuration: {@link CaptureConfig}; see docs/capture.md.
+ */
+public final class CaptureModule implements ModuleType {
+    /** The type name. */
+    public static final String NAME = "capture";
+
+    static final int F_PROTO = 1, F_SRC = 2, F_DST = 4, F_SPORT = 8, F_DPORT = 16, F_BOTH_WAYS = 32;
+    /** sizeof(struct cap_config). */
+    static final int CONFIG_SIZE = 36;
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public ModuleCode code() {
+        return ModuleCode.resource(CaptureModule.class, "capture.c");
+    }
+
+    @Override
+    public int ports() {
+        return 2;
+    }
+
+    @Override
+    public String validateConfig(Map<String, String> config) {
+        try {
+            CaptureConfig.parse(config);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+    }
+
+    @Override
+    public ModuleHandler handler(Map<String, String> config) {
+        CaptureConfig c = CaptureConfig.parse(config);
+        return new ModuleHandler() {
+            @Override
+            public void onStart(InstanceContext ctx) {
+                write(ctx.map("cap_cfg"), c);
+                BpfMap active = ctx.map("cap_active");
+                int owner = CaptureSession.owner(active);
+                if (owner != 0 && !CaptureSession.ownerAlive(owner)) {
+                    active.update(new byte[4], new byte[4]); // a session whose process died: stop capturing
+                }
+            }
+        };
+    }
+
+    /** The kernel counters of a capture instance (all sessions so far). */
+    public static CaptureStats stats(Engine engine, String instance) {
+        return CaptureStats.read(engine.map(instance, "cap_stats"));
+    }
+
+    /** Writes the configuration into the data plane's {@code cap_cfg}, when it differs. */
+    static void write(BpfMap cfg, CaptureConfig c) {
+        byte[] v = encode(c);
+        byte[] key = new byte[4];
+        if (!cfg.lookup(key).map(old -> Arrays.equals(old, v)).orElse(false)) {
+            cfg.update(key, v);
+        }
+    }
+
+    /** struct cap_config, little-endian host fields, addresses and ports in network order. */
+    static byte[] encode(CaptureConfig c) {
+        CaptureFilter f = c.filter();
+        ByteBuffer b = ByteBuffer.allocate(CONFIG_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        int flags = 0;
+        if (f.protocol() != null) {
+            flags |= F_PROTO;
+            b.put(12, (byte) (int) f.protocol());
+        }
+        b.order(ByteOrder.BIG_ENDIAN);
+        if (f.source() != null) {
+            flags |= F_SRC;
+            b.putInt(16, ipv4(f.source().address().getAddress())).putInt(20, mask(f.source().length()));
+        }
+        if (f.destination() != null) {
+            flags |= F_DST;
+            b.putInt(24, ipv4(f.destination().address().getAddress())).putInt(28, mask(f.destination().length()));
+        }
+        if (f.sourcePort() != null) {
+            flags |= F_SPORT;
+            b.putShort(32, (short) (int) f.sourcePort());
+        }
+        if (f.destinationPort() != null) {
+            flags |= F_DPORT;
+            b.putShort(34, (short) (int) f.destinationPort());
+        }
+        if (f.bothWays()) {
+            flags |= F_BOTH_WAYS;
+        }
+        int ports = 0;
+        for (int p : c.ports()) {
+            ports |= 1 << p;
+        }
+        b.order(ByteOrder.LITTLE_ENDIAN).putInt(0, flags).putInt(4, c.snaplen()).putInt(8, ports);
+        return b.array();
+    }
+
+    static int ipv4(byte[] a) {
+        return ByteBuffer.wrap(a).getInt();
+    }
+
+    static int mask(int len) {
+        return len == 0 ? 0 : -1 << (32 - len);
+    }
+}

@@ -1,0 +1,139 @@
+package io.jvisor.modules.ddos;
+
+import io.jvisor.bpf.BpfMap;
+import io.jvisor.engine.Engine;
+import io.jvisor.engine.InstanceContext;
+import io.jvisor.engine.ModuleCode;
+import io.jvisor.engine.ModuleHandler;
+import io.jvisor.engine.ModuleType;
+import io.jvisor.net.IpPrefix;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A transparent DDoS mitigator (type {@code ddos}), written for XDP first: two ports, IPv4 frames
+ * entering a policed port are dropped when their source or destination is in a blocklist (LPM
+ * tries) or their source is over its token-bucket rate limit; everything else is forwarded to the
+ * other port. Drops are counted by reason, by blocklist prefix and by rate-limited source.
+ * Configuration: {@link DdosConfig}; algorithm and figures: docs/ddos.md.
+ */
+public final class DdosModule implements ModuleType {
+    /** The type name. */
+    public static final String NAME = "ddos";
+    /** Drop reasons in {@link Engine#drops}: {@code user_1}, {@code user_2}, {@code user_3}. */
+    public static final String DROP_SOURCE_BLOCKED = "user_1", DROP_DESTINATION_BLOCKED = "user_2",
+            DROP_RATE_LIMITED = "user_3";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public ModuleCode code() {
+        return ModuleCode.resource(DdosModule.class, "ddos.c");
+    }
+
+    @Override
+    public int ports() {
+        return 2;
+    }
+
+    @Override
+    public String validateConfig(Map<String, String> config) {
+        try {
+            DdosConfig.parse(config);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+    }
+
+    @Override
+    public ModuleHandler handler(Map<String, String> config) {
+        DdosConfig c = DdosConfig.parse(config);
+        return new ModuleHandler() {
+            @Override
+            public void onStart(InstanceContext ctx) {
+                apply(c, ctx.map("dd_cfg"), ctx.map("dd_src_block"), ctx.map("dd_dst_block"));
+            }
+        };
+    }
+
+    /** The counters of a ddos instance. */
+    public static DdosStats stats(Engine engine, String instance) {
+        return DdosStats.read(engine.map(instance, "dd_stats"), engine.map(instance, "dd_src_block"),
+                engine.map(instance, "dd_dst_block"));
+    }
+
+    /** The sources a ddos instance's rate limit has dropped frames of, and how many. */
+    public static Map<InetAddress, Long> rateLimitedSources(Engine engine, String instance) {
+        return DdosStats.rateLimitedSources(engine.map(instance, "dd_sources"));
+    }
+
+    /**
+     * Makes the data plane's maps say {@code c}. Blocklist entries are added before the stale ones
+     * are removed, and entries that stay keep their hit counters; the rate limit state of sources is
+     * kept across a change of rate.
+     */
+    static void apply(DdosConfig c, BpfMap cfg, BpfMap src, BpfMap dst) {
+        sync(src, c.blockedSources());
+        sync(dst, c.blockedDestinations());
+        ByteBuffer v = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
+        if (c.rateLimit() != null) {
+            v.putLong(0, c.rateLimit().intervalNanos()).putLong(8, c.rateLimit().toleranceNanos());
+        }
+        int ports = 0;
+        for (int p : c.ports()) {
+            ports |= 1 << p;
+        }
+        v.putInt(16, ports);
+        byte[] key = new byte[4];
+        if (!cfg.lookup(key).map(old -> Arrays.equals(old, v.array())).orElse(false)) {
+            cfg.update(key, v.array());
+        }
+    }
+
+    private static void sync(BpfMap trie, List<IpPrefix> want) {
+        Set<Key> wanted = new HashSet<>();
+        for (IpPrefix p : want) {
+            Key k = new Key(key(p));
+            wanted.add(k);
+            if (trie.lookup(k.b).isEmpty()) {
+                trie.update(k.b, new byte[16]);
+            }
+        }
+        List<byte[]> stale = new ArrayList<>();
+        for (byte[] k : trie.keys()) {
+            if (!wanted.contains(new Key(k))) {
+                stale.add(k);
+            }
+        }
+        stale.forEach(trie::delete);
+    }
+
+    static byte[] key(IpPrefix p) {
+        ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(0, p.length());
+        b.put(4, p.address().getAddress());
+        return b.array();
+    }
+
+    private record Key(byte[] b) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && Arrays.equals(b, k.b);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(b);
+        }
+    }
+}
