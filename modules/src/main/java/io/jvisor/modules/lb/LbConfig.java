@@ -182,6 +182,9 @@ public record LbConfig(List<Service> services, int tableSize, int dsrSource, byt
                 if (!mine.add(be.endpoint())) {
                     throw bad(b.getKey(), b.getValue(), "another backend of the service has the same address and port");
                 }
+                if (mode == Mode.DSR && be.port() != ep[1]) {
+                    throw bad(b.getKey(), b.getValue(), "a dsr backend serves the service's own port (" + ep[1] + ")");
+                }
                 if (mode == Mode.DNAT && be.addr() == ep[0]) {
                     throw bad(b.getKey(), b.getValue(), "a backend cannot be the VIP");
                 }

@@ -8,6 +8,7 @@ import io.jvisor.bpf.testing.RequiresRoot;
 import io.jvisor.engine.Engine;
 import io.jvisor.engine.EngineOptions;
 import io.jvisor.engine.ModuleCatalog;
+import io.jvisor.engine.ModuleType;
 import io.jvisor.engine.Topology;
 import io.jvisor.net.lab.Host;
 import io.jvisor.net.lab.HostSpec;
@@ -48,7 +49,34 @@ import org.junit.jupiter.api.Test;
  */
 @RequiresRoot
 class LbTest {
-    static final int UDP_PORT = 8000, TCP_PORT = 9000;
+    static final int UDP_PORT = 8000, TCP_PORT = 9000, DSR_PORT = 7000;
+
+    /**
+     * What a DSR backend's ipip device would do, as a two-port module in front of it: strips the outer
+     * header of IPIP packets from the LB's side. A plain (not encapsulated) packet to the DSR port is
+     * dropped under reason user+1, so the test can tell that every flow arrived encapsulated.
+     */
+    static final String DECAP = """
+            #include <jvisor/module.h>
+            #define DECAP_L3_IPV4 (1ULL << 7) /* BPF_F_ADJ_ROOM_DECAP_L3_IPV4, newer than these headers */
+            static __always_inline int jv_rx(struct jv_ctx *ctx, struct jv_md *md)
+            {
+                struct iphdr *ip = jv_ipv4(ctx);
+                if (md->in_port != 0 || !ip)
+                    return jv_forward(md, md->in_port ^ 1);
+                if (ip->protocol == IPPROTO_IPIP && ip->ihl == 5) {
+                    if (bpf_skb_adjust_room(ctx->raw, -20, BPF_ADJ_ROOM_MAC, DECAP_L3_IPV4))
+                        return jv_drop(md, JV_DROP_USER);
+                    return jv_forward(md, 1);
+                }
+                if (ip->protocol == IPPROTO_UDP) {
+                    struct udphdr *uh = jv_l4(ctx, ip, sizeof(*uh));
+                    if (uh && uh->dest == bpf_htons(7000))
+                        return jv_drop(md, JV_DROP_USER + 1);
+                }
+                return jv_forward(md, 1);
+            }
+            """;
 
     static final class Bed implements AutoCloseable {
         final String net = "10." + ThreadLocalRandom.current().nextInt(100, 250) + ".";
@@ -60,6 +88,19 @@ class LbTest {
         Engine engine;
 
         Bed() throws Exception {
+            this(false);
+        }
+
+        /**
+         * With dsr, an IPIP decapsulator sits between the LB and the bridge: this kernel has no ipip
+         * device for the backends. The LB has already given the frames the backend's MAC, so the bridge
+         * still delivers each to its backend, which sees the inner packet as its ipip device would give it.
+         */
+        final boolean dsr;
+
+        Bed(boolean dsr) throws Exception {
+            this.dsr = dsr;
+            catalog.register(ModuleType.fromSource("ipip-decap", DECAP, 2));
             LabSpec spec = LabSpec.empty().withHost(host("c", net + "1.2/24", net + "1.1"))
                     .withWire(WireSpec.toRoot("c:eth0", "c", null));
             for (int i = 1; i <= 4; i++) {
@@ -100,7 +141,12 @@ class LbTest {
                     .instance("r", "router", Map.of("port.0", net + "1.1/24", "port.1", net + "2.1/24"))
                     .instance("lb", "lb", lb).instance("br", "bridge")
                     .connect("r:0", "dev:" + lab.rootDevice("c"))
-                    .connect("r:1", "lb:0").connect("lb:1", "br:0");
+                    .connect("r:1", "lb:0");
+            if (dsr) {
+                t.instance("dx", "ipip-decap").connect("lb:1", "dx:0").connect("dx:1", "br:0");
+            } else {
+                t.connect("lb:1", "br:0");
+            }
             for (int i = 1; i <= 4; i++) {
                 t.connect("br:" + i, "dev:" + lab.rootDevice("b" + i));
             }
@@ -174,8 +220,12 @@ class LbTest {
          * whose answer does not come is retried (the first packets may meet unresolved neighbours).
          */
         Map<Integer, Integer> udpFlows(List<Integer> ports) throws Exception {
+            return udpFlows(ports, UDP_PORT);
+        }
+
+        Map<Integer, Integer> udpFlows(List<Integer> ports, int vipPort) throws Exception {
             Map<Integer, Integer> out = new TreeMap<>();
-            InetSocketAddress to = new InetSocketAddress(InetAddress.getByName(vip()), UDP_PORT);
+            InetSocketAddress to = new InetSocketAddress(InetAddress.getByName(vip()), vipPort);
             InetAddress me = InetAddress.getByName(net + "1.2");
             for (int from = 0; from < ports.size(); from += 200) {
                 List<DatagramSocket> socks = new ArrayList<>();
@@ -423,6 +473,68 @@ class LbTest {
             throw new IOException("connection closed");
         }
         return b;
+    }
+
+    @Test
+    void dsrEncapsulatesToTheBackendsWhichAnswerTheClientDirectly() throws Exception {
+        try (Bed bed = new Bed(true)) {
+            // the backends hold the VIP on lo and answer from it, as DSR backends do
+            for (int i = 1; i <= 2; i++) {
+                Host b = bed.h("b" + i);
+                run(b, "ip", "addr", "add", bed.vip() + "/32", "dev", "lo");
+                b.netns().sysctl("net.ipv4.conf.eth0.arp_ignore", "1");
+                b.netns().sysctl("net.ipv4.conf.eth0.arp_announce", "2");
+                int n = i;
+                DatagramSocket s = b.netns().run(() -> new DatagramSocket(
+                        new InetSocketAddress(InetAddress.getByName(bed.vip()), DSR_PORT)));
+                bed.servers.add(s);
+                Thread t = new Thread(() -> {
+                    byte[] buf = new byte[64];
+                    while (!s.isClosed()) {
+                        try {
+                            DatagramPacket p = new DatagramPacket(buf, buf.length);
+                            s.receive(p);
+                            s.send(new DatagramPacket(new byte[] {(byte) n}, 1, p.getSocketAddress()));
+                        } catch (IOException e) {
+                            return;
+                        }
+                    }
+                });
+                t.setDaemon(true);
+                t.start();
+            }
+            Map<String, String> c = config(bed, "backend.dsr.b1", bed.backend(1), "backend.dsr.b2", bed.backend(2));
+            c.put("service.dsr", "udp " + bed.vip() + ":" + DSR_PORT + " mode dsr");
+            c.put("dsr.source", bed.net + "2.200");
+            bed.apply(c);
+            Map<Integer, Integer> flows = bed.udpFlows(ports(32000, 400), DSR_PORT);
+            assertThat(flows).hasSize(400);
+            assertThat(flows.values()).containsOnly(1, 2).contains(1, 2);
+            for (var e : flows.entrySet()) {
+                assertThat(e.getValue()).isEqualTo(bed.predicted("dsr", e.getKey(), DSR_PORT, 17));
+            }
+            // every flow arrived encapsulated (a plain one would be dropped under user+1)
+            assertThat(bed.engine.drops("dx")).doesNotContainKey("user_1");
+            assertThat(bed.engine.stats("dx", 1).txPackets()).isGreaterThanOrEqualTo(400);
+            // the answers did not come back through the LB: DSR sets up no reverse entries
+            assertThat(bed.lb().connections()).hasSizeGreaterThanOrEqualTo(400);
+            int reverse = 0;
+            for (byte[] k : bed.engine.map("lb", "lb_conn").keys()) {
+                reverse += k[13] == 1 ? 1 : 0;
+            }
+            assertThat(reverse).isZero();
+        }
+    }
+
+    static String run(Host h, String... cmd) throws Exception {
+        Process p = h.exec(List.of(cmd));
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                + new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException(String.join(" ", cmd) + ": " + out);
+        }
+        return out;
     }
 
     @Test
