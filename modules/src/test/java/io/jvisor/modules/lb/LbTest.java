@@ -235,17 +235,24 @@ class LbTest {
                         socks.add(s);
                         s.send(new DatagramPacket(new byte[] {0}, 1, to));
                     }
+                    // a lost first packet (neighbours still resolving) is sent again, on every
+                    // socket still waiting, whenever one of them times out
+                    int attempts = 0;
                     for (DatagramSocket s : socks) {
-                        for (int attempt = 0; ; attempt++) {
-                            s.setSoTimeout(attempt == 0 ? 2000 : 1000);
+                        while (true) {
+                            s.setSoTimeout(1000);
                             DatagramPacket p = new DatagramPacket(new byte[16], 16);
                             try {
                                 s.receive(p);
                             } catch (SocketTimeoutException e) {
-                                if (attempt == 5) {
+                                if (++attempts == 6) {
                                     throw new AssertionError("no answer for client port " + s.getLocalPort());
                                 }
-                                s.send(new DatagramPacket(new byte[] {0}, 1, to));
+                                for (DatagramSocket w : socks) {
+                                    if (!out.containsKey(w.getLocalPort())) {
+                                        w.send(new DatagramPacket(new byte[] {0}, 1, to));
+                                    }
+                                }
                                 continue;
                             }
                             // the reply comes from the VIP: the reverse translation worked
