@@ -241,17 +241,22 @@ static __always_inline int lb_rewrite(struct jv_ctx *ctx, int to_dst, __be32 add
 		jv_ctx_reload(ctx);
 		return 0;
 	}
+	/* XDP: pointers taken again from offsets, each bounds-checked (the verifier loses the per-protocol ones) */
 	ip->check = lb_csum_update(ip->check, old_a, addr, 2);
-	__u16 c = *pcheck;
+	*pa = addr;
+	__u16 *pc = jv_header_at(ctx, csum_off, sizeof(__u16));
+	__be16 *p4 = jv_header_at(ctx, l4off, 2 * sizeof(__be16));
+	if (!pc || !p4)
+		return -1;
+	__u16 c = *pc;
 	if (!(udp && c == 0)) {
 		c = lb_csum_update(c, old_a, addr, 2);
 		c = lb_csum_update(c, old_p, port, 1);
 		if (udp && c == 0)
 			c = 0xffff;
-		*pcheck = c;
+		*pc = c;
 	}
-	*pa = addr;
-	*pp = port;
+	p4[to_dst ? 1 : 0] = port;
 	return 0;
 }
 

@@ -214,14 +214,19 @@ static __always_inline int nat_rewrite(struct jv_ctx *ctx, struct nat_key *k, st
 		return 0;
 	}
 
-	/* XDP: no skb, no CHECKSUM_PARTIAL; plain incremental arithmetic */
+	/* XDP: no skb, no CHECKSUM_PARTIAL; plain incremental arithmetic. Pointers are taken again from
+	 * offsets, each bounds-checked: the verifier loses track of the per-protocol ones above. */
 	__u16 ipc = ip->check;
 	ipc = nat_csum_update(ipc, old_sa, e->saddr, 2);
 	ipc = nat_csum_update(ipc, old_da, e->daddr, 2);
 	ip->check = ipc;
 	ip->saddr = e->saddr;
 	ip->daddr = e->daddr;
-	__u16 c = *pcheck;
+	__u16 *pc = jv_header_at(ctx, csum_off, sizeof(__u16));
+	__be16 *p4 = jv_header_at(ctx, l4off, 3 * sizeof(__be16));
+	if (!pc || !p4)
+		return -1;
+	__u16 c = *pc;
 	int udp_nocsum = k->proto == IPPROTO_UDP && c == 0;
 	if (!udp_nocsum) {
 		if (!is_icmp) {
@@ -232,13 +237,13 @@ static __always_inline int nat_rewrite(struct jv_ctx *ctx, struct nat_key *k, st
 		c = nat_csum_update(c, old_d, new_d, 1);
 		if (k->proto == IPPROTO_UDP && c == 0)
 			c = 0xffff;
-		*pcheck = c;
+		*pc = c;
 	}
-	if (is_icmp)
-		*pid = icmp_request ? new_s : new_d;
-	else {
-		*ps = new_s;
-		*pd = new_d;
+	if (is_icmp) {
+		p4[2] = icmp_request ? new_s : new_d; /* the identifier, 4 bytes into the ICMP header */
+	} else {
+		p4[0] = new_s;
+		p4[1] = new_d;
 	}
 	return 0;
 }
