@@ -166,8 +166,8 @@ public final class NatHandler implements ModuleHandler {
                 if (now - seen > timeout) {
                     boolean gone = m.delete(k);
                     m.delete(p);
-                    if (gone && (k[13] == 0) == (v.get()[12] == KIND_SNAT)) {
-                        expired.incrementAndGet(); // count connections, by their original direction
+                    if (gone) {
+                        expired.incrementAndGet(); // once per connection: its partner is gone too when visited
                     }
                 }
             }
