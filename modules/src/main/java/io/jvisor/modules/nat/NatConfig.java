@@ -18,7 +18,9 @@ import java.util.TreeMap;
  *       inside service A.B.C.D:Q (port forwarding);</li>
  *   <li>{@code ports = MIN-MAX}: the SNAT port range, inclusive (default 1024-65535);</li>
  *   <li>{@code timeout.tcp}, {@code timeout.udp}, {@code timeout.icmp}: seconds a mapping lives without
- *       a packet (defaults 3600, 120, 30).</li>
+ *       a packet (defaults 3600, 120, 30);</li>
+ *   <li>{@code timeout.tcp.closed}: seconds a TCP mapping lives without a packet once a FIN or RST has
+ *       crossed in either direction (default 10).</li>
  * </ul>
  *
  * @param snat the source NAT rules, longest prefix wins
@@ -28,9 +30,10 @@ import java.util.TreeMap;
  * @param timeoutTcpSeconds idle timeout of TCP mappings
  * @param timeoutUdpSeconds idle timeout of UDP mappings
  * @param timeoutIcmpSeconds idle timeout of ICMP echo mappings
+ * @param timeoutTcpClosedSeconds idle timeout of TCP mappings after a FIN or RST
  */
 public record NatConfig(List<Snat> snat, List<Dnat> dnat, int portMin, int portMax, long timeoutTcpSeconds,
-        long timeoutUdpSeconds, long timeoutIcmpSeconds) {
+        long timeoutUdpSeconds, long timeoutIcmpSeconds, long timeoutTcpClosedSeconds) {
 
     /** IP protocol numbers. */
     static final int TCP = 6, UDP = 17, ICMP = 1;
@@ -74,7 +77,7 @@ public record NatConfig(List<Snat> snat, List<Dnat> dnat, int portMin, int portM
         List<Snat> snat = new ArrayList<>();
         List<Dnat> dnat = new ArrayList<>();
         int min = 1024, max = 65535;
-        long tcp = 3600, udp = 120, icmp = 30;
+        long tcp = 3600, udp = 120, icmp = 30, closed = 10;
         Set<Long> prefixes = new HashSet<>();
         Set<String> forwards = new HashSet<>();
         for (var e : new TreeMap<>(config).entrySet()) {
@@ -131,12 +134,14 @@ public record NatConfig(List<Snat> snat, List<Dnat> dnat, int portMin, int portM
                 udp = seconds(k, v);
             } else if (k.equals("timeout.icmp")) {
                 icmp = seconds(k, v);
+            } else if (k.equals("timeout.tcp.closed")) {
+                closed = seconds(k, v);
             } else {
                 throw new IllegalArgumentException("unknown key '" + k
-                        + "' (known: snat.N, dnat.N, ports, timeout.tcp, timeout.udp, timeout.icmp)");
+                        + "' (known: snat.N, dnat.N, ports, timeout.tcp, timeout.tcp.closed, timeout.udp, timeout.icmp)");
             }
         }
-        return new NatConfig(snat, dnat, min, max, tcp, udp, icmp);
+        return new NatConfig(snat, dnat, min, max, tcp, udp, icmp, closed);
     }
 
     private static long seconds(String k, String v) {

@@ -121,8 +121,8 @@ public final class NatHandler implements ModuleHandler {
         }
         sync(ctx.map("nat_dnat"), dnat);
         registry.put(ctx.name(), this);
-        long shortest = Math.min(config.timeoutTcpSeconds(), Math.min(config.timeoutUdpSeconds(),
-                config.timeoutIcmpSeconds()));
+        long shortest = Math.min(Math.min(config.timeoutTcpSeconds(), config.timeoutTcpClosedSeconds()),
+                Math.min(config.timeoutUdpSeconds(), config.timeoutIcmpSeconds()));
         long period = Math.max(100, Math.min(5000, shortest * 1000 / 4));
         sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "nat-sweeper-" + ctx.name());
@@ -161,8 +161,13 @@ public final class NatHandler implements ModuleHandler {
                     continue;
                 }
                 byte[] p = partner(k, v.get());
-                long seen = Math.max(seen(v.get()), m.lookup(p).map(NatHandler::seen).orElse(0L));
-                long timeout = TimeUnit.SECONDS.toNanos(config.timeoutSeconds(k[12] & 0xff));
+                var pv = m.lookup(p);
+                long seen = Math.max(seen(v.get()), pv.map(NatHandler::seen).orElse(0L));
+                boolean closing = v.get()[13] != 0 || pv.map(x -> x[13] != 0).orElse(false);
+                int proto = k[12] & 0xff;
+                long timeout = TimeUnit.SECONDS.toNanos(proto == NatConfig.TCP && closing
+                        ? Math.min(config.timeoutTcpClosedSeconds(), config.timeoutTcpSeconds())
+                        : config.timeoutSeconds(proto));
                 if (now - seen > timeout) {
                     boolean gone = m.delete(k);
                     m.delete(p);

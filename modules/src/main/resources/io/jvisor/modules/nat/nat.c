@@ -17,7 +17,8 @@
  * ICMP echo is translated on its identifier, which plays the part of the inside port.
  * Checksums are updated incrementally: through bpf_l3/l4_csum_replace in tc (which also handle
  * CHECKSUM_PARTIAL skbs), by RFC 1624 arithmetic in XDP.
- * Expiry is done by the Java sweeper (NatHandler) from the entries' last-seen times.
+ * Expiry is done by the Java sweeper (NatHandler) from the entries' last-seen times, and for TCP
+ * from the closing flag the data plane sets when a FIN or RST crosses.
  */
 #include <jvisor/module.h>
 
@@ -53,7 +54,8 @@ struct nat_entry {
 	__be16 sport;
 	__be16 dport;
 	__u8 kind;     /* NAT_KIND_SNAT or NAT_KIND_DNAT: the rule that created the connection */
-	__u8 pad[3];
+	__u8 closing;  /* TCP: a FIN or RST went this way (the sweeper then uses timeout.tcp.closed) */
+	__u8 pad[2];
 	__u64 seen;    /* last packet in this direction, bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
 };
 
@@ -324,7 +326,15 @@ static __always_inline int jv_rx(struct jv_ctx *ctx, struct jv_md *md)
 
 	struct nat_key k = { .saddr = ip->saddr, .daddr = ip->daddr, .proto = ip->protocol, .dir = (__u8)in };
 	int icmp_request = 0;
-	if (ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP) {
+	__u8 fin_rst = 0;
+	if (ip->protocol == IPPROTO_TCP) {
+		struct tcphdr *th = jv_l4(ctx, ip, sizeof(struct tcphdr));
+		if (!th)
+			return jv_forward(md, out);
+		k.sport = th->source;
+		k.dport = th->dest;
+		fin_rst = th->fin | th->rst;
+	} else if (ip->protocol == IPPROTO_UDP) {
 		__be16 *ports = jv_l4(ctx, ip, 4);
 		if (!ports)
 			return jv_forward(md, out);
@@ -368,6 +378,8 @@ static __always_inline int jv_rx(struct jv_ctx *ctx, struct jv_md *md)
 	}
 	if (e->seen != now)
 		e->seen = now;
+	if (fin_rst && !e->closing)
+		e->closing = 1;
 	struct nat_entry copy = *e;
 	if (nat_rewrite(ctx, &k, &copy, icmp_request) != 0)
 		return jv_drop(md, NAT_DROP_SHORT);

@@ -408,6 +408,50 @@ class NatTest {
     }
 
     @Test
+    void closedTcpConnectionsExpireSoonerThanOpenOnes() throws Exception {
+        try (Bed bed = new Bed()) {
+            bed.apply(bed.natConfig("timeout.tcp.closed", "1"));
+            bed.warmUp();
+            NatHandler nat = bed.nat();
+            try (ServerSocket ss = bed.h("out").netns().run(() -> {
+                ServerSocket x = new ServerSocket();
+                x.bind(new InetSocketAddress(bed.ip("2.2"), 9003));
+                x.setSoTimeout(10_000);
+                return x;
+            })) {
+                Socket open = bed.h("in1").netns().run(() -> {
+                    Socket x = new Socket();
+                    x.connect(new InetSocketAddress(bed.ip("2.2"), 9003), 5000);
+                    return x;
+                });
+                Socket closed = bed.h("in1").netns().run(() -> {
+                    Socket x = new Socket();
+                    x.connect(new InetSocketAddress(bed.ip("2.2"), 9003), 5000);
+                    return x;
+                });
+                try (open; Socket a = ss.accept(); Socket b = ss.accept()) {
+                    int closedPort = closed.getLocalPort();
+                    assertThat(nat.mappings()).filteredOn(m -> m.protocol() == 6 && m.remote().endsWith(":9003")).hasSize(2);
+                    closed.close(); // FIN one way...
+                    (a.getPort() == closedPort ? a : b).close(); // ...and the other
+                    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+                    while (nat.mappings().stream().anyMatch(m -> m.inside().endsWith(":" + closedPort))
+                            && System.nanoTime() < deadline) {
+                        Thread.sleep(100);
+                    }
+                    // the closed connection's mapping went after timeout.tcp.closed; the idle open one stays
+                    assertThat(nat.mappings()).noneMatch(m -> m.inside().endsWith(":" + closedPort));
+                    assertThat(nat.mappings()).anyMatch(m -> m.inside().endsWith(":" + open.getLocalPort()));
+                    open.getOutputStream().write(7);
+                    Socket peer = a.getPort() == closedPort ? b : a;
+                    peer.setSoTimeout(5000);
+                    assertThat(peer.getInputStream().read()).isEqualTo(7);
+                }
+            }
+        }
+    }
+
+    @Test
     void configErrorsNameTheKey() {
         NatModule m = new NatModule();
         assertThat(m.validateConfig(Map.of("snat.0", "10.0.0.0/24 to 192.0.2.1"))).isNull();
@@ -420,6 +464,7 @@ class NatTest {
                 "dnat.1", "tcp 192.0.2.1:80 to 10.0.0.3:80"))).contains("'dnat.1'").contains("same");
         assertThat(m.validateConfig(Map.of("ports", "2000-1000"))).contains("'ports'");
         assertThat(m.validateConfig(Map.of("timeout.udp", "0"))).contains("'timeout.udp'");
+        assertThat(m.validateConfig(Map.of("timeout.tcp.closed", "x"))).contains("'timeout.tcp.closed'");
         assertThat(m.validateConfig(Map.of("bogus", "1"))).contains("'bogus'");
         NatConfig c = NatConfig.parse(Map.of("ports", "5000-5009", "snat.0", "10.1.2.3/24 to 192.0.2.1"));
         assertThat(c.portMin()).isEqualTo(5000);
