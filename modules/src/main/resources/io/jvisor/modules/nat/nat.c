@@ -14,7 +14,8 @@
  *     inserted with BPF_NOEXIST, which the kernel does under the bucket lock: two flows can never
  *     get the same (address, port, remote endpoint), so the allocation is collision-free.
  *   - DNAT (outside -> inside, destination in nat_dnat): the destination becomes the rule's.
- * ICMP echo is translated on its identifier, which plays the part of the inside port.
+ * ICMP echo is translated on its identifier, which plays the part of the inside port. ICMP errors
+ * about a translated packet get their quoted headers and outer addresses translated back.
  * Checksums are updated incrementally: through bpf_l3/l4_csum_replace in tc (which also handle
  * CHECKSUM_PARTIAL skbs), by RFC 1624 arithmetic in XDP.
  * Expiry is done by the Java sweeper (NatHandler) from the entries' last-seen times, and for TCP
@@ -250,6 +251,93 @@ static __always_inline int nat_rewrite(struct jv_ctx *ctx, struct nat_key *k, st
 	return 0;
 }
 
+/* ---- ICMP errors ------------------------------------------------------------------------------ */
+
+/* An ICMP error quoting an IPv4 packet, both headers without options, and the quoted L4's first 8 bytes. */
+struct nat_icmp_err {
+	struct ethhdr eth;
+	struct iphdr ip;
+	struct jv_icmphdr icmp;
+	struct iphdr in;
+	__be16 in_l4[4]; /* TCP/UDP: sport, dport, ...; UDP: [3] checksum; ICMP echo: [1] checksum, [2] id */
+} __attribute__((packed));
+
+/*
+ * Destination unreachable, time exceeded and parameter problem quote the packet they are about. That
+ * packet went the other way through the NAT, so the reverse of its tuple, arriving here, is a key in
+ * nat_conn; its entry says what the quoted packet looked like before translation. The quoted
+ * headers are put back that way, and the outer addresses that were the quoted packet's are
+ * translated with them. Checksums: outer IPv4, ICMP (over every changed byte), quoted IPv4, and the
+ * quoted UDP or ICMP echo checksum (TCP's lies beyond the 8 quoted bytes RFC 792 guarantees and is
+ * left alone). Errors that match no connection cross unchanged.
+ */
+static __always_inline int nat_icmp_error(struct jv_ctx *ctx, struct jv_md *md, __u32 in, __u32 out)
+{
+	struct nat_icmp_err *p = jv_header_at(ctx, 0, sizeof(struct nat_icmp_err));
+	if (!p || p->ip.ihl != 5 || p->in.ihl != 5)
+		return jv_forward(md, out);
+	struct nat_key k = { .saddr = p->in.daddr, .daddr = p->in.saddr, .proto = p->in.protocol, .dir = (__u8)in };
+	int echo = 0;
+	if (k.proto == IPPROTO_TCP || k.proto == IPPROTO_UDP) {
+		k.sport = p->in_l4[1];
+		k.dport = p->in_l4[0];
+	} else if (k.proto == IPPROTO_ICMP && *(__u8 *)&p->in_l4[0] == 8) {
+		echo = 1; /* a quoted echo request: its reverse is a reply with the identifier as dport */
+		k.dport = p->in_l4[2];
+	} else {
+		return jv_forward(md, out);
+	}
+	struct nat_entry *e = bpf_map_lookup_elem(&nat_conn, &k);
+	if (!e)
+		return jv_forward(md, out);
+	__be32 o_sa = p->ip.saddr, o_da = p->ip.daddr, i_sa = p->in.saddr, i_da = p->in.daddr;
+	__be32 ni_sa = e->daddr, ni_da = e->saddr;
+	__be32 n_sa = o_sa == i_da ? ni_da : o_sa;
+	__be32 n_da = o_da == i_sa ? ni_sa : o_da;
+	__be16 e_sport = e->sport, e_dport = e->dport;
+
+	__u16 ic = p->icmp.checksum;
+	__u16 old_ich = p->in.check;
+	__u16 new_ich = nat_csum_update(nat_csum_update(old_ich, i_sa, ni_sa, 2), i_da, ni_da, 2);
+	ic = nat_csum_update(ic, i_sa, ni_sa, 2);
+	ic = nat_csum_update(ic, i_da, ni_da, 2);
+	ic = nat_csum_update(ic, old_ich, new_ich, 1);
+	p->in.saddr = ni_sa;
+	p->in.daddr = ni_da;
+	p->in.check = new_ich;
+	if (echo) {
+		__be16 oid = p->in_l4[2];
+		__u16 oc = p->in_l4[1];
+		__u16 nc = nat_csum_update(oc, oid, e_dport, 1);
+		ic = nat_csum_update(ic, oid, e_dport, 1);
+		ic = nat_csum_update(ic, oc, nc, 1);
+		p->in_l4[2] = e_dport;
+		p->in_l4[1] = nc;
+	} else {
+		__be16 osp = p->in_l4[0], odp = p->in_l4[1];
+		ic = nat_csum_update(ic, osp, e_dport, 1);
+		ic = nat_csum_update(ic, odp, e_sport, 1);
+		p->in_l4[0] = e_dport;
+		p->in_l4[1] = e_sport;
+		__u16 oc = p->in_l4[3];
+		if (k.proto == IPPROTO_UDP && oc != 0) {
+			__u16 nc = nat_csum_update(oc, i_sa, ni_sa, 2);
+			nc = nat_csum_update(nc, i_da, ni_da, 2);
+			nc = nat_csum_update(nc, osp, e_dport, 1);
+			nc = nat_csum_update(nc, odp, e_sport, 1);
+			if (nc == 0)
+				nc = 0xffff;
+			ic = nat_csum_update(ic, oc, nc, 1);
+			p->in_l4[3] = nc;
+		}
+	}
+	p->icmp.checksum = ic;
+	p->ip.check = nat_csum_update(nat_csum_update(p->ip.check, o_sa, n_sa, 2), o_da, n_da, 2);
+	p->ip.saddr = n_sa;
+	p->ip.daddr = n_da;
+	return jv_forward(md, out);
+}
+
 /* ---- connection set-up ------------------------------------------------------------------------ */
 
 /* A new inside->outside connection from a source an SNAT rule covers: allocate a port, insert both halves. */
@@ -342,8 +430,10 @@ static __always_inline int jv_rx(struct jv_ctx *ctx, struct jv_md *md)
 		k.dport = ports[1];
 	} else if (ip->protocol == IPPROTO_ICMP) {
 		struct jv_icmphdr *ih = jv_l4(ctx, ip, sizeof(*ih));
+		if (ih && (ih->type == 3 || ih->type == 11 || ih->type == 12))
+			return nat_icmp_error(ctx, md, in, out);
 		if (!ih || (ih->type != 8 && ih->type != 0))
-			return jv_forward(md, out); /* ICMP errors are not translated */
+			return jv_forward(md, out);
 		icmp_request = ih->type == 8;
 		if (icmp_request)
 			k.sport = ih->id;

@@ -35,6 +35,31 @@ public final class Frames {
         return f;
     }
 
+    /**
+     * An ICMP error (type, code) from {@code src} to {@code dst} quoting {@code quoteLen} bytes of the IPv4
+     * packet in {@code frame} (from its IPv4 header on), with correct checksums.
+     */
+    public static byte[] icmpError(int type, int code, String src, String dst, byte[] frame, int quoteLen) {
+        int icmpLen = 8 + quoteLen;
+        ByteBuffer b = ByteBuffer.allocate(14 + 20 + icmpLen);
+        b.put(new byte[] {0x02, 0, 0, 0, 0, 2}).put(new byte[] {0x02, 0, 0, 0, 0, 3}).putShort((short) 0x0800);
+        b.put((byte) 0x45).put((byte) 0xc0).putShort((short) (20 + icmpLen)).putShort((short) 9).putShort((short) 0)
+                .put((byte) 64).put((byte) 1).putShort((short) 0).put(addr(src)).put(addr(dst));
+        b.put((byte) type).put((byte) code).putShort((short) 0).putShort((short) 0).putShort((short) (code == 4 ? 1400 : 0));
+        b.put(frame, 14, quoteLen);
+        byte[] f = b.array();
+        put16(f, 24, checksum(f, 14, 20, 0));
+        put16(f, 36, checksum(f, 34, icmpLen, 0));
+        return f;
+    }
+
+    /** The packet an ICMP error in {@code f} quotes, as a frame (a zero Ethernet header in front). */
+    public static byte[] quoted(byte[] f) {
+        byte[] q = new byte[f.length - 42 + 14];
+        System.arraycopy(f, 42, q, 14, f.length - 42);
+        return q;
+    }
+
     /** True when the IPv4 header checksum and the L4 checksum (a UDP zero checksum is valid) are right. */
     public static boolean checksumsValid(byte[] f) {
         if (checksum(f, 14, 20, 0) != 0) {

@@ -408,6 +408,26 @@ class NatTest {
     }
 
     @Test
+    void icmpErrorsReachTheInsideSender() throws Exception {
+        try (Bed bed = new Bed()) {
+            bed.apply(bed.natConfig());
+            bed.warmUp();
+            // UDP to a port nobody listens on: the outside host answers port unreachable to the NAT
+            // address; translated back, it reaches the inside socket, which reports it
+            try (DatagramSocket c = bed.h("in1").netns().run(() -> {
+                DatagramSocket x = new DatagramSocket(new InetSocketAddress(bed.ip("1.2"), 0));
+                x.connect(new InetSocketAddress(bed.ip("2.2"), 9999));
+                return x;
+            })) {
+                c.setSoTimeout(3000);
+                c.send(new DatagramPacket(new byte[] {1}, 1));
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> c.receive(new DatagramPacket(new byte[8], 8)))
+                        .isInstanceOf(java.net.PortUnreachableException.class);
+            }
+        }
+    }
+
+    @Test
     void closedTcpConnectionsExpireSoonerThanOpenOnes() throws Exception {
         try (Bed bed = new Bed()) {
             bed.apply(bed.natConfig("timeout.tcp.closed", "1"));
