@@ -1,0 +1,460 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * lb: an L4 load balancer (IPv4, TCP and UDP) as a two-port bump in the wire: port 0 faces the
+ * clients (typically a router port), port 1 the backends' segment.
+ *
+ * A service is VIP:port/protocol. A new flow is hashed (5-tuple) into the service's Maglev table
+ * (computed in Java, lb_ring), which names a backend. The choice is kept in lb_conn, an LRU hash,
+ * so an established flow keeps its backend whatever the table becomes, as long as the backend is
+ * not removed (a draining backend keeps its flows but gets no new ones).
+ *
+ * Two modes per service:
+ *   DNAT  the destination becomes the backend (address, port and MAC); the reply, which crosses
+ *         port 1 -> port 0, gets the VIP back as its source (a reverse entry in lb_conn).
+ *   DSR   the packet is encapsulated in IPIP (outer source: the configured dsr source, outer
+ *         destination: the backend), like Katran; the backend answers the client directly with
+ *         the VIP as source, and those replies cross the LB unchanged.
+ *
+ * MACs: the LB owns its VIPs at L2. ARP requests for a VIP arriving on port 0 go to Java, which
+ * answers with the LB's MAC. Frames to a backend get the backend's MAC as destination; the
+ * backends' MACs are learned from the ARP frames they send through port 1 (Java probes unknown
+ * backends with RFC 5227 ARP probes). Everything else crosses unchanged, MACs included.
+ *
+ * Table swap: each service has two halves in lb_ring; Java writes the inactive half, then flips
+ * the service's 'half' in one lb_services update, so a packet sees either the old or the new table.
+ */
+#include <jvisor/module.h>
+
+#define LB_CLIENTS 0
+#define LB_BACKENDS 1
+#define LB_MAX_SERVICES 16
+#define LB_RING_MAX 65537
+#define LB_MAX_BACKENDS 4096
+#define LB_CONN_SIZE 65536
+
+#define LB_MODE_DNAT 0
+#define LB_MODE_DSR 1
+
+#define LB_ARP 1      /* an ARP request for a VIP, from the clients' side: Java answers */
+#define LB_RESOLVE 2  /* the chosen backend's MAC is unknown: Java sends an ARP probe; the packet is dropped */
+
+#define LB_DROP_BAD_PORT (JV_DROP_USER + 1)
+#define LB_DROP_NO_BACKEND (JV_DROP_USER + 2)  /* the service has no active backend */
+#define LB_DROP_FRAGMENT (JV_DROP_USER + 3)    /* fragments to a VIP are not balanced */
+#define LB_DROP_SHORT (JV_DROP_USER + 4)
+#define LB_DROP_ENCAP (JV_DROP_USER + 5)       /* DSR: no room to encapsulate */
+#define LB_DROP_ARP_PROBE (JV_DROP_USER + 6)   /* the answer to our own ARP probe (learned, consumed) */
+
+struct lb_service_key {
+	__be32 vip;
+	__be16 port;
+	__u8 proto;
+	__u8 pad;
+};
+
+struct lb_service {
+	__u32 slot;  /* 0 .. LB_MAX_SERVICES - 1: where its two table halves are in lb_ring */
+	__u32 half;  /* the live half, 0 or 1 */
+	__u32 size;  /* table size, a prime <= LB_RING_MAX; 0: no backend */
+	__u32 mode;  /* LB_MODE_DNAT or LB_MODE_DSR */
+};
+
+struct lb_backend {
+	__be32 addr;   /* 0: no backend in this slot (removed) */
+	__be16 port;
+	__u16 pad;
+};
+
+/* A flow's tuple as it arrives; dir is the port it arrives on. */
+struct lb_conn_key {
+	__be32 saddr;
+	__be32 daddr;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 dir;
+	__u16 pad;
+};
+
+/*
+ * dir 0 (client -> VIP): the backend chosen (its slot, and its address and port, so that a slot
+ * reused by another backend does not inherit the flow). dir 1 (backend -> client, DNAT): the VIP
+ * and port to put back as the source.
+ */
+struct lb_conn {
+	__u32 backend;
+	__be32 addr;
+	__be16 port;
+	__u16 pad;
+	__u32 pad2;
+	__u64 seen;
+};
+
+struct lb_cfg {
+	__u8 mac[6];    /* the LB's own MAC: ARP answers for VIPs, ARP probes to backends */
+	__u16 pad;
+	__be32 dsr_src; /* outer source address of DSR packets */
+	__u32 pad2;
+};
+
+struct lb_neigh {
+	__u8 mac[6];
+	__u16 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_cfg);
+} lb_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_MAX_SERVICES);
+	__type(key, struct lb_service_key);
+	__type(value, struct lb_service);
+} lb_services SEC(".maps");
+
+/* VIPs the LB answers ARP for (value unused) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_MAX_SERVICES);
+	__type(key, __be32);
+	__type(value, __u32);
+} lb_vips SEC(".maps");
+
+/* (slot * 2 + half) * LB_RING_MAX + i -> backend slot */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAX_SERVICES * 2 * LB_RING_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} lb_ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct lb_backend);
+} lb_backends SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_CONN_SIZE);
+	__type(key, struct lb_conn_key);
+	__type(value, struct lb_conn);
+} lb_conn SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_MAX_BACKENDS);
+	__type(key, __be32);
+	__type(value, struct lb_neigh);
+} lb_neigh SEC(".maps");
+
+/* ---- hashing and checksums ------------------------------------------------------------------ */
+
+static __always_inline __u32 lb_mix(__u32 h)
+{
+	/* murmur3's finalizer */
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
+}
+
+static __always_inline __u32 lb_hash(struct lb_conn_key *k)
+{
+	__u32 h = lb_mix(k->saddr * 0x9e3779b1u ^ k->daddr);
+	h = lb_mix(h ^ (((__u32)k->sport << 16) | k->dport));
+	return lb_mix(h ^ k->proto);
+}
+
+static __always_inline __u16 lb_fold(__u32 s)
+{
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)s;
+}
+
+static __always_inline __u16 lb_csum_update(__u16 check, __u32 from, __u32 to, int words)
+{
+	__u32 s = (__u16)~check;
+	s += (__u16)~(from & 0xffff) + (to & 0xffff);
+	if (words == 2)
+		s += (__u16)~(from >> 16) + (to >> 16);
+	return (__u16)~lb_fold(s);
+}
+
+static __always_inline int lb_mac_eq(const __u8 *a, const __u8 *b)
+{
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4] && a[5] == b[5];
+}
+
+/*
+ * Rewrites one address and one port of a TCP/UDP packet: the destination (to_dst) or the source,
+ * with the checksums (tc: the kernel's helpers, which handle CHECKSUM_PARTIAL; XDP: RFC 1624).
+ */
+static __always_inline int lb_rewrite(struct jv_ctx *ctx, int to_dst, __be32 addr, __be16 port)
+{
+	struct iphdr *ip = jv_ipv4(ctx);
+	if (!ip)
+		return -1;
+	__u32 l4off = sizeof(struct ethhdr) + (ip->ihl & 0xf) * 4;
+	__u32 csum_off;
+	__u64 l4flags = 0;
+	__be16 *pp;
+	__sum16 *pcheck;
+	int udp = ip->protocol == IPPROTO_UDP;
+	if (ip->protocol == IPPROTO_TCP) {
+		struct tcphdr *th = jv_header_at(ctx, l4off, sizeof(struct tcphdr));
+		if (!th)
+			return -1;
+		pp = to_dst ? &th->dest : &th->source;
+		pcheck = &th->check;
+		csum_off = l4off + 16;
+	} else {
+		struct udphdr *uh = jv_header_at(ctx, l4off, sizeof(struct udphdr));
+		if (!uh)
+			return -1;
+		pp = to_dst ? &uh->dest : &uh->source;
+		pcheck = &uh->check;
+		csum_off = l4off + 6;
+		l4flags = BPF_F_MARK_MANGLED_0;
+	}
+	__be32 *pa = to_dst ? &ip->daddr : &ip->saddr;
+	__be32 old_a = *pa;
+	__be16 old_p = *pp;
+	if (ctx->hook == JV_HOOK_TC) {
+		struct __sk_buff *skb = ctx->raw;
+		*pa = addr;
+		*pp = port;
+		if (old_a != addr) {
+			bpf_l3_csum_replace(skb, sizeof(struct ethhdr) + 10, old_a, addr, 4);
+			bpf_l4_csum_replace(skb, csum_off, old_a, addr, 4 | BPF_F_PSEUDO_HDR | l4flags);
+		}
+		if (old_p != port)
+			bpf_l4_csum_replace(skb, csum_off, old_p, port, 2 | l4flags);
+		jv_ctx_reload(ctx);
+		return 0;
+	}
+	/* XDP: pointers taken again from offsets, each bounds-checked (the verifier loses the per-protocol ones) */
+	ip->check = lb_csum_update(ip->check, old_a, addr, 2);
+	*pa = addr;
+	__u16 *pc = jv_header_at(ctx, csum_off, sizeof(__u16));
+	__be16 *p4 = jv_header_at(ctx, l4off, 2 * sizeof(__be16));
+	if (!pc || !p4)
+		return -1;
+	__u16 c = *pc;
+	if (!(udp && c == 0)) {
+		c = lb_csum_update(c, old_a, addr, 2);
+		c = lb_csum_update(c, old_p, port, 1);
+		if (udp && c == 0)
+			c = 0xffff;
+		*pc = c;
+	}
+	p4[to_dst ? 1 : 0] = port;
+	return 0;
+}
+
+/* DSR: puts an outer IPv4 header (protocol 4, IPIP) between Ethernet and the packet's own. */
+static __always_inline int lb_encap(struct jv_ctx *ctx, __be32 src, __be32 dst)
+{
+	struct iphdr *inner = jv_ipv4(ctx);
+	if (!inner)
+		return -1;
+	__u16 inner_len = bpf_ntohs(inner->tot_len);
+	__u8 tos = inner->tos;
+	if (ctx->hook == JV_HOOK_TC) {
+		if (bpf_skb_adjust_room(ctx->raw, sizeof(struct iphdr), BPF_ADJ_ROOM_MAC,
+					BPF_F_ADJ_ROOM_ENCAP_L3_IPV4))
+			return -1;
+		jv_ctx_reload(ctx);
+	} else {
+		if (bpf_xdp_adjust_head(ctx->raw, -(int)sizeof(struct iphdr)))
+			return -1;
+		jv_ctx_reload(ctx);
+		struct ethhdr *neth = jv_header_at(ctx, 0, sizeof(struct ethhdr) + sizeof(struct iphdr));
+		if (!neth)
+			return -1;
+		/* the Ethernet header moves to the new front */
+		__builtin_memmove(neth, (void *)neth + sizeof(struct iphdr), sizeof(struct ethhdr));
+	}
+	struct iphdr *outer = jv_header_at(ctx, sizeof(struct ethhdr), sizeof(struct iphdr));
+	if (!outer)
+		return -1;
+	outer->version = 4;
+	outer->ihl = 5;
+	outer->tos = tos;
+	outer->tot_len = bpf_htons(inner_len + sizeof(struct iphdr));
+	outer->id = 0;
+	outer->frag_off = bpf_htons(0x4000); /* DF */
+	outer->ttl = 64;
+	outer->protocol = IPPROTO_IPIP;
+	outer->check = 0;
+	outer->saddr = src;
+	outer->daddr = dst;
+	__u32 s = 0;
+	__u16 *w = (__u16 *)outer;
+#pragma unroll
+	for (int i = 0; i < 10; i++)
+		s += w[i];
+	outer->check = ~lb_fold(s);
+	return 0;
+}
+
+/* ---- the two directions --------------------------------------------------------------------- */
+
+static __always_inline int lb_from_clients(struct jv_ctx *ctx, struct jv_md *md)
+{
+	struct ethhdr *eth = jv_eth(ctx);
+	if (!eth)
+		return jv_drop(md, LB_DROP_SHORT);
+	if (eth->h_proto == bpf_htons(ETH_P_ARP)) {
+		struct jv_arphdr *arp = jv_header_at(ctx, sizeof(struct ethhdr), sizeof(struct jv_arphdr));
+		if (arp && arp->oper == bpf_htons(1)) {
+			__be32 tpa = arp->tpa;
+			if (bpf_map_lookup_elem(&lb_vips, &tpa))
+				return jv_controller(md, LB_ARP);
+		}
+		return jv_forward(md, LB_BACKENDS);
+	}
+	struct iphdr *ip = jv_ipv4(ctx);
+	if (!ip || (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP))
+		return jv_forward(md, LB_BACKENDS);
+	__be16 *ports = jv_l4(ctx, ip, 4);
+	if (!ports)
+		return jv_forward(md, LB_BACKENDS);
+	struct lb_service_key sk = { .vip = ip->daddr, .port = ports[1], .proto = ip->protocol };
+	struct lb_service *svc = bpf_map_lookup_elem(&lb_services, &sk);
+	if (!svc)
+		return jv_forward(md, LB_BACKENDS);
+	if (ip->frag_off & bpf_htons(0x3fff))
+		return jv_drop(md, LB_DROP_FRAGMENT);
+
+	struct lb_conn_key k = {
+		.saddr = ip->saddr, .daddr = ip->daddr, .sport = ports[0], .dport = ports[1], .proto = ip->protocol,
+		.dir = LB_CLIENTS,
+	};
+	__u64 now = bpf_ktime_get_ns();
+	struct lb_backend *be = 0;
+	__u32 bid = 0;
+	struct lb_conn *c = bpf_map_lookup_elem(&lb_conn, &k);
+	if (c) {
+		bid = c->backend;
+		be = bpf_map_lookup_elem(&lb_backends, &bid);
+		/* removed, or the slot now holds another backend: schedule the flow again */
+		if (be && (be->addr != c->addr || be->port != c->port || !be->addr))
+			be = 0;
+		if (be && c->seen != now)
+			c->seen = now;
+	}
+	if (!be) {
+		if (!svc->size)
+			return jv_drop(md, LB_DROP_NO_BACKEND);
+		__u32 idx = (svc->slot * 2 + (svc->half & 1)) * LB_RING_MAX + lb_hash(&k) % svc->size;
+		__u32 *b = bpf_map_lookup_elem(&lb_ring, &idx);
+		if (!b)
+			return jv_drop(md, LB_DROP_NO_BACKEND);
+		bid = *b;
+		be = bpf_map_lookup_elem(&lb_backends, &bid);
+		if (!be || !be->addr)
+			return jv_drop(md, LB_DROP_NO_BACKEND);
+		struct lb_conn nc = { .backend = bid, .addr = be->addr, .port = be->port, .seen = now };
+		bpf_map_update_elem(&lb_conn, &k, &nc, BPF_ANY);
+	}
+	__be32 baddr = be->addr;
+	__be16 bport = be->port;
+	struct lb_neigh *n = bpf_map_lookup_elem(&lb_neigh, &baddr);
+	if (!n)
+		return jv_controller(md, LB_RESOLVE);
+	__u8 mac[6];
+	__builtin_memcpy(mac, n->mac, 6);
+
+	if (svc->mode == LB_MODE_DSR) {
+		__u32 zero = 0;
+		struct lb_cfg *cfg = bpf_map_lookup_elem(&lb_cfg, &zero);
+		if (!cfg || lb_encap(ctx, cfg->dsr_src, baddr))
+			return jv_drop(md, LB_DROP_ENCAP);
+	} else {
+		/* the reply's entry: backend -> client gets the VIP back */
+		struct lb_conn_key rk = {
+			.saddr = baddr, .daddr = k.saddr, .sport = bport, .dport = k.sport, .proto = k.proto,
+			.dir = LB_BACKENDS,
+		};
+		struct lb_conn *r = bpf_map_lookup_elem(&lb_conn, &rk);
+		if (!r || r->addr != k.daddr || r->port != k.dport) {
+			struct lb_conn rv = { .addr = k.daddr, .port = k.dport, .seen = now };
+			bpf_map_update_elem(&lb_conn, &rk, &rv, BPF_ANY);
+		} else if (r->seen != now) {
+			r->seen = now;
+		}
+		if (lb_rewrite(ctx, 1, baddr, bport))
+			return jv_drop(md, LB_DROP_SHORT);
+	}
+	eth = jv_eth(ctx);
+	if (!eth)
+		return jv_drop(md, LB_DROP_SHORT);
+	__builtin_memcpy(eth->h_dest, mac, 6);
+	return jv_forward(md, LB_BACKENDS);
+}
+
+static __always_inline int lb_from_backends(struct jv_ctx *ctx, struct jv_md *md)
+{
+	struct ethhdr *eth = jv_eth(ctx);
+	if (!eth)
+		return jv_drop(md, LB_DROP_SHORT);
+	if (eth->h_proto == bpf_htons(ETH_P_ARP)) {
+		struct jv_arphdr *arp = jv_header_at(ctx, sizeof(struct ethhdr), sizeof(struct jv_arphdr));
+		if (!arp || arp->htype != bpf_htons(1) || arp->ptype != bpf_htons(ETH_P_IP))
+			return jv_forward(md, LB_CLIENTS);
+		__be32 spa = arp->spa;
+		if (spa && !(arp->sha[0] & 1)) {
+			struct lb_neigh nb = {};
+			__builtin_memcpy(nb.mac, arp->sha, 6);
+			struct lb_neigh *old = bpf_map_lookup_elem(&lb_neigh, &spa);
+			if (!old || !lb_mac_eq(old->mac, nb.mac))
+				bpf_map_update_elem(&lb_neigh, &spa, &nb, BPF_ANY);
+		}
+		__u32 zero = 0;
+		struct lb_cfg *cfg = bpf_map_lookup_elem(&lb_cfg, &zero);
+		if (cfg && arp->oper == bpf_htons(2) && lb_mac_eq(eth->h_dest, cfg->mac))
+			return jv_drop(md, LB_DROP_ARP_PROBE);
+		return jv_forward(md, LB_CLIENTS);
+	}
+	struct iphdr *ip = jv_ipv4(ctx);
+	if (!ip || (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP))
+		return jv_forward(md, LB_CLIENTS);
+	if (ip->frag_off & bpf_htons(0x3fff))
+		return jv_forward(md, LB_CLIENTS);
+	__be16 *ports = jv_l4(ctx, ip, 4);
+	if (!ports)
+		return jv_forward(md, LB_CLIENTS);
+	struct lb_conn_key k = {
+		.saddr = ip->saddr, .daddr = ip->daddr, .sport = ports[0], .dport = ports[1], .proto = ip->protocol,
+		.dir = LB_BACKENDS,
+	};
+	struct lb_conn *r = bpf_map_lookup_elem(&lb_conn, &k);
+	if (!r)
+		return jv_forward(md, LB_CLIENTS);
+	__be32 vip = r->addr;
+	__be16 vport = r->port;
+	__u64 now = bpf_ktime_get_ns();
+	if (r->seen != now)
+		r->seen = now;
+	if (lb_rewrite(ctx, 0, vip, vport))
+		return jv_drop(md, LB_DROP_SHORT);
+	return jv_forward(md, LB_CLIENTS);
+}
+
+static __always_inline int jv_rx(struct jv_ctx *ctx, struct jv_md *md)
+{
+	if (md->in_port == LB_CLIENTS)
+		return lb_from_clients(ctx, md);
+	if (md->in_port == LB_BACKENDS)
+		return lb_from_backends(ctx, md);
+	return jv_drop(md, LB_DROP_BAD_PORT);
+}
