@@ -3,7 +3,8 @@
  * bridge: a learning Ethernet bridge (no STP).
  *
  * The FDB maps (vlan, mac) to (port, last seen). Learned entries live in an LRU hash of
- * BRIDGE_FDB_SIZE entries: when it is full, the least recently used entry goes first. Static
+ * BRIDGE_FDB_SIZE entries (the engine resizes it per instance from the fdb.max key): when it is
+ * full, the least recently used entry goes first. Static
  * entries live in their own hash (fdb_static), which learning and aging never touch and which is
  * looked up first. Aging is enforced here: a learned entry older than the aging time is unknown
  * (its destination is flooded, the entry is deleted) until its MAC is seen again. Unknown unicast,
