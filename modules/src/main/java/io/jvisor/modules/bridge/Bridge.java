@@ -200,8 +200,27 @@ public final class Bridge implements ModuleType {
                 pv.update(le(4).putInt(port).array(), v.array());
             }
         }
-        ctx.map("bridge_cfg").update(le(4).putInt(0).array(),
-                le(16).putLong(c.agingSeconds() * 1_000_000_000L).putLong(vlans ? 1 : 0).array());
+        synchronized (Bridge.class) {
+            boolean statics = ctx.map("fdb_static").keys().iterator().hasNext();
+            ctx.map("bridge_cfg").update(le(4).putInt(0).array(), le(CFG_SIZE)
+                    .putLong(c.agingSeconds() * 1_000_000_000L).putLong(vlans ? 1 : 0).putLong(statics ? 1 : 0).array());
+        }
+    }
+
+    /** sizeof(struct bridge_cfg): aging_ns, vlans, statics. */
+    private static final int CFG_SIZE = 24;
+    private static final int CFG_STATICS_OFFSET = 16;
+
+    /**
+     * Tells the data plane whether fdb_static may hold entries: when it says no, the bridge skips
+     * the static table's two lookups per frame. Set after an entry is added, cleared only when the
+     * table is empty; callers hold the class lock, as {@link #write} does.
+     */
+    private static void setStaticsFlag(BpfMap cfg, boolean any) {
+        byte[] key = le(4).putInt(0).array();
+        byte[] v = cfg.lookup(key).orElse(new byte[CFG_SIZE]);
+        le(v).putLong(CFG_STATICS_OFFSET, any ? 1 : 0);
+        cfg.update(key, v);
     }
 
     // ---- the Java API on a running instance --------------------------------------------------
@@ -214,7 +233,8 @@ public final class Bridge implements ModuleType {
             statics.lookup(k).ifPresent(v -> out.add(entry(k, v, true, 0)));
         }
         long aging = agingNanos(engine, instance);
-        long now = System.nanoTime(); // CLOCK_MONOTONIC on Linux, as bpf_ktime_get_ns()
+        // CLOCK_MONOTONIC on Linux; the data plane stamps with the coarse clock, at most a tick behind it
+        long now = System.nanoTime();
         BpfMap learned = engine.map(instance, "fdb");
         for (byte[] k : toList(learned.keys())) {
             byte[] v = learned.lookup(k).orElse(null);
@@ -251,13 +271,24 @@ public final class Bridge implements ModuleType {
             throw new IllegalArgumentException("no port " + port);
         }
         byte[] k = key(mac, vlan);
-        engine.map(instance, "fdb_static").update(k, le(16).putInt(port).putInt(1).putLong(0).array());
+        synchronized (Bridge.class) {
+            engine.map(instance, "fdb_static").update(k, le(16).putInt(port).putInt(1).putLong(0).array());
+            setStaticsFlag(engine.map(instance, "bridge_cfg"), true);
+        }
         engine.map(instance, "fdb").delete(k);
     }
 
     /** Removes a static entry; returns whether there was one. */
     public static boolean removeStatic(Engine engine, String instance, String mac, int vlan) {
-        return engine.map(instance, "fdb_static").delete(key(mac, vlan));
+        byte[] k = key(mac, vlan);
+        synchronized (Bridge.class) {
+            BpfMap statics = engine.map(instance, "fdb_static");
+            boolean removed = statics.delete(k);
+            if (!statics.keys().iterator().hasNext()) {
+                setStaticsFlag(engine.map(instance, "bridge_cfg"), false);
+            }
+            return removed;
+        }
     }
 
     /** Forgets every learned entry. */

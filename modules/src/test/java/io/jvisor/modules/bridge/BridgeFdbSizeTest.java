@@ -110,7 +110,7 @@ class BridgeFdbSizeTest {
         try (TestBed bed = TestBed.create(3, Hook.TC)) {
             Engine e = BridgeTest.bridge(bed, 3, Map.of(Bridge.FDB_MAX_KEY, "64", "agingSeconds", "100"));
             assertThat(Ping.run(h(bed, 1).netns(), h(bed, 2).address(), 2).allReplied()).isTrue();
-            Bridge.addStatic(e, "br", "02:00:00:00:00:99", 0, 2);
+            Bridge.addStatic(e, "br", BridgeTest.mac(2), 0, 2); // h2 pinned, wrongly, to h3's port
             int programBefore = e.programId("br");
             int staticBefore = e.map("br", "fdb_static").id();
 
@@ -122,8 +122,11 @@ class BridgeFdbSizeTest {
             assertThat(e.map("br", "fdb").maxEntries()).as("the new size").isEqualTo(16);
             assertThat(e.programId("br")).as("the code was reloaded into the slot").isNotEqualTo(programBefore);
             assertThat(e.map("br", "fdb_static").id()).as("the static table is carried over").isEqualTo(staticBefore);
-            assertThat(Bridge.lookup(e, "br", "02:00:00:00:00:99", 0).orElseThrow().isStatic()).isTrue();
+            assertThat(Bridge.lookup(e, "br", BridgeTest.mac(2), 0).orElseThrow().isStatic()).isTrue();
             assertThat(Bridge.learnedEntries(e, "br")).as("the new learned FDB starts empty").isZero();
+            assertThat(Ping.run(h(bed, 1).netns(), h(bed, 2).address(), 2).received())
+                    .as("the reloaded data plane still obeys the static entry").isZero();
+            assertThat(Bridge.removeStatic(e, "br", BridgeTest.mac(2), 0)).isTrue();
 
             // the reloaded instance forwards, learns into the new map, and evicts at the new size
             assertThat(Ping.run(h(bed, 1).netns(), h(bed, 2).address(), 2).allReplied()).isTrue();
