@@ -224,7 +224,9 @@ static __always_inline int jv_rx(struct jv_ctx *ctx, struct jv_md *md)
 			if (e) {
 				if (e->port != md->in_port)
 					e->port = md->in_port; /* the MAC moved */
-				e->seen_ns = now;
+				/* the coarse clock moves once a tick: most frames leave the entry's cache line clean */
+				if (e->seen_ns != now)
+					e->seen_ns = now;
 			} else {
 				struct fdb_entry ne = { .port = md->in_port, .flags = 0, .seen_ns = now };
 				bpf_map_update_elem(&fdb, &sk, &ne, BPF_ANY);
