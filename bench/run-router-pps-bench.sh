@@ -2,11 +2,13 @@
 # The router module's small-UDP packet rate (and one TCP stream) against Linux IP forwarding in a
 # namespace, in one lab and one run; see docs/benchmarks.md ("Router packet rate").
 #
-#   sudo bench/run-router-pps-bench.sh                        # 7 rounds of 3 s per path, about 2 minutes plus the build
+#   sudo bench/run-router-pps-bench.sh                        # 15 rounds of about 2 s per path, about 3 minutes plus the build
 #   sudo bench/run-router-pps-bench.sh --smoke                # harness check, about 15 s; figures meaningless
-#   sudo bench/run-router-pps-bench.sh -- --rounds 15 --seconds 5 --senders 2 --no-tcp   # arguments for the main
+#   sudo bench/run-router-pps-bench.sh -- --rounds 21 --seconds 3 --no-tcp   # arguments for the main
+#   sudo bench/run-router-pps-bench.sh -- --sender socket --senders 2        # Java packet-socket senders instead
 #
-# Main: io.jvisor.bench.RouterPpsBench ([--smoke] [--rounds N] [--seconds S] [--senders N] [--no-tcp]).
+# Main: io.jvisor.bench.RouterPpsBench ([--smoke] [--rounds N] [--seconds S] [--sender xdp|socket]
+# [--senders N] [--no-tcp]).
 # Builds jvisor-bench (and what it depends on) with ./mvnw, then runs the main from a private copy
 # of bench/target/benchmarks.jar. Needs root, clang and iperf3. Everything a run creates (a lab of
 # namespaces and veths, an engine and its pins, the receivers' drop programs) is removed when it
@@ -21,7 +23,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) args+=(--smoke) ;;
     --) shift; args+=("$@"); break ;;
-    -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-router-pps-bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift

@@ -4,6 +4,10 @@ import io.jvisor.bpf.AttachType;
 import io.jvisor.bpf.BpfProgram;
 import io.jvisor.bpf.ProgramSpec;
 import io.jvisor.bpf.ProgramType;
+import io.jvisor.bpf.BpfMap;
+import io.jvisor.bpf.TestRun;
+import io.jvisor.bpf.elf.Collection;
+import io.jvisor.bpf.elf.CollectionOptions;
 import io.jvisor.bpf.asm.Asm;
 import io.jvisor.bpf.asm.Register;
 import io.jvisor.bpf.link.BpfLink;
@@ -53,15 +57,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * frame is counted when it arrives there (the receiver's {@code rx_packets}, read from
  * {@code /proc/net/dev} in its namespace).
  *
- * <p>The sender is {@code senders} Java threads (one per CPU by default) in the sending host, each
- * with its own {@link PacketSocket} on {@code eth0}, sending one 60-byte frame (64 on the wire with
- * the FCS: Ethernet, IPv4, UDP, 18 bytes of payload) addressed to the gateway's MAC and the
- * receiver's IP address, in a loop, for {@code seconds}. On veth the forwarding runs in the
- * sender's own softirq, so the path's cost slows the sender down: the received rate is what the two
- * CPUs achieve with that path, and the difference in per-packet time between two paths is the
- * difference of their forwarding costs. Each round measures every path back to back, in rotating
- * order; ratios are taken within a round, then the median. A TCP stream (iperf3, one stream) per
- * router path is measured in the same rounds.
+ * <p>The sender (default) is the kernel: {@code bpf/pps_gen.c}, an XDP program returning XDP_TX,
+ * run with BPF_PROG_TEST_RUN and live frames from a thread in the sending host, sends one 60-byte
+ * frame (64 on the wire with the FCS: Ethernet, IPv4, UDP, 18 bytes of payload) addressed to the
+ * gateway's MAC and the receiver's IP address, out of the host's {@code eth0}, a fixed number of
+ * times sized for about {@code seconds}. A veth drops XDP_TX frames unless its peer runs NAPI, so
+ * GRO is turned on for the first device each path's frames enter (the jvisor router's root end,
+ * {@code r}'s {@code eth0}, h6's {@code eth0}), for all three paths alike. The generator costs
+ * tens of ns per frame, and each batch of 64 is forwarded in the same CPU's softirq before the
+ * next one is made, so the rate is what one CPU achieves with that path. {@code --sender socket}
+ * uses {@code senders} Java threads with a {@link PacketSocket} each instead (a syscall per frame,
+ * a much slower sender). Each round measures every path back to back, in rotating order; ratios
+ * are taken within a round, then the median. A TCP stream (iperf3, one stream) per router path is
+ * measured in the same rounds.
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar io.jvisor.bench.RouterPpsBench \
@@ -76,14 +84,29 @@ public final class RouterPpsBench {
             new String[] {"no router (one veth)", "h5", "h6"});
 
     /** How long to run. */
-    public record Config(boolean smoke, int rounds, int seconds, int senders, boolean tcp) {
+    public record Config(boolean smoke, int rounds, int seconds, int senders, boolean tcp, Sender sender) {
         public static Config fullRun() {
-            return new Config(false, 7, 3, Runtime.getRuntime().availableProcessors(), true);
+            return new Config(false, 15, 2, Runtime.getRuntime().availableProcessors(), true, Sender.XDP);
         }
 
         public static Config smokeRun() {
-            return new Config(true, 1, 1, 2, true);
+            return new Config(true, 1, 1, 2, true, Sender.XDP);
         }
+
+        Config with(Sender s) {
+            return new Config(smoke, rounds, seconds, senders, tcp, s);
+        }
+    }
+
+    /** How the frames are sent. */
+    public enum Sender {
+        /**
+         * The kernel sends them: BPF_PROG_TEST_RUN with live frames of an XDP program that returns
+         * XDP_TX, in the sending host, out of its eth0 (one CPU; the path's work runs on it too).
+         */
+        XDP,
+        /** {@code senders} Java threads, each with a packet socket on the sending host's eth0. */
+        SOCKET
     }
 
     /** Per path: received packets per second, sent per second, TCP Gbit/s (routers only), one per round. */
@@ -107,12 +130,17 @@ public final class RouterPpsBench {
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--smoke" -> c = Config.smokeRun();
-                case "--rounds" -> c = new Config(c.smoke(), Integer.parseInt(args[++i]), c.seconds(), c.senders(), c.tcp());
-                case "--seconds" -> c = new Config(c.smoke(), c.rounds(), Integer.parseInt(args[++i]), c.senders(), c.tcp());
-                case "--senders" -> c = new Config(c.smoke(), c.rounds(), c.seconds(), Integer.parseInt(args[++i]), c.tcp());
-                case "--no-tcp" -> c = new Config(c.smoke(), c.rounds(), c.seconds(), c.senders(), false);
+                case "--rounds" -> c = new Config(c.smoke(), Integer.parseInt(args[++i]), c.seconds(), c.senders(), c.tcp(),
+                        c.sender());
+                case "--seconds" -> c = new Config(c.smoke(), c.rounds(), Integer.parseInt(args[++i]), c.senders(), c.tcp(),
+                        c.sender());
+                case "--senders" -> c = new Config(c.smoke(), c.rounds(), c.seconds(), Integer.parseInt(args[++i]), c.tcp(),
+                        c.sender());
+                case "--no-tcp" -> c = new Config(c.smoke(), c.rounds(), c.seconds(), c.senders(), false, c.sender());
+                case "--sender" -> c = c.with(Sender.valueOf(args[++i].toUpperCase(Locale.ROOT)));
                 case "-h", "--help" -> {
-                    System.out.println("usage: RouterPpsBench [--smoke] [--rounds N] [--seconds S] [--senders N] [--no-tcp]");
+                    System.out.println("usage: RouterPpsBench [--smoke] [--rounds N] [--seconds S] [--sender xdp|socket] "
+                            + "[--senders N] [--no-tcp]");
                     return;
                 }
                 default -> {
@@ -161,6 +189,7 @@ public final class RouterPpsBench {
         Engine engine = null;
         Lab lab = null;
         Drops drops = null;
+        Generator generator = null;
         try {
             lab = Lab.up(labSpec(net));
             log.println("== lab " + lab.prefix() + " (" + net + "0.0/16): h1->h2 jvisor router, h3->h4 Linux ip_forward "
@@ -193,8 +222,23 @@ public final class RouterPpsBench {
             for (String[] p : PATHS) {
                 drops.on(lab.host(p[2]));
             }
-            log.printf(Locale.ROOT, "== %d rounds, %d s per measurement, %d sender threads, 60-byte frames (64 on the wire)"
-                    + "%s%n", config.rounds(), config.seconds(), config.senders(), config.smoke() ? " (SMOKE RUN)" : "");
+            if (config.sender() == Sender.XDP) {
+                // XDP_TX into a veth is dropped unless the peer runs NAPI: GRO on turns it on (no XDP program needed)
+                gro(null, lab.rootDevice("p1"));
+                gro(lab.host("r"), "eth0");
+                gro(lab.host("h6"), "eth0");
+                generator = Generator.load();
+                for (String[] p : PATHS) { // warm-up, untimed
+                    generator.blast(lab.host(p[1]), frames.get(p[0]), 200_000);
+                }
+            } else {
+                for (String[] p : PATHS) { // warm-up (the senders' JIT), untimed
+                    blast(lab.host(p[1]), frames.get(p[0]), config.senders(), Duration.ofMillis(500));
+                }
+            }
+            log.printf(Locale.ROOT, "== %d rounds, about %d s per measurement, sender %s, 60-byte frames (64 on the wire)"
+                    + "%s%n", config.rounds(), config.seconds(), config.sender() == Sender.XDP ? "XDP live frames"
+                            : config.senders() + " packet-socket threads", config.smoke() ? " (SMOKE RUN)" : "");
             Map<String, double[]> rx = new LinkedHashMap<>();
             Map<String, double[]> tx = new LinkedHashMap<>();
             Map<String, double[]> tcp = new LinkedHashMap<>();
@@ -211,11 +255,23 @@ public final class RouterPpsBench {
                 for (String[] p : order) {
                     Host[] h = hosts(lab, p);
                     long before = rxPackets(h[1]);
-                    long sent = blast(h[0], frames.get(p[0]), config.senders(), Duration.ofSeconds(config.seconds()));
+                    long t0 = System.nanoTime();
+                    long sent;
+                    double secs;
+                    if (config.sender() == Sender.XDP) {
+                        // sized from the last rate of this path, for about `seconds` per slot
+                        double last = r == 0 ? 300_000 : rx.get(p[0])[r - 1];
+                        int count = (int) Math.min(50_000_000, Math.max(50_000, last * config.seconds()));
+                        sent = generator.blast(h[0], frames.get(p[0]), count);
+                        secs = (System.nanoTime() - t0) / 1e9;
+                    } else {
+                        sent = blast(h[0], frames.get(p[0]), config.senders(), Duration.ofSeconds(config.seconds()));
+                        secs = (System.nanoTime() - t0) / 1e9;
+                    }
                     Thread.sleep(100);
                     long got = rxPackets(h[1]) - before;
-                    rx.get(p[0])[r] = got / (double) config.seconds();
-                    tx.get(p[0])[r] = sent / (double) config.seconds();
+                    rx.get(p[0])[r] = got / secs;
+                    tx.get(p[0])[r] = sent / secs;
                     line.append(String.format(Locale.ROOT, " %s %.0f rx/s (sent %.0f/s);", p[0], rx.get(p[0])[r],
                             tx.get(p[0])[r]));
                 }
@@ -249,6 +305,9 @@ public final class RouterPpsBench {
         } finally {
             if (drops != null) {
                 drops.close();
+            }
+            if (generator != null) {
+                generator.close();
             }
             EngineBenchSupport.destroyQuietly(engine, options, log);
             if (lab != null) {
@@ -292,6 +351,60 @@ public final class RouterPpsBench {
         b.position(34);
         b.putShort((short) 9).putShort((short) 9).putShort((short) 26).putShort((short) 0);
         return b.array();
+    }
+
+    /** The kernel's traffic generator: {@code bpf/pps_gen.c}, an XDP_TX program run with live frames. */
+    static final class Generator implements AutoCloseable {
+        private final Collection collection;
+        private final BpfProgram program;
+        private final BpfMap template;
+
+        private Generator(Collection collection) {
+            this.collection = collection;
+            this.program = collection.program("pps_gen");
+            this.template = collection.map("pps_frame");
+        }
+
+        static Generator load() {
+            return new Generator(Collection.load(EngineBenchSupport.only(EngineBenchSupport.compile("pps_gen.c"),
+                    "pps_gen"), CollectionOptions.DEFAULT));
+        }
+
+        /**
+         * Sends {@code count} copies of the 60-byte frame out of the host's eth0: a live-frames test
+         * run, from a thread inside the host's namespace (the context's ingress ifindex is looked up
+         * there). Returns the count.
+         */
+        long blast(Host from, byte[] frame, int count) {
+            int ifindex;
+            try (Rtnl rtnl = Rtnl.open(from.netns())) {
+                ifindex = rtnl.ifindex("eth0");
+            }
+            template.update(new byte[4], Arrays.copyOf(frame, 64));
+            // struct xdp_md: data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex
+            byte[] ctx = ByteBuffer.allocate(24).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0)
+                    .putInt(frame.length).putInt(0).putInt(ifindex).putInt(0).putInt(0).array();
+            // live frames refuse a context out: contextOutSize 0
+            TestRun run = new TestRun(frame, 0, ctx, 0, count, TestRun.XDP_LIVE_FRAMES, 0, 0);
+            from.netns().run(() -> program.testRun(run)); // a live run reports no verdict: the receivers count
+            return count;
+        }
+
+        @Override
+        public void close() {
+            collection.close();
+        }
+    }
+
+    /** Turns GRO on for a veth end (in the host's namespace, or the root one for null), which enables its NAPI. */
+    static void gro(Host h, String dev) throws Exception {
+        List<String> cmd = List.of("ethtool", "-K", dev, "gro", "on");
+        Process p = h == null ? new ProcessBuilder(cmd).start() : h.exec(cmd);
+        p.getOutputStream().close();
+        String err = new String(p.getErrorStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException(String.join(" ", cmd) + (h == null ? "" : " in " + h) + " failed: " + err);
+        }
     }
 
     /** Sends the frame from {@code senders} threads in the host for the duration; returns how many were sent. */
@@ -387,8 +500,10 @@ public final class RouterPpsBench {
         String f = PATHS.get(2)[0];
         out.println();
         EngineBenchSupport.printMachine(out, r.loadBefore(), r.loadAfter());
-        out.printf(Locale.ROOT, "== medians over %d rounds of %d s, %d sender threads; ratios within a round, then the "
-                + "median.%s%n", c.rounds(), c.seconds(), c.senders(), c.smoke() ? " SMOKE RUN: figures meaningless." : "");
+        out.printf(Locale.ROOT, "== medians over %d rounds of about %d s per path; sender: %s; ratios within a round, then "
+                + "the median.%s%n", c.rounds(), c.seconds(), c.sender() == Sender.XDP
+                        ? "XDP_TX live-frames test run in the sending host (one CPU)" : c.senders() + " packet-socket threads",
+                c.smoke() ? " SMOKE RUN: figures meaningless." : "");
         out.println();
         out.println("| path | received pps (median) | per round | sent pps (median) | lost (sent - received), per round "
                 + "| vs no router (median) |");
