@@ -357,7 +357,12 @@ public final class Engine implements AutoCloseable {
             if (bad != null) {
                 throw new TopologyException(el + " config", bad);
             }
-            Map<String, Integer> sizes = type.mapSizes(i.config());
+            Map<String, Integer> sizes;
+            try {
+                sizes = type.mapSizes(i.config());
+            } catch (RuntimeException e) {
+                throw new TopologyException(el + " config", "its map sizes: " + e.getMessage(), e);
+            }
             if (!sizes.isEmpty()) {
                 sized(compile(type.code(), el), sizes, el); // refuses a size of a map the module lacks
             }
@@ -724,7 +729,15 @@ public final class Engine implements AutoCloseable {
         Map<String, Integer> sizes = type.mapSizes(spec.config());
         String el = "instance '" + li.name + "'";
         CollectionSpec want = sized(compile(li.code, el), sizes, el);
-        boolean resized = li.maps.entrySet().stream().anyMatch(e -> want.map(e.getKey())
+        // Only maps the type sizes, now or in the old configuration: the kernel adjusts the size of some
+        // map types by itself (perf event arrays, per-CPU LRU), and those must not cause a reload.
+        Set<String> named = new HashSet<>(sizes.keySet());
+        try {
+            named.addAll(type.mapSizes(old).keySet());
+        } catch (RuntimeException e) {
+            // the old configuration was another type's: only the new sizes count
+        }
+        boolean resized = li.maps.entrySet().stream().anyMatch(e -> named.contains(e.getKey()) && want.map(e.getKey())
                 .map(om -> om.spec().maxEntries() != e.getValue().maxEntries()).orElse(false));
         if (resized) {
             reload(li, li.code, li.type, sizes, tx);
