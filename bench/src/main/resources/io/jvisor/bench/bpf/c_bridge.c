@@ -95,7 +95,8 @@ int c_bridge(struct __sk_buff *skb)
 
 /*
  * The learning bridge with optional parts, each a load-time constant (the verifier prunes what is
- * off): a last-seen time from bpf_ktime_get_ns (USE_TIME 1) or bpf_ktime_get_coarse_ns (2),
+ * off): a last-seen time from bpf_ktime_get_ns (use_time 1), bpf_ktime_get_coarse_ns (2) or
+ * bpf_jiffies64 (3, with the aging bound still in ns: for cost only),
  * refreshed on every frame and checked on the destination; a static table looked up first
  * (use_static). The benchmark loads it as c_bridge_aging (both), and as one-part variants to show
  * where the time goes.
@@ -105,6 +106,8 @@ const volatile __u32 use_static = 1;
 
 static __always_inline __u64 now_ns(void)
 {
+	if (use_time == 3)
+		return bpf_jiffies64();
 	if (use_time == 2)
 		return bpf_ktime_get_coarse_ns();
 	if (use_time)
