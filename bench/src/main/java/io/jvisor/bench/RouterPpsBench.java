@@ -17,7 +17,6 @@ import io.jvisor.engine.EngineOptions;
 import io.jvisor.engine.ModuleCatalog;
 import io.jvisor.engine.Topology;
 import io.jvisor.net.MacAddress;
-import io.jvisor.net.Neighbour;
 import io.jvisor.net.PacketSocket;
 import io.jvisor.net.Rtnl;
 import io.jvisor.net.lab.Host;
