@@ -224,6 +224,32 @@ public final class Engine implements AutoCloseable {
         });
     }
 
+    /**
+     * The spec with the instance's own maps resized ({@link ModuleType#mapSizes}).
+     *
+     * @throws TopologyException naming the map when the module has no such map of its own, or the
+     *     size is not positive
+     */
+    private static CollectionSpec sized(CollectionSpec spec, Map<String, Integer> sizes, String element) {
+        for (var e : sizes.entrySet()) {
+            String name = e.getKey();
+            ObjectMap om = spec.map(name).orElse(null);
+            if (om == null || om.kind().isGlobalData() || Sdk.SHARED_MAPS.contains(name)) {
+                throw new TopologyException(element, "its type sizes a map '" + name + "', but the module has no map "
+                        + "of its own by that name (its maps: " + spec.maps().stream().map(ObjectMap::name)
+                        .filter(n -> !n.startsWith(".") && !Sdk.SHARED_MAPS.contains(n)).toList() + ")");
+            }
+            if (e.getValue() == null || e.getValue() < 1) {
+                throw new TopologyException(element, "map '" + name + "': size " + e.getValue()
+                        + " is not a positive number of entries");
+            }
+            if (om.spec().maxEntries() != e.getValue()) {
+                spec = spec.withMap(om.withSpec(om.spec().withMaxEntries(e.getValue())));
+            }
+        }
+        return spec;
+    }
+
     /** The spec with only the hook's program, so that the other hook's program is never verified. */
     private CollectionSpec forHook(CollectionSpec spec, String program) {
         List<ObjectProgram> progs = spec.programs().stream().filter(p -> p.name().equals(program)).toList();
@@ -330,6 +356,15 @@ public final class Engine implements AutoCloseable {
             String bad = type.validateConfig(i.config());
             if (bad != null) {
                 throw new TopologyException(el + " config", bad);
+            }
+            Map<String, Integer> sizes;
+            try {
+                sizes = type.mapSizes(i.config());
+            } catch (RuntimeException e) {
+                throw new TopologyException(el + " config", "its map sizes: " + e.getMessage(), e);
+            }
+            if (!sizes.isEmpty()) {
+                sized(compile(type.code(), el), sizes, el); // refuses a size of a map the module lacks
             }
         }
         long newOnes = t.instances().stream().filter(i -> !instances.containsKey(i.name())).count();
@@ -518,7 +553,8 @@ public final class Engine implements AutoCloseable {
     private void execute(Plan.Change change, Topology desired, Transaction tx, List<LiveInstance> started) {
         switch (change) {
             case Plan.CreateInstance c -> started.add(create(desired.instance(c.name()), tx));
-            case Plan.SwapInstance s -> swap(instances.get(s.name()), catalog.get(s.type()), s.type(), tx);
+            case Plan.SwapInstance s -> swap(instances.get(s.name()), catalog.get(s.type()), s.type(),
+                    catalog.get(s.type()).mapSizes(desired.instance(s.name()).config()), tx);
             case Plan.Reconfigure r -> reconfigure(instances.get(r.name()), desired.instance(r.name()), tx);
             case Plan.SetPeer s -> setPeer(s.port(), s.peer(), tx);
             case Plan.ClearPeer c -> clearPeer(c.port(), tx);
@@ -534,7 +570,7 @@ public final class Engine implements AutoCloseable {
         int slot = slots.nextClearBit(0);
         slots.set(slot);
         tx.onUndo(() -> slots.clear(slot));
-        Loaded loaded = load(type.code(), slot, Map.of(), el);
+        Loaded loaded = load(type.code(), type.mapSizes(spec.config()), slot, Map.of(), el);
         LiveInstance li = new LiveInstance(this, spec.name(), spec.type(), type.code(), slot, spec.config(), loaded.maps,
                 loaded.program, type.handler(spec.config()));
         tx.onUndo(li::closeFds);
@@ -556,8 +592,10 @@ public final class Engine implements AutoCloseable {
     private record Loaded(BpfProgram program, Map<String, BpfMap> maps) {}
 
     /** Loads code into slot: the hook's program and the module's own maps, with fds of our own. */
-    private Loaded load(ModuleCode code, int slot, Map<String, BpfMap> keep, String element) {
-        CollectionSpec spec = forHook(compile(code, element), hookProgram("jv")).withConstant(Sdk.SLOT_CONSTANT, slot);
+    private Loaded load(ModuleCode code, Map<String, Integer> sizes, int slot, Map<String, BpfMap> keep,
+                        String element) {
+        CollectionSpec spec = forHook(sized(compile(code, element), sizes, element), hookProgram("jv"))
+                .withConstant(Sdk.SLOT_CONSTANT, slot);
         try (Collection c = Collection.load(spec, loadOptions(keep))) {
             BpfProgram program = BpfProgram.fromId(c.program(hookProgram("jv")).id());
             Map<String, BpfMap> maps = new LinkedHashMap<>();
@@ -598,10 +636,19 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    private void swap(LiveInstance li, ModuleType type, String typeName, Transaction tx) {
+    private void swap(LiveInstance li, ModuleType type, String typeName, Map<String, Integer> sizes,
+                      Transaction tx) {
+        reload(li, type.code(), typeName, sizes, tx);
+    }
+
+    /**
+     * Loads code into an instance's slot, keeping its maps that the new code has with the same name
+     * and shape (sizes applied), and switches the slot to it atomically.
+     */
+    private void reload(LiveInstance li, ModuleCode newCode, String typeName, Map<String, Integer> sizes,
+                        Transaction tx) {
         String el = "instance '" + li.name + "'";
-        ModuleCode newCode = type.code();
-        CollectionSpec newSpec = compile(newCode, el);
+        CollectionSpec newSpec = sized(compile(newCode, el), sizes, el);
         // Keep every map whose name and shape the new code shares; the rest are new.
         Map<String, BpfMap> keep = new LinkedHashMap<>();
         for (var e : li.maps.entrySet()) {
@@ -614,7 +661,7 @@ public final class Engine implements AutoCloseable {
                 }
             });
         }
-        Loaded loaded = load(newCode, li.slot, keep, el);
+        Loaded loaded = load(newCode, sizes, li.slot, keep, el);
         BpfProgram oldProgram = li.program;
         Map<String, BpfMap> oldMaps = li.maps;
         ModuleCode oldCode = li.code;
@@ -671,12 +718,30 @@ public final class Engine implements AutoCloseable {
     private void reconfigure(LiveInstance li, Topology.Instance spec, Transaction tx) {
         Map<String, String> old = li.config;
         ModuleHandler oldHandler = li.handler;
+        ModuleType type = catalog.get(spec.type());
         li.config = spec.config();
-        li.handler = catalog.get(spec.type()).handler(spec.config());
+        li.handler = type.handler(spec.config());
         tx.onUndo(() -> {
             li.config = old;
             li.handler = oldHandler;
         });
+        // A map cannot be resized in place: a changed size reloads the code with a new map of that size.
+        Map<String, Integer> sizes = type.mapSizes(spec.config());
+        String el = "instance '" + li.name + "'";
+        CollectionSpec want = sized(compile(li.code, el), sizes, el);
+        // Only maps the type sizes, now or in the old configuration: the kernel adjusts the size of some
+        // map types by itself (perf event arrays, per-CPU LRU), and those must not cause a reload.
+        Set<String> named = new HashSet<>(sizes.keySet());
+        try {
+            named.addAll(type.mapSizes(old).keySet());
+        } catch (RuntimeException e) {
+            // the old configuration was another type's: only the new sizes count
+        }
+        boolean resized = li.maps.entrySet().stream().anyMatch(e -> named.contains(e.getKey()) && want.map(e.getKey())
+                .map(om -> om.spec().maxEntries() != e.getValue().maxEntries()).orElse(false));
+        if (resized) {
+            reload(li, li.code, li.type, sizes, tx);
+        }
         tx.onCommit(() -> {
             oldHandler.onStop(li);
             startHandler(li);

@@ -47,6 +47,23 @@ public interface ModuleType {
         }
     }
 
+    /**
+     * Sizes of the module's own maps for an instance with this configuration: the C name of a map to
+     * its {@code max_entries}. The engine sets them on the object before it loads the instance, as it
+     * sets the {@code .rodata} constant {@code jv_slot}, so each instance of a type can have maps of
+     * its own sizes. Maps not named keep the size their C source gives. Called only with a
+     * configuration {@link #validateConfig} accepted; the default names none.
+     *
+     * <p>A map cannot be resized in the kernel. When a reconfiguration changes a size, the engine
+     * reloads the instance's code into its slot with a new, empty map of the new size, and carries
+     * over every map whose size does not change, as in a live swap. The new configuration's
+     * handler's {@link ModuleHandler#migrate migrate} runs (old and new code hash equal) before the
+     * reloaded program takes traffic, then the slot switches to it in one atomic update.
+     */
+    default Map<String, Integer> mapSizes(Map<String, String> config) {
+        return Map.of();
+    }
+
     /** The control plane of a new instance. */
     default ModuleHandler handler(Map<String, String> config) {
         return ModuleHandler.NONE;

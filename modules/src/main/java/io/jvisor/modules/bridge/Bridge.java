@@ -21,15 +21,24 @@ import java.util.Map;
  * multicast in the kernel, 802.1Q access and trunk ports (tc). No STP. See docs/bridge.md.
  */
 public final class Bridge implements ModuleType {
-    /** The learned FDB's capacity: when full, the least recently used entry is evicted. */
+    /**
+     * The learned FDB's capacity when {@code fdb.max} is not configured: when full, the least
+     * recently used entry is evicted.
+     */
     public static final int FDB_SIZE = 4096;
+    /** The smallest {@code fdb.max}. */
+    public static final int FDB_MIN = 16;
+    /** The largest {@code fdb.max}. */
+    public static final int FDB_MAX = 1 << 20;
+    /** The configuration key of the learned FDB's capacity. */
+    public static final String FDB_MAX_KEY = "fdb.max";
     /** The capacity of the static FDB. */
     public static final int STATIC_FDB_SIZE = 1024;
     /** The aging time when none is configured. */
     public static final long DEFAULT_AGING_SECONDS = 300;
 
     /**
-     * The configuration: {@code agingSeconds}, and per port {@code port.N.vlan=V} (an access port in
+     * The configuration: {@code agingSeconds}, {@code fdb.max} (see {@link #fdbSize}), and per port {@code port.N.vlan=V} (an access port in
      * VLAN V) or {@code port.N.trunk=V1,V2,...} with optional {@code port.N.native=V} (a trunk port).
      * Every key is optional; once one port has a VLAN mode, ports without one are access ports in
      * VLAN 1.
@@ -56,6 +65,7 @@ public final class Bridge implements ModuleType {
     public String validateConfig(Map<String, String> config) {
         try {
             parse(config);
+            fdbSize(config);
             return null;
         } catch (IllegalArgumentException e) {
             return e.getMessage();
@@ -65,14 +75,14 @@ public final class Bridge implements ModuleType {
     static Config parse(Map<String, String> config) {
         Map<Integer, PortVlan> ports = new java.util.TreeMap<>();
         for (String k : new java.util.TreeSet<>(config.keySet())) {
-            if (k.equals("agingSeconds")) {
+            if (k.equals("agingSeconds") || k.equals(FDB_MAX_KEY)) {
                 continue;
             }
             java.util.regex.Matcher m = java.util.regex.Pattern.compile("port\\.(\\d{1,2})\\.(vlan|trunk|native)")
                     .matcher(k);
             if (!m.matches()) {
                 throw new IllegalArgumentException("unknown key '" + k
-                        + "' (known: agingSeconds, port.N.vlan, port.N.trunk, port.N.native)");
+                        + "' (known: agingSeconds, fdb.max, port.N.vlan, port.N.trunk, port.N.native)");
             }
             int port = Integer.parseInt(m.group(1));
             if (port >= io.jvisor.engine.Sdk.MAX_PORTS) {
@@ -118,6 +128,35 @@ public final class Bridge implements ModuleType {
         return new Config(aging, Map.copyOf(ports));
     }
 
+    /**
+     * The learned FDB's capacity for a configuration: {@code fdb.max} ({@value #FDB_MIN} to
+     * {@value #FDB_MAX}), or {@value #FDB_SIZE} when it is not set.
+     *
+     * @throws IllegalArgumentException naming the key when the value is not a whole number in range
+     */
+    public static int fdbSize(Map<String, String> config) {
+        String v = config.get(FDB_MAX_KEY);
+        if (v == null) {
+            return FDB_SIZE;
+        }
+        long n;
+        try {
+            n = Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("key '" + FDB_MAX_KEY + "': '" + v + "' is not a whole number of entries");
+        }
+        if (n < FDB_MIN || n > FDB_MAX) {
+            throw new IllegalArgumentException("key '" + FDB_MAX_KEY + "': " + n + " is not in " + FDB_MIN + ".." + FDB_MAX);
+        }
+        return (int) n;
+    }
+
+    /** The learned FDB ({@code fdb}) is sized by {@code fdb.max}; a change reloads the instance with an empty one. */
+    @Override
+    public Map<String, Integer> mapSizes(Map<String, String> config) {
+        return Map.of("fdb", fdbSize(config));
+    }
+
     private static int vid(String key, String v) {
         try {
             int id = Integer.parseInt(v);
@@ -161,8 +200,27 @@ public final class Bridge implements ModuleType {
                 pv.update(le(4).putInt(port).array(), v.array());
             }
         }
-        ctx.map("bridge_cfg").update(le(4).putInt(0).array(),
-                le(16).putLong(c.agingSeconds() * 1_000_000_000L).putLong(vlans ? 1 : 0).array());
+        synchronized (Bridge.class) {
+            boolean statics = ctx.map("fdb_static").keys().iterator().hasNext();
+            ctx.map("bridge_cfg").update(le(4).putInt(0).array(), le(CFG_SIZE)
+                    .putLong(c.agingSeconds() * 1_000_000_000L).putLong(vlans ? 1 : 0).putLong(statics ? 1 : 0).array());
+        }
+    }
+
+    /** sizeof(struct bridge_cfg): aging_ns, vlans, statics. */
+    private static final int CFG_SIZE = 24;
+    private static final int CFG_STATICS_OFFSET = 16;
+
+    /**
+     * Tells the data plane whether fdb_static may hold entries: when it says no, the bridge skips
+     * the static table's two lookups per frame. Set after an entry is added, cleared only when the
+     * table is empty; callers hold the class lock, as {@link #write} does.
+     */
+    private static void setStaticsFlag(BpfMap cfg, boolean any) {
+        byte[] key = le(4).putInt(0).array();
+        byte[] v = cfg.lookup(key).orElse(new byte[CFG_SIZE]);
+        le(v).putLong(CFG_STATICS_OFFSET, any ? 1 : 0);
+        cfg.update(key, v);
     }
 
     // ---- the Java API on a running instance --------------------------------------------------
@@ -175,7 +233,8 @@ public final class Bridge implements ModuleType {
             statics.lookup(k).ifPresent(v -> out.add(entry(k, v, true, 0)));
         }
         long aging = agingNanos(engine, instance);
-        long now = System.nanoTime(); // CLOCK_MONOTONIC on Linux, as bpf_ktime_get_ns()
+        // CLOCK_MONOTONIC on Linux; the data plane stamps with the coarse clock, at most a tick behind it
+        long now = System.nanoTime();
         BpfMap learned = engine.map(instance, "fdb");
         for (byte[] k : toList(learned.keys())) {
             byte[] v = learned.lookup(k).orElse(null);
@@ -197,7 +256,7 @@ public final class Bridge implements ModuleType {
         return fdb(engine, instance).stream().filter(e -> e.mac().equals(m) && e.vlan() == vlan).findFirst();
     }
 
-    /** How many learned entries the FDB holds, aged or not (at most {@link #FDB_SIZE}). */
+    /** How many learned entries the FDB holds, aged or not (at most its {@code fdb.max}). */
     public static int learnedEntries(Engine engine, String instance) {
         int n = 0;
         for (byte[] ignored : engine.map(instance, "fdb").keys()) {
@@ -212,13 +271,24 @@ public final class Bridge implements ModuleType {
             throw new IllegalArgumentException("no port " + port);
         }
         byte[] k = key(mac, vlan);
-        engine.map(instance, "fdb_static").update(k, le(16).putInt(port).putInt(1).putLong(0).array());
+        synchronized (Bridge.class) {
+            engine.map(instance, "fdb_static").update(k, le(16).putInt(port).putInt(1).putLong(0).array());
+            setStaticsFlag(engine.map(instance, "bridge_cfg"), true);
+        }
         engine.map(instance, "fdb").delete(k);
     }
 
     /** Removes a static entry; returns whether there was one. */
     public static boolean removeStatic(Engine engine, String instance, String mac, int vlan) {
-        return engine.map(instance, "fdb_static").delete(key(mac, vlan));
+        byte[] k = key(mac, vlan);
+        synchronized (Bridge.class) {
+            BpfMap statics = engine.map(instance, "fdb_static");
+            boolean removed = statics.delete(k);
+            if (!statics.keys().iterator().hasNext()) {
+                setStaticsFlag(engine.map(instance, "bridge_cfg"), false);
+            }
+            return removed;
+        }
     }
 
     /** Forgets every learned entry. */

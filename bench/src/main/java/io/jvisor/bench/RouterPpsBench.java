@@ -1,0 +1,536 @@
+package io.jvisor.bench;
+
+import io.jvisor.bpf.AttachType;
+import io.jvisor.bpf.BpfProgram;
+import io.jvisor.bpf.ProgramSpec;
+import io.jvisor.bpf.ProgramType;
+import io.jvisor.bpf.BpfMap;
+import io.jvisor.bpf.TestRun;
+import io.jvisor.bpf.elf.Collection;
+import io.jvisor.bpf.elf.CollectionOptions;
+import io.jvisor.bpf.asm.Asm;
+import io.jvisor.bpf.asm.Register;
+import io.jvisor.bpf.link.BpfLink;
+import io.jvisor.bpf.link.TcxDirection;
+import io.jvisor.engine.Engine;
+import io.jvisor.engine.EngineOptions;
+import io.jvisor.engine.ModuleCatalog;
+import io.jvisor.engine.Topology;
+import io.jvisor.net.MacAddress;
+import io.jvisor.net.PacketSocket;
+import io.jvisor.net.Rtnl;
+import io.jvisor.net.lab.Host;
+import io.jvisor.net.lab.HostSpec;
+import io.jvisor.net.lab.InterfaceSpec;
+import io.jvisor.net.lab.Iperf3;
+import io.jvisor.net.lab.Lab;
+import io.jvisor.net.lab.LabSpec;
+import io.jvisor.net.lab.Ping;
+import io.jvisor.net.lab.WireSpec;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The router module's small-UDP packet rate against Linux IP forwarding in a namespace, in one lab
+ * and one run, with a sender that sends as fast as the CPUs allow (issue #6).
+ *
+ * <p>The lab: h1 (subnet 1, gw .1) to h2 (subnet 2) through one jvisor {@code router} instance on the
+ * root ends of their veths; h3 to h4 through a namespace {@code r} with {@code ip_forward=1}; and,
+ * as the floor, h5 to h6 on one veth pair with no router. Each receiver's {@code eth0} drops every
+ * frame at tc ingress (a tcx program returning TC_ACT_SHOT), so no receiver stack or socket is measured; a
+ * frame is counted when it arrives there (the receiver's {@code rx_packets}, read from
+ * {@code /proc/net/dev} in its namespace).
+ *
+ * <p>The sender (default) is the kernel: {@code bpf/pps_gen.c}, an XDP program returning XDP_TX,
+ * run with BPF_PROG_TEST_RUN and live frames from a thread in the sending host, sends one 60-byte
+ * frame (64 on the wire with the FCS: Ethernet, IPv4, UDP, 18 bytes of payload) addressed to the
+ * gateway's MAC and the receiver's IP address, out of the host's {@code eth0}, a fixed number of
+ * times sized for about {@code seconds}. A veth drops XDP_TX frames unless its peer runs NAPI, so
+ * GRO is turned on for the first device each path's frames enter (the jvisor router's root end,
+ * {@code r}'s {@code eth0}, h6's {@code eth0}), for all three paths alike. The generator costs
+ * tens of ns per frame, and each batch of 64 is forwarded in the same CPU's softirq before the
+ * next one is made, so the rate is what one CPU achieves with that path. {@code --sender socket}
+ * uses {@code senders} Java threads with a {@link PacketSocket} each instead (a syscall per frame,
+ * a much slower sender). Each round measures every path back to back, in rotating order; ratios
+ * are taken within a round, then the median. A TCP stream (iperf3, one stream) per router path is
+ * measured in the same rounds.
+ *
+ * <pre>
+ * java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar io.jvisor.bench.RouterPpsBench \
+ *     [--smoke] [--rounds N] [--seconds S] [--senders N] [--no-tcp]
+ * </pre>
+ */
+public final class RouterPpsBench {
+    /** The paths: name, sender, receiver. */
+    static final List<String[]> PATHS = List.of(
+            new String[] {"jvisor router", "h1", "h2"},
+            new String[] {"Linux ip_forward", "h3", "h4"},
+            new String[] {"no router (one veth)", "h5", "h6"});
+
+    /** How long to run. */
+    public record Config(boolean smoke, int rounds, int seconds, int senders, boolean tcp, Sender sender) {
+        public static Config fullRun() {
+            return new Config(false, 15, 2, Runtime.getRuntime().availableProcessors(), true, Sender.XDP);
+        }
+
+        public static Config smokeRun() {
+            return new Config(true, 1, 1, 2, true, Sender.XDP);
+        }
+
+        Config with(Sender s) {
+            return new Config(smoke, rounds, seconds, senders, tcp, s);
+        }
+    }
+
+    /** How the frames are sent. */
+    public enum Sender {
+        /**
+         * The kernel sends them: BPF_PROG_TEST_RUN with live frames of an XDP program that returns
+         * XDP_TX, in the sending host, out of its eth0 (one CPU; the path's work runs on it too).
+         */
+        XDP,
+        /** {@code senders} Java threads, each with a packet socket on the sending host's eth0. */
+        SOCKET
+    }
+
+    /** Per path: received packets per second, sent per second, TCP Gbit/s (routers only), one per round. */
+    public record Result(Config config, Map<String, double[]> rxPps, Map<String, double[]> txPps,
+                         Map<String, double[]> tcpGbps, List<String> checks, String loadBefore, String loadAfter) {
+        public double[] ratio(Map<String, double[]> m, String a, String b) {
+            double[] x = m.get(a);
+            double[] y = m.get(b);
+            double[] r = new double[x.length];
+            for (int i = 0; i < r.length; i++) {
+                r[i] = x[i] / y[i];
+            }
+            return r;
+        }
+    }
+
+    private RouterPpsBench() {}
+
+    public static void main(String[] args) throws Exception {
+        Config c = Config.fullRun();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--smoke" -> c = Config.smokeRun();
+                case "--rounds" -> c = new Config(c.smoke(), Integer.parseInt(args[++i]), c.seconds(), c.senders(), c.tcp(),
+                        c.sender());
+                case "--seconds" -> c = new Config(c.smoke(), c.rounds(), Integer.parseInt(args[++i]), c.senders(), c.tcp(),
+                        c.sender());
+                case "--senders" -> c = new Config(c.smoke(), c.rounds(), c.seconds(), Integer.parseInt(args[++i]), c.tcp(),
+                        c.sender());
+                case "--no-tcp" -> c = new Config(c.smoke(), c.rounds(), c.seconds(), c.senders(), false, c.sender());
+                case "--sender" -> c = c.with(Sender.valueOf(args[++i].toUpperCase(Locale.ROOT)));
+                case "-h", "--help" -> {
+                    System.out.println("usage: RouterPpsBench [--smoke] [--rounds N] [--seconds S] [--sender xdp|socket] "
+                            + "[--senders N] [--no-tcp]");
+                    return;
+                }
+                default -> {
+                    System.err.println("RouterPpsBench: unknown argument " + args[i]);
+                    System.exit(2);
+                }
+            }
+        }
+        Result r = run(c, System.out);
+        printReport(r, System.out);
+    }
+
+    static HostSpec host(String name, String address, String gateway) {
+        HostSpec h = HostSpec.named(name).withInterface(InterfaceSpec.of("eth0", address))
+                .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
+                .withSysctl("net.ipv6.conf.default.disable_ipv6", "1");
+        return gateway == null ? h : h.withGateway(gateway);
+    }
+
+    static LabSpec labSpec(String net) {
+        return LabSpec.empty()
+                .withHost(host("h1", net + "1.2/24", net + "1.1"))
+                .withHost(host("h2", net + "2.2/24", net + "2.1"))
+                .withHost(host("h3", net + "3.2/24", net + "3.1"))
+                .withHost(host("h4", net + "4.2/24", net + "4.1"))
+                .withHost(host("h5", net + "5.2/24", null))
+                .withHost(host("h6", net + "5.3/24", null))
+                .withHost(HostSpec.named("r")
+                        .withInterface(InterfaceSpec.of("eth0", net + "3.1/24"))
+                        .withInterface(InterfaceSpec.of("eth1", net + "4.1/24"))
+                        .withSysctl("net.ipv4.ip_forward", "1")
+                        .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
+                        .withSysctl("net.ipv6.conf.default.disable_ipv6", "1"))
+                .withWire(WireSpec.toRoot("h1:eth0", "p1", null))
+                .withWire(WireSpec.toRoot("h2:eth0", "p2", null))
+                .withWire(WireSpec.between("h3:eth0", "r:eth0"))
+                .withWire(WireSpec.between("h4:eth0", "r:eth1"))
+                .withWire(WireSpec.between("h5:eth0", "h6:eth0"));
+    }
+
+    /** Sets up the lab and the engine, runs the rounds, and removes everything, on failure too. */
+    public static Result run(Config config, PrintStream log) throws Exception {
+        String loadBefore = EngineBenchSupport.loadAverage();
+        String net = "10." + ThreadLocalRandom.current().nextInt(100, 250) + ".";
+        EngineOptions options = EngineBenchSupport.engineOptions("jvbp");
+        Engine engine = null;
+        Lab lab = null;
+        Drops drops = null;
+        Generator generator = null;
+        try {
+            lab = Lab.up(labSpec(net));
+            log.println("== lab " + lab.prefix() + " (" + net + "0.0/16): h1->h2 jvisor router, h3->h4 Linux ip_forward "
+                    + "in namespace r, h5->h6 one veth (no router)");
+            engine = Engine.start(options, ModuleCatalog.discover());
+            engine.apply(Topology.builder()
+                    .instance("r1", "router", Map.of("port.0", net + "1.1/24", "port.1", net + "2.1/24"))
+                    .connect("r1:0", "dev:" + lab.rootDevice("p1"))
+                    .connect("r1:1", "dev:" + lab.rootDevice("p2"))
+                    .build());
+            Map<String, byte[]> frames = new LinkedHashMap<>();
+            for (String[] p : PATHS) {
+                Host from = lab.host(p[1]);
+                Host to = lab.host(p[2]);
+                // resolves every neighbour on the way (the jvisor router drops the first packet to an unresolved one)
+                Ping.run(from.netns(), to.address(), 2);
+                Ping.run(to.netns(), from.address(), 2);
+                if (!Ping.run(from.netns(), to.address(), 2).allReplied()) {
+                    throw new IllegalStateException(from + " does not reach " + to);
+                }
+                frames.put(p[0], frame(from, to));
+            }
+            if (config.tcp() && !config.smoke()) {
+                for (int i = 0; i < 2; i++) {
+                    Host[] h = hosts(lab, PATHS.get(i));
+                    Iperf3.tcp(h[1].netns(), h[1].address(), h[0].netns(), Duration.ofSeconds(1));
+                }
+            }
+            drops = new Drops();
+            for (String[] p : PATHS) {
+                drops.on(lab.host(p[2]));
+            }
+            if (config.sender() == Sender.XDP) {
+                // XDP_TX into a veth is dropped unless the peer runs NAPI: GRO on turns it on (no XDP program needed)
+                gro(null, lab.rootDevice("p1"));
+                gro(lab.host("r"), "eth0");
+                gro(lab.host("h6"), "eth0");
+                generator = Generator.load();
+                for (String[] p : PATHS) { // warm-up, untimed
+                    generator.blast(lab.host(p[1]), frames.get(p[0]), 200_000);
+                }
+            } else {
+                for (String[] p : PATHS) { // warm-up (the senders' JIT), untimed
+                    blast(lab.host(p[1]), frames.get(p[0]), config.senders(), Duration.ofMillis(500));
+                }
+            }
+            log.printf(Locale.ROOT, "== %d rounds, about %d s per measurement, sender %s, 60-byte frames (64 on the wire)"
+                    + "%s%n", config.rounds(), config.seconds(), config.sender() == Sender.XDP ? "XDP live frames"
+                            : config.senders() + " packet-socket threads", config.smoke() ? " (SMOKE RUN)" : "");
+            Map<String, double[]> rx = new LinkedHashMap<>();
+            Map<String, double[]> tx = new LinkedHashMap<>();
+            Map<String, double[]> tcp = new LinkedHashMap<>();
+            for (String[] p : PATHS) {
+                rx.put(p[0], new double[config.rounds()]);
+                tx.put(p[0], new double[config.rounds()]);
+            }
+            tcp.put(PATHS.get(0)[0], new double[config.rounds()]);
+            tcp.put(PATHS.get(1)[0], new double[config.rounds()]);
+            for (int r = 0; r < config.rounds(); r++) {
+                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "   round %d:", r + 1));
+                List<String[]> order = new ArrayList<>(PATHS);
+                java.util.Collections.rotate(order, r);
+                for (String[] p : order) {
+                    Host[] h = hosts(lab, p);
+                    long before = rxPackets(h[1]);
+                    long t0 = System.nanoTime();
+                    long sent;
+                    double secs;
+                    if (config.sender() == Sender.XDP) {
+                        // sized from the last rate of this path, for about `seconds` per slot
+                        double last = r == 0 ? 300_000 : rx.get(p[0])[r - 1];
+                        int count = (int) Math.min(50_000_000, Math.max(50_000, last * config.seconds()));
+                        sent = generator.blast(h[0], frames.get(p[0]), count);
+                        secs = (System.nanoTime() - t0) / 1e9;
+                    } else {
+                        sent = blast(h[0], frames.get(p[0]), config.senders(), Duration.ofSeconds(config.seconds()));
+                        secs = (System.nanoTime() - t0) / 1e9;
+                    }
+                    Thread.sleep(100);
+                    long got = rxPackets(h[1]) - before;
+                    rx.get(p[0])[r] = got / secs;
+                    tx.get(p[0])[r] = sent / secs;
+                    line.append(String.format(Locale.ROOT, " %s %.0f rx/s (sent %.0f/s);", p[0], rx.get(p[0])[r],
+                            tx.get(p[0])[r]));
+                }
+                if (config.tcp()) {
+                    for (int i = 0; i < 2; i++) {
+                        String[] p = PATHS.get((i + r) % 2);
+                        Host[] h = hosts(lab, p);
+                        // TCP needs the receiver's stack: lift the drop for the stream
+                        drops.off(h[1]);
+                        try {
+                            tcp.get(p[0])[r] = Iperf3.tcp(h[1].netns(), h[1].address(), h[0].netns(),
+                                    Duration.ofSeconds(config.seconds())).gbps();
+                        } finally {
+                            drops.on(h[1]);
+                        }
+                        line.append(String.format(Locale.ROOT, " tcp %s %.2f Gbit/s;", p[0], tcp.get(p[0])[r]));
+                    }
+                }
+                log.println(line);
+            }
+            List<String> checks = new ArrayList<>();
+            long routed = engine.stats("r1", 1).txPackets();
+            if (routed == 0 || engine.missedTailCalls("r1") != 0) {
+                throw new IllegalStateException("the router instance forwarded " + routed + " packets, missed tail calls "
+                        + engine.missedTailCalls("r1"));
+            }
+            checks.add("the router instance sent " + routed + " packets out of port 1, drops " + engine.drops("r1")
+                    + ", no missed tail calls");
+            checks.forEach(c -> log.println("== check: " + c));
+            return new Result(config, rx, tx, tcp, checks, loadBefore, EngineBenchSupport.loadAverage());
+        } finally {
+            if (drops != null) {
+                drops.close();
+            }
+            if (generator != null) {
+                generator.close();
+            }
+            EngineBenchSupport.destroyQuietly(engine, options, log);
+            if (lab != null) {
+                lab.close();
+            }
+        }
+    }
+
+    static Host[] hosts(Lab lab, String[] path) {
+        return new Host[] {lab.host(path[1]), lab.host(path[2])};
+    }
+
+    /**
+     * Ethernet to the next hop (the gateway, or the receiver when they share a subnet), IPv4 from
+     * the sender to the receiver, TTL 64, UDP port 9 to 9 with no checksum, 18 bytes of payload.
+     */
+    static byte[] frame(Host from, Host to) throws Exception {
+        InetAddress src = from.address();
+        InetAddress dst = to.address();
+        MacAddress own;
+        MacAddress next;
+        try (Rtnl rtnl = Rtnl.open(from.netns())) {
+            own = rtnl.link("eth0").mac().orElseThrow();
+            InetAddress hop = from.spec().gateway() != null ? from.spec().gateway() : dst;
+            next = rtnl.neighbours().stream().filter(n -> n.address().equals(hop) && n.mac().isPresent())
+                    .map(n -> n.mac().get()).findFirst()
+                    .orElseThrow(() -> new IllegalStateException(from + " has no neighbour entry for " + hop));
+        }
+        ByteBuffer b = ByteBuffer.allocate(60);
+        b.put(next.bytes()).put(own.bytes()).putShort((short) 0x0800);
+        b.put((byte) 0x45).put((byte) 0).putShort((short) 46).putShort((short) 0).putShort((short) 0x4000)
+                .put((byte) 64).put((byte) 17).putShort((short) 0).put(src.getAddress()).put(dst.getAddress());
+        int sum = 0;
+        for (int i = 14; i < 34; i += 2) {
+            sum += ((b.get(i) & 0xff) << 8) | (b.get(i + 1) & 0xff);
+        }
+        while ((sum >> 16) != 0) {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        b.putShort(24, (short) ~sum);
+        b.position(34);
+        b.putShort((short) 9).putShort((short) 9).putShort((short) 26).putShort((short) 0);
+        return b.array();
+    }
+
+    /** The kernel's traffic generator: {@code bpf/pps_gen.c}, an XDP_TX program run with live frames. */
+    static final class Generator implements AutoCloseable {
+        private final Collection collection;
+        private final BpfProgram program;
+        private final BpfMap template;
+
+        private Generator(Collection collection) {
+            this.collection = collection;
+            this.program = collection.program("pps_gen");
+            this.template = collection.map("pps_frame");
+        }
+
+        static Generator load() {
+            return new Generator(Collection.load(EngineBenchSupport.only(EngineBenchSupport.compile("pps_gen.c"),
+                    "pps_gen"), CollectionOptions.DEFAULT));
+        }
+
+        /**
+         * Sends {@code count} copies of the 60-byte frame out of the host's eth0: a live-frames test
+         * run, from a thread inside the host's namespace (the context's ingress ifindex is looked up
+         * there). Returns the count.
+         */
+        long blast(Host from, byte[] frame, int count) {
+            int ifindex;
+            try (Rtnl rtnl = Rtnl.open(from.netns())) {
+                ifindex = rtnl.ifindex("eth0");
+            }
+            template.update(new byte[4], Arrays.copyOf(frame, 64));
+            // struct xdp_md: data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex
+            byte[] ctx = ByteBuffer.allocate(24).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0)
+                    .putInt(frame.length).putInt(0).putInt(ifindex).putInt(0).putInt(0).array();
+            // live frames refuse a context out: contextOutSize 0
+            TestRun run = new TestRun(frame, 0, ctx, 0, count, TestRun.XDP_LIVE_FRAMES, 0, 0);
+            from.netns().run(() -> program.testRun(run)); // a live run reports no verdict: the receivers count
+            return count;
+        }
+
+        @Override
+        public void close() {
+            collection.close();
+        }
+    }
+
+    /** Turns GRO on for a veth end (in the host's namespace, or the root one for null), which enables its NAPI. */
+    static void gro(Host h, String dev) throws Exception {
+        List<String> cmd = List.of("ethtool", "-K", dev, "gro", "on");
+        Process p = h == null ? new ProcessBuilder(cmd).start() : h.exec(cmd);
+        p.getOutputStream().close();
+        String err = new String(p.getErrorStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException(String.join(" ", cmd) + (h == null ? "" : " in " + h) + " failed: " + err);
+        }
+    }
+
+    /** Sends the frame from {@code senders} threads in the host for the duration; returns how many were sent. */
+    static long blast(Host from, byte[] frame, int senders, Duration duration) throws Exception {
+        int ifindex;
+        try (Rtnl rtnl = Rtnl.open(from.netns())) {
+            ifindex = rtnl.ifindex("eth0");
+        }
+        AtomicLong sent = new AtomicLong();
+        List<PacketSocket> sockets = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        try {
+            for (int i = 0; i < senders; i++) {
+                sockets.add(PacketSocket.open(from.netns()));
+            }
+            long deadline = System.nanoTime() + duration.toNanos();
+            for (PacketSocket s : sockets) {
+                threads.add(Thread.ofPlatform().name("pps-sender").start(() -> {
+                    long n = 0;
+                    while ((n & 255) != 0 || System.nanoTime() < deadline) {
+                        s.send(ifindex, frame);
+                        n++;
+                    }
+                    sent.addAndGet(n);
+                }));
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+        } finally {
+            sockets.forEach(PacketSocket::close);
+        }
+        return sent.get();
+    }
+
+    /**
+     * The receivers' drops: a tcx ingress program on eth0 that returns TC_ACT_SHOT. veth counts a
+     * frame as received before any hook runs, so rx_packets still counts it.
+     */
+    static final class Drops implements AutoCloseable {
+        private final BpfProgram drop = BpfProgram.load(ProgramSpec.of("pps_drop", ProgramType.SCHED_CLS,
+                AttachType.TCX_INGRESS, new Asm().mov64(Register.R0, 2).exit().build()));
+        private final Map<String, BpfLink> links = new LinkedHashMap<>();
+
+        void on(Host h) {
+            int ifindex;
+            try (Rtnl rtnl = Rtnl.open(h.netns())) {
+                ifindex = rtnl.ifindex("eth0");
+            }
+            links.put(h.name(), h.netns().run(() -> BpfLink.tcx(drop, ifindex, TcxDirection.INGRESS)));
+        }
+
+        void off(Host h) {
+            BpfLink l = links.remove(h.name());
+            if (l != null) {
+                l.close();
+            }
+        }
+
+        @Override
+        public void close() {
+            links.values().forEach(BpfLink::close);
+            links.clear();
+            drop.close();
+        }
+    }
+
+    /** eth0's rx_packets in the host's namespace (/proc/thread-self/net/dev of a thread inside it). */
+    static long rxPackets(Host h) {
+        String dev = h.netns().run(() -> {
+            try {
+                return Files.readString(Path.of("/proc/thread-self/net/dev"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        for (String line : dev.split("\n")) {
+            String t = line.trim();
+            if (t.startsWith("eth0:")) {
+                String[] f = t.substring(5).trim().split("\\s+");
+                return Long.parseLong(f[1]);
+            }
+        }
+        throw new IllegalStateException("no eth0 in " + h + ": " + dev);
+    }
+
+    // ---- report ----------------------------------------------------------------------------------
+
+    public static void printReport(Result r, PrintStream out) {
+        Config c = r.config();
+        String j = PATHS.get(0)[0];
+        String l = PATHS.get(1)[0];
+        String f = PATHS.get(2)[0];
+        out.println();
+        EngineBenchSupport.printMachine(out, r.loadBefore(), r.loadAfter());
+        out.printf(Locale.ROOT, "== medians over %d rounds of about %d s per path; sender: %s; ratios within a round, then "
+                + "the median.%s%n", c.rounds(), c.seconds(), c.sender() == Sender.XDP
+                        ? "XDP_TX live-frames test run in the sending host (one CPU)" : c.senders() + " packet-socket threads",
+                c.smoke() ? " SMOKE RUN: figures meaningless." : "");
+        out.println();
+        out.println("| path | received pps (median) | per round | sent pps (median) | lost (sent - received), per round "
+                + "| vs no router (median) |");
+        out.println("| --- | ---: | --- | ---: | --- | ---: |");
+        for (String p : List.of(j, l, f)) {
+            double rx = EngineBenchSupport.median(r.rxPps().get(p));
+            double[] lost = new double[c.rounds()];
+            for (int i = 0; i < lost.length; i++) {
+                lost[i] = (r.txPps().get(p)[i] - r.rxPps().get(p)[i]) * c.seconds();
+            }
+            out.printf(Locale.ROOT, "| %s | %.0f | %s | %.0f | %s | %.3f |%n", p, rx, EngineBenchSupport.list(r.rxPps().get(p),
+                    "%.0f"), EngineBenchSupport.median(r.txPps().get(p)), EngineBenchSupport.list(lost, "%.0f"),
+                    EngineBenchSupport.median(r.ratio(r.rxPps(), p, f)));
+        }
+        out.println();
+        double[] ratio = r.ratio(r.rxPps(), j, l);
+        out.printf(Locale.ROOT, "Small UDP, jvisor router / Linux ip_forward, received pps: **%.3f** (per round %s; aim: at "
+                + "least 1.1).%n", EngineBenchSupport.median(ratio), EngineBenchSupport.list(ratio, "%.3f"));
+        if (c.tcp()) {
+            double[] t = r.ratio(r.tcpGbps(), j, l);
+            out.printf(Locale.ROOT, "TCP (iperf3, one stream), jvisor router %.2f Gbit/s, Linux ip_forward %.2f Gbit/s: "
+                    + "**%.3f** (per round %s).%n", EngineBenchSupport.median(r.tcpGbps().get(j)),
+                    EngineBenchSupport.median(r.tcpGbps().get(l)), EngineBenchSupport.median(t),
+                    EngineBenchSupport.list(t, "%.3f"));
+        }
+        out.println();
+        for (String check : r.checks()) {
+            out.println("Check: " + check + ".");
+        }
+    }
+}
