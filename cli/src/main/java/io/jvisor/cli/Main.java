@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code jvisor} command line. */
 @Command(name = "jvisor", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
         description = "jvisor: the IO Visor engine for the JVM.",
-        subcommands = {VersionCommand.class, FeaturesCommand.class, CompileCommand.class, ObjectCommand.class,
+        subcommands = {UpCommand.class, DownCommand.class, ApplyCommand.class, VersionCommand.class, FeaturesCommand.class, CompileCommand.class, ObjectCommand.class,
                 DisasmCommand.class, AsmCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
@@ -26,9 +26,16 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
+            if (ex instanceof Manifests.Reported r) {
+                return r.exit; // already printed
+            }
+            if (ex instanceof io.jvisor.server.manifest.ManifestException m) {
+                return Manifests.report("request", m, cmd.getErr()).exit;
+            }
             cmd.getErr().println("jvisor: " + ex.getMessage());
-            return 1;
+            return Exit.FAILED;
         });
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
         return cl;
     }
 }

@@ -272,6 +272,18 @@ public final class Lab implements AutoCloseable {
         return List.copyOf(hosts.values());
     }
 
+    /**
+     * Leaves this lab in place when the JVM exits, for a lab that outlives the process that made it
+     * (e.g. {@code jvisor up}); {@link #down(String)} with its prefix removes it later.
+     * {@link #close()} still tears it down.
+     *
+     * @return this lab
+     */
+    public Lab keepAfterExit() {
+        LIVE.remove(this);
+        return this;
+    }
+
     /** The namespace name of host {@code host}: {@code PREFIX-HOST}. */
     public String namespaceName(String host) {
         return prefix + "-" + host;
