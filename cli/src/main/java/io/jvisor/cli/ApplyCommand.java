@@ -38,7 +38,7 @@ public final class ApplyCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Manifest m = Manifests.read(file, err);
-        try (Backend b = Backends.open(engine, true, err)) {
+        try (DaemonClient b = Backends.open(engine, true, err)) {
             if (output == Output.TABLE) {
                 err.println((dryRun ? "planning" : "applying") + " topology '" + m.name() + "' (" + b.where() + ") ...");
                 err.flush();

@@ -1,15 +1,16 @@
 package io.jvisor.cli;
 
-import io.jvisor.server.Controller;
-
 import java.io.PrintWriter;
 
-/** Picks the backend: the daemon when one runs for the engine, else an embedded engine. */
+/** Picks the backend: the daemon when one runs for the engine, else one started in this process. */
 final class Backends {
     private Backends() {}
 
-    /** The daemon's backend, or an embedded engine ({@code offline} allowed) when no daemon runs. */
-    static Backend open(EngineMixin engine, boolean offlineAllowed, PrintWriter err) {
+    /**
+     * The running daemon's client, or (when {@code offlineAllowed}) a client of a daemon started in
+     * this process for the duration of the command.
+     */
+    static DaemonClient open(EngineMixin engine, boolean offlineAllowed, PrintWriter err) {
         var daemon = DaemonClient.find(engine.options());
         if (daemon.isPresent()) {
             return daemon.get();
@@ -20,7 +21,7 @@ final class Backends {
             throw new Manifests.Reported(Exit.UNAVAILABLE);
         }
         requireRoot(err);
-        return new Backend.Embedded(Controller.open(engine.options()));
+        return DaemonClient.embedded(engine.options());
     }
 
     static void requireRoot(PrintWriter err) {

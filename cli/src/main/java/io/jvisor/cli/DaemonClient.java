@@ -1,14 +1,221 @@
 package io.jvisor.cli;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jvisor.engine.Engine;
 import io.jvisor.engine.EngineOptions;
+import io.jvisor.server.ApplyResult;
+import io.jvisor.server.Counters;
+import io.jvisor.server.Daemon;
+import io.jvisor.server.DaemonOptions;
+import io.jvisor.server.manifest.Manifest;
+import io.jvisor.server.manifest.ManifestException;
+import io.jvisor.server.manifest.ManifestProblem;
+import io.jvisor.server.manifest.ManifestReader;
 
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
-/** Finds and talks to a running daemon. */
-final class DaemonClient {
-    private DaemonClient() {}
+/**
+ * Talks to jvisord over its REST API: the daemon recorded in the engine's state directory
+ * ({@code daemon.json}), or one this process starts on an ephemeral loopback port when none runs
+ * (the offline mode), so every command takes the same path.
+ */
+final class DaemonClient implements Backend {
+    static final ObjectMapper JSON = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-    static Optional<Backend> find(EngineOptions options) {
-        return Optional.empty();
+    private final String url;
+    private final String token;
+    private final Daemon owned;
+    private final EngineOptions engine;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+
+    private DaemonClient(String url, String token, Daemon owned, EngineOptions engine) {
+        this.url = url;
+        this.token = token;
+        this.owned = owned;
+        this.engine = engine;
+    }
+
+    /** The running daemon of this engine, when there is one and it answers. */
+    static Optional<DaemonClient> find(EngineOptions options) {
+        Path f = options.stateDir().resolve(Daemon.ENDPOINT_FILE);
+        try {
+            if (!Files.isReadable(f)) {
+                return Optional.empty();
+            }
+            JsonNode n = JSON.readTree(f.toFile());
+            long pid = n.path("pid").asLong(-1);
+            if (pid <= 0 || ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)
+                    || pid == ProcessHandle.current().pid()) {
+                return Optional.empty();
+            }
+            String token = null;
+            if (n.path("token").asBoolean(false)) {
+                token = Files.readString(options.stateDir().resolve(Daemon.TOKEN_FILE)).trim();
+            }
+            DaemonClient c = new DaemonClient(n.path("url").asText(), token, null, options);
+            c.get("/v1/health");
+            return Optional.of(c);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Starts a daemon in this process on an ephemeral loopback port. */
+    static DaemonClient embedded(EngineOptions options) {
+        Daemon d = Daemon.start(new DaemonOptions(options, "127.0.0.1", 0, 0));
+        return new DaemonClient(d.url(), null, d, options);
+    }
+
+    /** A client of the daemon at {@code url}. */
+    static DaemonClient at(String url, String token) {
+        return new DaemonClient(url, token, null, null);
+    }
+
+    boolean isEmbedded() {
+        return owned != null;
+    }
+
+    // ---- Backend ---------------------------------------------------------------------------------
+
+    @Override
+    public ApplyResult apply(Manifest m, boolean dryRun) {
+        return convert(send("PUT", "/v1/topology" + (dryRun ? "?dryRun=true" : ""), ManifestReader.toTree(m)),
+                ApplyResult.class);
+    }
+
+    @Override
+    public ApplyResult down(boolean destroy) {
+        ApplyResult r = convert(send("DELETE", "/v1/topology", null), ApplyResult.class);
+        if (destroy && owned != null) {
+            owned.close();
+            Engine.purge(engine);
+            try {
+                Files.deleteIfExists(engine.stateDir());
+            } catch (IOException ignored) {
+                // other files in it are not ours
+            }
+        }
+        return r;
+    }
+
+    @Override
+    public Manifest manifest() {
+        try {
+            return ManifestReader.fromTree(get("/v1/topology"));
+        } catch (Refused e) {
+            if (e.status == 404) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public String hostNamespace(String host) {
+        JsonNode ns = get("/v1/status").path("hostNamespaces").path(host);
+        return ns.isTextual() ? ns.asText() : null;
+    }
+
+    @Override
+    public List<Counters.InstanceRow> counters() {
+        return convert(get("/v1/counters"), new TypeReference<List<Counters.InstanceRow>>() {});
+    }
+
+    @Override
+    public String where() {
+        return owned != null ? "engine '" + engine.name() + "' in this process" : "daemon at " + url;
+    }
+
+    @Override
+    public void close() {
+        if (owned != null) {
+            try {
+                owned.close();
+            } catch (RuntimeException ignored) {
+                // closed by down(destroy) already
+            }
+        }
+    }
+
+    // ---- HTTP ------------------------------------------------------------------------------------
+
+    /** A refusal from the daemon, with its problems. */
+    static final class Refused extends RuntimeException {
+        final int status;
+        final List<ManifestProblem> problems;
+
+        Refused(int status, List<ManifestProblem> problems) {
+            super(status + ": " + problems, null, false, false);
+            this.status = status;
+            this.problems = problems;
+        }
+
+        ManifestException asManifestException() {
+            return new ManifestException(problems.isEmpty() ? List.of(new ManifestProblem("(request)", null,
+                    "refused with status " + status)) : problems);
+        }
+    }
+
+    JsonNode get(String path) {
+        return send("GET", path, null);
+    }
+
+    JsonNode send(String method, String path, Object body) {
+        try {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofMinutes(10))
+                    .header("Accept", "application/json");
+            if (token != null) {
+                b.header("Authorization", "Bearer " + token);
+            }
+            if (body != null) {
+                b.header("Content-Type", "application/json");
+                b.method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
+            } else {
+                b.method(method, HttpRequest.BodyPublishers.noBody());
+            }
+            HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            JsonNode n = r.body().length == 0 ? JSON.nullNode() : JSON.readTree(r.body());
+            if (r.statusCode() >= 400) {
+                List<ManifestProblem> problems = new ArrayList<>();
+                for (JsonNode p : n.path("problems")) {
+                    problems.add(new ManifestProblem(p.path("field").asText(), p.path("value").isNull() ? null
+                            : p.path("value").asText(), p.path("reason").asText()));
+                }
+                throw new Refused(r.statusCode(), problems);
+            }
+            return n;
+        } catch (IOException e) {
+            throw new IllegalStateException("the daemon at " + url + " did not answer: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    static <T> T convert(JsonNode n, Class<T> type) {
+        return JSON.convertValue(n, type);
+    }
+
+    static <T> T convert(JsonNode n, TypeReference<T> type) {
+        return JSON.convertValue(n, type);
     }
 }

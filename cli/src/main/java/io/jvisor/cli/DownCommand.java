@@ -36,14 +36,14 @@ public final class DownCommand implements Callable<Integer> {
             Path p = Path.of(target);
             name = Files.isRegularFile(p) ? Manifests.read(p, err).name() : target;
         }
-        try (Backend b = Backends.open(engine, true, err)) {
+        try (DaemonClient b = Backends.open(engine, true, err)) {
             Manifest m = b.manifest();
             if (name != null && (m == null || !m.name().equals(name))) {
                 err.println("jvisor: topology '" + name + "' is not applied"
                         + (m == null ? " (nothing is)" : " (applied: '" + m.name() + "')"));
                 return Exit.FAILED;
             }
-            ApplyResult r = b.down(b instanceof Backend.Embedded);
+            ApplyResult r = b.down(b.isEmbedded());
             for (String line : r.changes()) {
                 out.println("  " + line);
             }

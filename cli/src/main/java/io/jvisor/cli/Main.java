@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code jvisor} command line. */
 @Command(name = "jvisor", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
         description = "jvisor: the IO Visor engine for the JVM.",
-        subcommands = {UpCommand.class, DownCommand.class, ApplyCommand.class, VersionCommand.class, FeaturesCommand.class, CompileCommand.class, ObjectCommand.class,
+        subcommands = {DaemonCommand.class, UpCommand.class, DownCommand.class, ApplyCommand.class, VersionCommand.class, FeaturesCommand.class, CompileCommand.class, ObjectCommand.class,
                 DisasmCommand.class, AsmCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
@@ -28,6 +28,10 @@ public final class Main implements Runnable {
         cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
             if (ex instanceof Manifests.Reported r) {
                 return r.exit; // already printed
+            }
+            if (ex instanceof DaemonClient.Refused r) {
+                Manifests.report("refused (" + r.status + ")", r.asManifestException(), cmd.getErr());
+                return r.status == 404 ? Exit.FAILED : Exit.DATA;
             }
             if (ex instanceof io.jvisor.server.manifest.ManifestException m) {
                 return Manifests.report("request", m, cmd.getErr()).exit;

@@ -58,8 +58,8 @@ final class Manifests {
 
     /** Prints the problems of {@code e} and returns the exception that ends the command. */
     static Reported report(String source, ManifestException e, PrintWriter err) {
-        err.println("jvisor: " + source + ": invalid topology (" + e.problems().size() + " problem"
-                + (e.problems().size() == 1 ? "" : "s") + "):");
+        err.println("jvisor: " + source + ": " + e.problems().size() + " problem"
+                + (e.problems().size() == 1 ? "" : "s") + ":");
         for (ManifestProblem p : e.problems()) {
             err.println("  " + p);
         }

@@ -42,7 +42,7 @@ public final class UpCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Manifest m = Manifests.read(file, err);
-        try (Backend b = Backends.open(engine, true, err)) {
+        try (DaemonClient b = Backends.open(engine, true, err)) {
             out.println("jvisor up: topology '" + m.name() + "' (" + b.where() + ")");
             out.println("applying ...");
             out.flush();

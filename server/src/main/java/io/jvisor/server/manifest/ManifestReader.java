@@ -57,30 +57,34 @@ public final class ManifestReader {
      * @throws ManifestException naming every field at fault
      */
     public static Manifest read(String text) {
-        if (text.length() > MAX_BYTES) {
+        // SnakeYAML limits (aliases, nesting, size) surface as its own exceptions: parseTree reports them
+        return fromTree(parseTree(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Parses YAML or JSON into a tree, with the same limits as manifests (size, aliases, nesting).
+     *
+     * @throws ManifestException for bad syntax
+     */
+    public static JsonNode parseTree(byte[] bytes) {
+        if (bytes.length > MAX_BYTES) {
             throw new ManifestException("(document)", null, "larger than " + MAX_BYTES + " bytes");
         }
-        JsonNode root;
         try {
-            root = YAML.readTree(text);
+            return YAML.readTree(new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
         } catch (JsonProcessingException e) {
             String where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
                     + e.getLocation().getColumnNr() + ")";
             throw new ManifestException("(document)", null, "not valid YAML or JSON" + where + ": "
                     + firstLine(e.getOriginalMessage()));
         } catch (RuntimeException e) {
-            // SnakeYAML limits (aliases, nesting, size) surface as its own exceptions
             throw new ManifestException("(document)", null, "not readable: " + firstLine(e.getMessage()));
         }
-        return fromTree(root);
     }
 
     /** Reads a manifest from bytes (UTF-8). */
     public static Manifest read(byte[] bytes) {
-        if (bytes.length > MAX_BYTES) {
-            throw new ManifestException("(document)", null, "larger than " + MAX_BYTES + " bytes");
-        }
-        return read(new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
+        return fromTree(parseTree(bytes));
     }
 
     /** Reads a manifest from a parsed tree. */
