@@ -189,7 +189,7 @@ public final class Controller implements AutoCloseable {
             String prefix = labPrefix;
             try {
                 if (labChanges && check.lab() != null) {
-                    newLab = Lab.up(check.lab()).keepAfterExit();
+                    newLab = Lab.up(check.lab());
                     prefix = newLab.prefix();
                 }
                 Topology t = ManifestResolver.resolve(m, engine.catalog(), check.lab() == null ? null : prefix).topology();
@@ -201,6 +201,9 @@ public final class Controller implements AutoCloseable {
                     closeQuietly(newLab);
                 }
                 throw e;
+            }
+            if (newLab != null) {
+                newLab.detach(); // it outlives this process; removed by prefix
             }
             if (labChanges && labPrefix != null && !labPrefix.equals(prefix)) {
                 downQuietly(labPrefix); // the old lab; the engine no longer uses its devices
