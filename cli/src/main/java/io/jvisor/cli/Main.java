@@ -6,7 +6,16 @@ import picocli.CommandLine.Command;
 /** The {@code jvisor} command line. */
 @Command(name = "jvisor", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
         description = "jvisor: the IO Visor engine for the JVM.",
-        subcommands = {DaemonCommand.class, UpCommand.class, DownCommand.class, ApplyCommand.class, VersionCommand.class, FeaturesCommand.class, CompileCommand.class, ObjectCommand.class,
+        footer = {"", "Start here:", "  sudo ./jvisor up examples/quickstart.yaml",
+                "  sudo ./jvisor get instances", "  sudo ./jvisor down", "",
+                "Commands talk to the daemon ('jvisor daemon') when one runs,",
+                "else to an engine started in this process.", "",
+                "Exit codes: 0 ok, 1 failed, 2 usage, 65 invalid input,",
+                "66 no input file, 69 daemon unreachable, 77 not root."},
+        subcommands = {UpCommand.class, DownCommand.class, DaemonCommand.class, ApplyCommand.class,
+                ResourceCommands.Get.class, ResourceCommands.Describe.class, ResourceCommands.Delete.class,
+                ResourceCommands.Add.class, ResourceCommands.Connect.class, TableCommand.class, StatsCommand.class,
+                LabCommand.class, CompletionCommand.class, VersionCommand.class, FeaturesCommand.class, CompileCommand.class, ObjectCommand.class,
                 DisasmCommand.class, AsmCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -349,7 +349,12 @@ public final class Daemon implements AutoCloseable {
         return s;
     }
 
-    private static Map<String, Object> type(ModuleType t) {
+    /** The module types of {@code catalog} as the daemon lists them, for clients without a daemon. */
+    public static List<Map<String, Object>> types(io.jvisor.engine.ModuleCatalog catalog) {
+        return catalog.all().values().stream().map(Daemon::type).toList();
+    }
+
+    static Map<String, Object> type(ModuleType t) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("name", t.name());
         out.put("ports", t.ports());
@@ -425,7 +430,8 @@ public final class Daemon implements AutoCloseable {
         return out;
     }
 
-    private static List<Map<String, Object>> devices() {
+    /** The devices of this process's namespace as the daemon lists them. */
+    public static List<Map<String, Object>> devices() {
         List<Map<String, Object>> out = new ArrayList<>();
         try (Rtnl rtnl = Rtnl.open()) {
             for (Link l : rtnl.links()) {
