@@ -143,7 +143,7 @@ public final class Controller implements AutoCloseable {
             try {
                 l.accept(e);
             } catch (RuntimeException ex) {
-                LOG.debug("listener failed", ex);
+                LOG.warn("an event listener failed: {}", ex.toString());
             }
         }
     }

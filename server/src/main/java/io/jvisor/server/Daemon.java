@@ -83,7 +83,7 @@ public final class Daemon implements AutoCloseable {
      * listens. Bound to a non-loopback address it requires a bearer token, created on first start.
      */
     public static Daemon start(DaemonOptions options) {
-        String token = options.loopbackOnly() ? null : token(options.engine().stateDir().resolve(TOKEN_FILE));
+        String token = !options.tokenRequired() ? null : token(options.engine().stateDir().resolve(TOKEN_FILE));
         Controller c = Controller.open(options.engine());
         Daemon d = new Daemon(options, c, token);
         try {
@@ -295,8 +295,13 @@ public final class Daemon implements AutoCloseable {
             client.keepAlive();
             java.util.function.Consumer<ChangeEvent> l = e -> {
                 try {
+                    Map<String, Object> data = new LinkedHashMap<>();
+                    data.put("type", e.type());
+                    data.put("subject", e.subject());
+                    data.put("detail", e.detail());
+                    data.put("time", e.time().toString());
                     client.sendEvent(e.type(), JSON.writer().without(SerializationFeature.INDENT_OUTPUT)
-                            .writeValueAsString(e));
+                            .writeValueAsString(data));
                 } catch (IOException ex) {
                     throw new UncheckedIOException(ex);
                 }
@@ -476,7 +481,7 @@ public final class Daemon implements AutoCloseable {
         if (yaml) {
             JsonNode n = ManifestReader.parseTree(bytes);
             if (n == null || n.isMissingNode() || n.isNull()) {
-                throw new ApiException(400, "(body)", null, "empty; this request needs a body");
+                throw new ManifestException("(document)", null, "empty; this request needs a body");
             }
             return n;
         }

@@ -9,8 +9,9 @@ import io.jvisor.engine.EngineOptions;
  * @param host the address it binds: 127.0.0.1 by default; any other needs the bearer token
  * @param port the TCP port; 0 picks a free one
  * @param maxBodyBytes the largest request body accepted
+ * @param tokenRequired whether requests need the bearer token; always true off loopback
  */
-public record DaemonOptions(EngineOptions engine, String host, int port, long maxBodyBytes) {
+public record DaemonOptions(EngineOptions engine, String host, int port, long maxBodyBytes, boolean tokenRequired) {
     /** The default port. */
     public static final int DEFAULT_PORT = 8472;
     /** The default body limit: 8 MiB, enough for a topology of a thousand instances. */
@@ -22,6 +23,12 @@ public record DaemonOptions(EngineOptions engine, String host, int port, long ma
             throw new IllegalArgumentException("port must be 0..65535, got " + port);
         }
         maxBodyBytes = maxBodyBytes <= 0 ? DEFAULT_MAX_BODY : maxBodyBytes;
+        tokenRequired = tokenRequired || !isLoopback(host);
+    }
+
+    /** Options without a token requirement on loopback. */
+    public DaemonOptions(EngineOptions engine, String host, int port, long maxBodyBytes) {
+        this(engine, host, port, maxBodyBytes, false);
     }
 
     /** The defaults for engine options {@code e}. */
@@ -29,12 +36,12 @@ public record DaemonOptions(EngineOptions engine, String host, int port, long ma
         return new DaemonOptions(e, null, DEFAULT_PORT, 0);
     }
 
-    /** Whether the daemon binds only the loopback interface. */
-    public boolean loopbackOnly() {
+    private static boolean isLoopback(String host) {
+        String h = host == null ? "127.0.0.1" : host;
         try {
-            return java.net.InetAddress.ofLiteral(host).isLoopbackAddress();
+            return java.net.InetAddress.ofLiteral(h).isLoopbackAddress();
         } catch (IllegalArgumentException e) {
-            return host.equals("localhost");
+            return h.equals("localhost");
         }
     }
 }
