@@ -59,8 +59,7 @@ final class DaemonClient implements Backend {
             }
             JsonNode n = JSON.readTree(f.toFile());
             long pid = n.path("pid").asLong(-1);
-            if (pid <= 0 || ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)
-                    || pid == ProcessHandle.current().pid()) {
+            if (pid <= 0 || ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) {
                 return Optional.empty();
             }
             String token = null;

@@ -4,7 +4,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code jvisor} command line. */
-@Command(name = "jvisor", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
+@Command(name = "jvisor", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, versionProvider = VersionCommand.Provider.class,
         description = "jvisor: the IO Visor engine for the JVM.",
         footer = {"", "Start here:", "  sudo ./jvisor up examples/quickstart.yaml",
                 "  sudo ./jvisor get instances", "  sudo ./jvisor down", "",

@@ -6,13 +6,9 @@ import io.jvisor.server.manifest.ManifestProblem;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * The corpus of bad topology files (test resources {@code io/jvisor/server/bad/*.yaml}). The first
@@ -52,24 +48,25 @@ public final class BadManifests {
         }
     }
 
-    /** Every case, by file name. */
+    /** Every case, by file name (listed in bad/INDEX, so that they read from a jar too). */
     public static List<Case> all() {
-        try {
-            Path dir = Path.of(BadManifests.class.getResource("bad").toURI());
+        try (InputStream index = open("INDEX")) {
             List<Case> out = new ArrayList<>();
-            try (Stream<Path> s = Files.list(dir)) {
-                for (Path p : s.sorted().toList()) {
-                    String text = Files.readString(p, StandardCharsets.UTF_8);
-                    String first = text.lines().findFirst().orElseThrow();
-                    String[] fr = first.substring("# expect: ".length()).split(" \\| ", -1);
-                    out.add(new Case(p.getFileName().toString(), fr[0].trim(), fr.length > 1 ? fr[1].trim() : "", text));
+            for (String name : new String(index.readAllBytes(), StandardCharsets.UTF_8).lines().sorted().toList()) {
+                if (name.isBlank() || name.equals("INDEX")) {
+                    continue;
                 }
+                String text;
+                try (InputStream in = open(name)) {
+                    text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                }
+                String first = text.lines().findFirst().orElseThrow();
+                String[] fr = first.substring("# expect: ".length()).split(" \\| ", -1);
+                out.add(new Case(name, fr[0].trim(), fr.length > 1 ? fr[1].trim() : "", text));
             }
             return out;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
         }
     }
 
