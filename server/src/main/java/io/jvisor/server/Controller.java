@@ -178,11 +178,13 @@ public final class Controller implements AutoCloseable {
                 } else {
                     // the new lab's devices do not exist yet: plan without them, and list them
                     t = withoutLabDevices(ManifestResolver.resolve(m, engine.catalog(), "").topology(), check);
+                }
+                lines.addAll(planLines(planOrThrow(t)));
+                if (labChanges) {
                     for (var e : check.hostDevices().entrySet()) {
                         lines.add("+ host " + e.getKey() + " => " + portOf(check.topology(), e.getValue()));
                     }
                 }
-                lines.addAll(0, planLines(engine.plan(topologyOrThrow(t))));
                 return new ApplyResult(m.name(), lines, true, (System.nanoTime() - t0) / 1_000_000);
             }
             Lab newLab = null;
@@ -194,7 +196,7 @@ public final class Controller implements AutoCloseable {
                 }
                 Topology t = ManifestResolver.resolve(m, engine.catalog(), check.lab() == null ? null : prefix).topology();
                 Plan plan = applyOrThrow(t);
-                lines.addAll(0, planLines(plan));
+                lines.addAll(planLines(plan)); // after the lab's lines: hosts come first
                 save(m, check.lab() == null ? null : prefix);
             } catch (RuntimeException e) {
                 if (newLab != null) {
@@ -274,8 +276,12 @@ public final class Controller implements AutoCloseable {
         }
     }
 
-    private Topology topologyOrThrow(Topology t) {
-        return t;
+    private Plan planOrThrow(Topology t) {
+        try {
+            return engine.plan(t);
+        } catch (TopologyException e) {
+            throw engineProblem(e);
+        }
     }
 
     /** The engine's own checks (devices that exist, loops, ...) reported like a manifest's. */

@@ -11,7 +11,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -75,9 +74,5 @@ final class Metrics {
         values.put(key, (double) value);
         meters.computeIfAbsent(key, k -> FunctionCounter.builder(name, values, v -> v.getOrDefault(k, 0.0))
                 .tags(tags).register(registry));
-    }
-
-    Set<String> names() {
-        return meters.keySet();
     }
 }

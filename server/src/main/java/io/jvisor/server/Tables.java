@@ -9,9 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -194,12 +192,5 @@ public final class Tables {
                     + size + " bytes (" + 2 * size + " hex digits)");
         }
         return b;
-    }
-
-    /** Entries as a map, for the metrics and tests. */
-    static Map<String, String> asMap(List<Entry> entries) {
-        Map<String, String> m = new LinkedHashMap<>();
-        entries.forEach(e -> m.put(e.key(), e.value()));
-        return m;
     }
 }

@@ -58,6 +58,17 @@ class LargeTopologyTest {
     @Test
     void aLargeTopologyAppliesAndIsRemoved() throws Exception {
         int n = Integer.getInteger("jvisor.load.instances", 20);
+        // bridge (the default): the verifier's cost of the real module dominates; patch: a 32-port module that
+        // forwards port 2k to 2k+1 and back, so that the engine's own costs show
+        String type = System.getProperty("jvisor.load.type", "bridge");
+        io.jvisor.engine.ModuleCatalog catalog = io.jvisor.engine.ModuleCatalog.discover();
+        catalog.register(io.jvisor.engine.ModuleType.fromSource("patch", """
+                #include <jvisor/module.h>
+                static __always_inline int jv_rx(struct jv_ctx *ctx, struct jv_md *md)
+                {
+                	return jv_forward(md, md->in_port ^ 1);
+                }
+                """, Sdk.MAX_PORTS));
         int wires = 4 * n;
         int branching = 4;
         String nsName = Names.unique("jvlt");
@@ -70,7 +81,7 @@ class LargeTopologyTest {
                       instances:
                     """);
             for (int i = 0; i < n; i++) {
-                y.append("    - {name: b").append(i).append(", type: bridge}\n");
+                y.append("    - {name: b").append(i).append(", type: ").append(type).append("}\n");
             }
             // a tree: instance i's parent is (i-1)/branching; its port 0 goes up, ports 1..branching down
             y.append("  connections:\n");
@@ -102,7 +113,7 @@ class LargeTopologyTest {
             }
             Manifest m = ManifestReader.read(y.toString());
             assertThat(m.spec().connections().size() + m.spec().attachments().size()).isEqualTo(wires);
-            try (Controller c = Controller.open(bed.options)) {
+            try (Controller c = Controller.open(bed.options, catalog)) {
                 long t0 = System.nanoTime();
                 ApplyResult r = c.apply(m, false);
                 long applyMs = (System.nanoTime() - t0) / 1_000_000;
@@ -114,8 +125,8 @@ class LargeTopologyTest {
                 long t2 = System.nanoTime();
                 c.destroy();
                 long downMs = (System.nanoTime() - t2) / 1_000_000;
-                System.out.printf("large topology: %d instances, %d wires (%d connections, %d device attachments): "
-                                + "apply %d ms (%d changes), re-plan %d ms, remove %d ms%n", n, wires, n - 1, devices,
+                System.out.printf("large topology: %d %s instances, %d wires (%d connections, %d device attachments): "
+                                + "apply %d ms (%d changes), re-plan %d ms, remove %d ms%n", n, type, wires, n - 1, devices,
                         applyMs, r.changes().size(), replanMs, downMs);
             }
             assertThat(bed.options.pinRoot()).doesNotExist();
