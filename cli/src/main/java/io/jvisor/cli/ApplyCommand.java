@@ -43,7 +43,10 @@ public final class ApplyCommand implements Callable<Integer> {
                 err.println((dryRun ? "planning" : "applying") + " topology '" + m.name() + "' (" + b.where() + ") ...");
                 err.flush();
             }
-            ApplyResult r = b.apply(m, dryRun);
+            ApplyResult r;
+            try (Progress p = Progress.start(err, dryRun ? "planning ..." : "applying ...")) {
+                r = b.apply(m, dryRun);
+            }
             if (output != Output.TABLE) {
                 output.print(out, r);
                 return Exit.OK;

@@ -46,7 +46,10 @@ public final class UpCommand implements Callable<Integer> {
             out.println("jvisor up: topology '" + m.name() + "' (" + b.where() + ")");
             out.println("applying ...");
             out.flush();
-            ApplyResult r = b.apply(m, false);
+            ApplyResult r;
+            try (Progress p = Progress.start(err, "  (creating hosts, compiling and loading modules)")) {
+                r = b.apply(m, false);
+            }
             for (String line : r.changes()) {
                 out.println("  " + line);
             }
@@ -65,7 +68,10 @@ public final class UpCommand implements Callable<Integer> {
             if (!noTraffic) {
                 out.println("traffic:");
                 out.flush();
-                List<TrafficCheck.Result> checks = TrafficCheck.run(now, b::hostNamespace, udpPackets);
+                List<TrafficCheck.Result> checks;
+                try (Progress p = Progress.start(err, "  (pinging every pair of hosts, then a UDP stream)")) {
+                    checks = TrafficCheck.run(now, b::hostNamespace, udpPackets);
+                }
                 if (checks.isEmpty()) {
                     out.println("  (no lab hosts with IPv4 addresses to send between)");
                 }
