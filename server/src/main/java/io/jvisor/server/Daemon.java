@@ -153,8 +153,15 @@ public final class Daemon implements AutoCloseable {
             cfg.startup.showOldJavalinVersionWarning = false;
             cfg.http.maxRequestSize = options.maxBodyBytes();
             cfg.concurrency.useVirtualThreads = true;
-            cfg.jetty.host = options.host();
-            cfg.jetty.port = options.port();
+            // our own connector: the default accept queue (50) overflows with a few hundred clients connecting at once
+            cfg.jetty.addConnector((server, http) -> {
+                org.eclipse.jetty.server.ServerConnector c = new org.eclipse.jetty.server.ServerConnector(server,
+                        new org.eclipse.jetty.server.HttpConnectionFactory(http));
+                c.setHost(options.host());
+                c.setPort(options.port());
+                c.setAcceptQueueSize(1024);
+                return c;
+            });
             cfg.routes.before(this::authorize);
             cfg.routes.exception(ApiException.class, (e, ctx) -> refuse(ctx, e.status(), e.problems()));
             cfg.routes.exception(ManifestException.class, (e, ctx) -> refuse(ctx, 400, e.problems()));

@@ -49,8 +49,15 @@ public final class Http {
     }
 
     public Response send(String method, String path, String contentType, byte[] body, String accept) {
+        return send(method, path, contentType, body, accept, false);
+    }
+
+    /** With {@code expectContinue}, the body is sent only once the server asked for it. */
+    public Response send(String method, String path, String contentType, byte[] body, String accept,
+                         boolean expectContinue) {
         try {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(5));
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(5))
+                    .expectContinue(expectContinue);
             if (contentType != null) {
                 b.header("Content-Type", contentType);
             }
