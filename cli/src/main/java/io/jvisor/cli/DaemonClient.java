@@ -41,13 +41,34 @@ final class DaemonClient implements Backend {
     private final String token;
     private final Daemon owned;
     private final EngineOptions engine;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+    private final HttpClient http;
 
     private DaemonClient(String url, String token, Daemon owned, EngineOptions engine) {
+        this(url, token, owned, engine, null);
+    }
+
+    private DaemonClient(String url, String token, Daemon owned, EngineOptions engine, javax.net.ssl.SSLContext tls) {
         this.url = url;
         this.token = token;
         this.owned = owned;
         this.engine = engine;
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3));
+        this.http = (tls == null ? b : b.sslContext(tls)).build();
+    }
+
+    /** Trusts the daemon's own certificate: root reads the key store the daemon was started with. */
+    private static javax.net.ssl.SSLContext trusting(Path keyStore, Path passwordFile) throws Exception {
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        char[] pw = new io.jvisor.server.DaemonOptions.Tls(keyStore, passwordFile).password().toCharArray();
+        try (var in = Files.newInputStream(keyStore)) {
+            ks.load(in, pw);
+        }
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(ks);
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx;
     }
 
     /** The running daemon of this engine, when there is one and it answers. */
@@ -66,10 +87,12 @@ final class DaemonClient implements Backend {
             if (n.path("token").asBoolean(false)) {
                 token = Files.readString(options.stateDir().resolve(Daemon.TOKEN_FILE)).trim();
             }
-            DaemonClient c = new DaemonClient(n.path("url").asText(), token, null, options);
+            javax.net.ssl.SSLContext tls = n.hasNonNull("tlsKeyStore") ? trusting(Path.of(n.path("tlsKeyStore").asText()),
+                    Path.of(n.path("tlsPasswordFile").asText())) : null;
+            DaemonClient c = new DaemonClient(n.path("url").asText(), token, null, options, tls);
             c.get("/v1/health");
             return Optional.of(c);
-        } catch (IOException | RuntimeException e) {
+        } catch (Exception e) {
             return Optional.empty();
         }
     }

@@ -14,7 +14,9 @@ import java.util.concurrent.CountDownLatch;
         "(adopting the pinned kernel objects: traffic never stops), binds 127.0.0.1 unless told",
         "otherwise, and requires a bearer token (from STATE_DIR/token, created 0600) on any other address."},
         footer = {"", "Examples:", "  sudo jvisor daemon", "  sudo jvisor daemon --port 9000 --log-format json",
-                "  sudo jvisor daemon --listen 0.0.0.0   # clients send 'Authorization: Bearer $(cat /var/lib/jvisor/jvisor/token)'",
+                "  sudo jvisor daemon --listen 0.0.0.0 --tls-keystore /etc/jvisor/jvisord.p12 \\",
+                "       --tls-password-file /etc/jvisor/tls-password",
+                "  # off loopback, clients send 'Authorization: Bearer TOKEN' (STATE_DIR/token)",
                 "", "API: GET http://127.0.0.1:8472/openapi.json"})
 public final class DaemonCommand implements Callable<Integer> {
     @CommandLine.Spec
@@ -35,6 +37,14 @@ public final class DaemonCommand implements Callable<Integer> {
             description = "The largest request body (default: ${DEFAULT-VALUE}).")
     long maxBody;
 
+    @CommandLine.Option(names = "--tls-keystore", paramLabel = "FILE",
+            description = "Serve HTTPS with this PKCS#12 key store (root-only file).")
+    java.nio.file.Path tlsKeyStore;
+
+    @CommandLine.Option(names = "--tls-password-file", paramLabel = "FILE",
+            description = "The file whose first line is the key store's password (root-only file).")
+    java.nio.file.Path tlsPasswordFile;
+
     @CommandLine.Option(names = "--log-format", defaultValue = "text", paramLabel = "FORMAT",
             description = "text or json (one JSON object per line) (default: ${DEFAULT-VALUE}).")
     String logFormat;
@@ -49,7 +59,12 @@ public final class DaemonCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("jvisor: a daemon already runs for engine '" + engine.engine + "'");
             return Exit.FAILED;
         }
-        Daemon d = Daemon.start(new DaemonOptions(engine.options(), listen, port, maxBody));
+        if ((tlsKeyStore == null) != (tlsPasswordFile == null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--tls-keystore and --tls-password-file go together");
+        }
+        Daemon d = Daemon.start(new DaemonOptions(engine.options(), listen, port, maxBody, false,
+                tlsKeyStore == null ? null : new DaemonOptions.Tls(tlsKeyStore, tlsPasswordFile)));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("jvisord-stop").unstarted(() -> {
             d.close(); // the network keeps running; the next daemon adopts it

@@ -102,7 +102,7 @@ public final class Daemon implements AutoCloseable {
     /** Its base URL. */
     public String url() {
         String h = options.host().equals("0.0.0.0") ? "127.0.0.1" : options.host();
-        return "http://" + (h.contains(":") ? "[" + h + "]" : h) + ":" + port();
+        return (options.tls() == null ? "http://" : "https://") + (h.contains(":") ? "[" + h + "]" : h) + ":" + port();
     }
 
     /** Its controller. */
@@ -155,8 +155,24 @@ public final class Daemon implements AutoCloseable {
             cfg.concurrency.useVirtualThreads = true;
             // our own connector: the default accept queue (50) overflows with a few hundred clients connecting at once
             cfg.jetty.addConnector((server, http) -> {
-                org.eclipse.jetty.server.ServerConnector c = new org.eclipse.jetty.server.ServerConnector(server,
-                        new org.eclipse.jetty.server.HttpConnectionFactory(http));
+                org.eclipse.jetty.server.ServerConnector c;
+                if (options.tls() == null) {
+                    c = new org.eclipse.jetty.server.ServerConnector(server,
+                            new org.eclipse.jetty.server.HttpConnectionFactory(http));
+                } else {
+                    org.eclipse.jetty.util.ssl.SslContextFactory.Server ssl =
+                            new org.eclipse.jetty.util.ssl.SslContextFactory.Server();
+                    ssl.setKeyStorePath(options.tls().keyStore().toString());
+                    ssl.setKeyStoreType("PKCS12");
+                    ssl.setKeyStorePassword(options.tls().password());
+                    org.eclipse.jetty.server.HttpConfiguration https = new org.eclipse.jetty.server.HttpConfiguration(http);
+                    org.eclipse.jetty.server.SecureRequestCustomizer src = new org.eclipse.jetty.server.SecureRequestCustomizer();
+                    src.setSniHostCheck(false); // clients reach it by address; the certificate names it by SAN
+                    https.addCustomizer(src);
+                    c = new org.eclipse.jetty.server.ServerConnector(server,
+                            new org.eclipse.jetty.server.SslConnectionFactory(ssl, "http/1.1"),
+                            new org.eclipse.jetty.server.HttpConnectionFactory(https));
+                }
                 c.setHost(options.host());
                 c.setPort(options.port());
                 c.setAcceptQueueSize(1024);
@@ -189,6 +205,10 @@ public final class Daemon implements AutoCloseable {
         endpoint.put("pid", ProcessHandle.current().pid());
         endpoint.put("engine", options.engine().name());
         endpoint.put("token", token != null);
+        if (options.tls() != null) {
+            endpoint.put("tlsKeyStore", options.tls().keyStore().toString());
+            endpoint.put("tlsPasswordFile", options.tls().passwordFile().toString());
+        }
         try {
             StateFile.write(options.engine().stateDir().resolve(ENDPOINT_FILE), JSON.writeValueAsBytes(endpoint));
         } catch (IOException e) {

@@ -10,8 +10,28 @@ import io.jvisor.engine.EngineOptions;
  * @param port the TCP port; 0 picks a free one
  * @param maxBodyBytes the largest request body accepted
  * @param tokenRequired whether requests need the bearer token; always true off loopback
+ * @param tls the TLS key store, or null for plain HTTP
  */
-public record DaemonOptions(EngineOptions engine, String host, int port, long maxBodyBytes, boolean tokenRequired) {
+public record DaemonOptions(EngineOptions engine, String host, int port, long maxBodyBytes, boolean tokenRequired,
+                            Tls tls) {
+    /**
+     * TLS: a PKCS#12 key store with the server's key and certificate, and the file holding its password
+     * (both readable by root only, given when the daemon starts; no request can name them).
+     *
+     * @param keyStore the key store
+     * @param passwordFile the file whose first line is the password
+     */
+    public record Tls(java.nio.file.Path keyStore, java.nio.file.Path passwordFile) {
+        /** The password. */
+        public String password() {
+            try {
+                return java.nio.file.Files.readAllLines(passwordFile).stream().findFirst().orElse("").strip();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot read the TLS password file " + passwordFile, e);
+            }
+        }
+    }
+
     /** The default port. */
     public static final int DEFAULT_PORT = 8472;
     /** The default body limit: 8 MiB, enough for a topology of a thousand instances. */
@@ -26,14 +46,19 @@ public record DaemonOptions(EngineOptions engine, String host, int port, long ma
         tokenRequired = tokenRequired || !isLoopback(host);
     }
 
-    /** Options without a token requirement on loopback. */
+    /** Options without a token requirement on loopback, without TLS. */
     public DaemonOptions(EngineOptions engine, String host, int port, long maxBodyBytes) {
-        this(engine, host, port, maxBodyBytes, false);
+        this(engine, host, port, maxBodyBytes, false, null);
+    }
+
+    /** Options without TLS. */
+    public DaemonOptions(EngineOptions engine, String host, int port, long maxBodyBytes, boolean tokenRequired) {
+        this(engine, host, port, maxBodyBytes, tokenRequired, null);
     }
 
     /** The defaults for engine options {@code e}. */
     public static DaemonOptions of(EngineOptions e) {
-        return new DaemonOptions(e, null, DEFAULT_PORT, 0);
+        return new DaemonOptions(e, null, DEFAULT_PORT, 0, false, null);
     }
 
     private static boolean isLoopback(String host) {
