@@ -71,29 +71,48 @@ final class DaemonClient implements Backend {
         return ctx;
     }
 
-    /** The running daemon of this engine, when there is one and it answers. */
+    /** A daemon runs for the engine (its process is alive) but does not answer. */
+    static final class Unreachable extends RuntimeException {
+        Unreachable(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /**
+     * The running daemon of this engine, or empty when none runs.
+     *
+     * @throws Unreachable when its process is alive but it does not answer: starting an engine here
+     *     as well would have two processes drive one engine
+     */
     static Optional<DaemonClient> find(EngineOptions options) {
         Path f = options.stateDir().resolve(Daemon.ENDPOINT_FILE);
+        JsonNode n;
         try {
             if (!Files.isReadable(f)) {
                 return Optional.empty();
             }
-            JsonNode n = JSON.readTree(f.toFile());
-            long pid = n.path("pid").asLong(-1);
-            if (pid <= 0 || ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) {
-                return Optional.empty();
-            }
+            n = JSON.readTree(f.toFile());
+        } catch (IOException e) {
+            return Optional.empty(); // a torn or foreign file: no daemon wrote it
+        }
+        long pid = n.path("pid").asLong(-1);
+        if (pid <= 0 || ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) {
+            return Optional.empty(); // left by a daemon that died
+        }
+        String url = n.path("url").asText();
+        try {
             String token = null;
             if (n.path("token").asBoolean(false)) {
                 token = Files.readString(options.stateDir().resolve(Daemon.TOKEN_FILE)).trim();
             }
             javax.net.ssl.SSLContext tls = n.hasNonNull("tlsKeyStore") ? trusting(Path.of(n.path("tlsKeyStore").asText()),
                     Path.of(n.path("tlsPasswordFile").asText())) : null;
-            DaemonClient c = new DaemonClient(n.path("url").asText(), token, null, options, tls);
+            DaemonClient c = new DaemonClient(url, token, null, options, tls);
             c.get("/v1/health");
             return Optional.of(c);
         } catch (Exception e) {
-            return Optional.empty();
+            throw new Unreachable("the daemon of engine '" + options.name() + "' (pid " + pid + ") does not answer at "
+                    + url + ": " + e.getMessage(), e);
         }
     }
 

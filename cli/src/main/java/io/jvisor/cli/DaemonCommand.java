@@ -55,7 +55,13 @@ public final class DaemonCommand implements Callable<Integer> {
         System.setProperty("jvisor.log.level", "INFO");
         System.setProperty("jvisor.log.appender", logFormat.equalsIgnoreCase("json") ? "JSON" : "TEXT");
         Backends.requireRoot(spec.commandLine().getErr());
-        if (DaemonClient.find(engine.options()).isPresent()) {
+        boolean running;
+        try {
+            running = DaemonClient.find(engine.options()).isPresent();
+        } catch (DaemonClient.Unreachable e) {
+            running = true;
+        }
+        if (running) {
             spec.commandLine().getErr().println("jvisor: a daemon already runs for engine '" + engine.engine + "'");
             return Exit.FAILED;
         }

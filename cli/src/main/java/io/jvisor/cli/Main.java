@@ -38,6 +38,10 @@ public final class Main implements Runnable {
             if (ex instanceof Manifests.Reported r) {
                 return r.exit; // already printed
             }
+            if (ex instanceof DaemonClient.Unreachable u) {
+                cmd.getErr().println("jvisor: " + u.getMessage());
+                return Exit.UNAVAILABLE;
+            }
             if (ex instanceof DaemonClient.Refused r) {
                 Manifests.report("refused (" + r.status + ")", r.asManifestException(), cmd.getErr());
                 return r.status == 404 ? Exit.FAILED : Exit.DATA;

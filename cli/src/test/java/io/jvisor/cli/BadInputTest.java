@@ -110,6 +110,23 @@ class BadInputTest {
     }
 
     @Test
+    void aDaemonThatDoesNotAnswerIsReportedNotBypassed() throws Exception {
+        Path state = dir.resolve("silent-state");
+        Files.createDirectories(state);
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort(); // closed again at once: nothing listens there
+        }
+        Files.writeString(state.resolve(Daemon.ENDPOINT_FILE), "{\"url\": \"http://127.0.0.1:" + port + "\", \"pid\": "
+                + ProcessHandle.current().pid() + ", \"engine\": \"silent\", \"token\": false}");
+        CliRun r = CliRun.run("get", "instances", "--engine", io.jvisor.bpf.testing.Names.unique("jvs"), "--state-dir",
+                state.toString());
+        assertThat(r.exit()).as(r.toString()).isEqualTo(69);
+        assertThat(r.err()).contains("does not answer at http://127.0.0.1:" + port);
+        assertThat(Files.list(state).map(p -> p.getFileName().toString()).toList()).containsExactly(Daemon.ENDPOINT_FILE);
+    }
+
+    @Test
     void helpHasExamplesAndCompletionIsGenerated() {
         CliRun help = CliRun.run("apply", "--help");
         assertThat(help.out()).contains("Examples:").contains("--dry-run").contains("--output");
