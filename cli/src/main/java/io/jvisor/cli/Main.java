@@ -4,9 +4,18 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code jvisor} command line. */
-@Command(name = "jvisor", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
+@Command(name = "jvisor", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, versionProvider = VersionCommand.Provider.class,
         description = "jvisor: the IO Visor engine for the JVM.",
-        subcommands = {VersionCommand.class, FeaturesCommand.class, CompileCommand.class, ObjectCommand.class,
+        footer = {"", "Start here:", "  sudo ./jvisor up examples/quickstart.yaml",
+                "  sudo ./jvisor get instances", "  sudo ./jvisor down", "",
+                "Commands talk to the daemon ('jvisor daemon') when one runs,",
+                "else to an engine started in this process.", "",
+                "Exit codes: 0 ok, 1 failed, 2 usage, 65 invalid input,",
+                "66 no input file, 69 daemon unreachable, 77 not root."},
+        subcommands = {UpCommand.class, DownCommand.class, DaemonCommand.class, ApplyCommand.class,
+                ResourceCommands.Get.class, ResourceCommands.Describe.class, ResourceCommands.Delete.class,
+                ResourceCommands.Add.class, ResourceCommands.Connect.class, TableCommand.class, StatsCommand.class,
+                LabCommand.class, CompletionCommand.class, VersionCommand.class, FeaturesCommand.class, CompileCommand.class, ObjectCommand.class,
                 DisasmCommand.class, AsmCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
@@ -26,9 +35,24 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
+            if (ex instanceof Manifests.Reported r) {
+                return r.exit; // already printed
+            }
+            if (ex instanceof DaemonClient.Unreachable u) {
+                cmd.getErr().println("jvisor: " + u.getMessage());
+                return Exit.UNAVAILABLE;
+            }
+            if (ex instanceof DaemonClient.Refused r) {
+                Manifests.report("refused (" + r.status + ")", r.asManifestException(), cmd.getErr());
+                return r.status == 404 ? Exit.FAILED : Exit.DATA;
+            }
+            if (ex instanceof io.jvisor.server.manifest.ManifestException m) {
+                return Manifests.report("request", m, cmd.getErr()).exit;
+            }
             cmd.getErr().println("jvisor: " + ex.getMessage());
-            return 1;
+            return Exit.FAILED;
         });
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
         return cl;
     }
 }

@@ -514,6 +514,16 @@ public final class Netns implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes this handle and leaves the namespace in place, even one this handle created: for a
+     * namespace that outlives this process (see {@link io.jvisor.net.lab.Lab#detach()}). Idempotent.
+     */
+    public void detach() {
+        if (!fd.isClosed()) {
+            release();
+        }
+    }
+
     private void release() {
         executor.shutdownNow();
         try {

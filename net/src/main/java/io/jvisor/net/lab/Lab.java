@@ -272,6 +272,28 @@ public final class Lab implements AutoCloseable {
         return List.copyOf(hosts.values());
     }
 
+    /**
+     * Lets go of this lab without removing it: closes this process's handles (namespaces, sockets)
+     * and leaves the hosts and wires running, also when the JVM exits. For a lab that outlives the
+     * process that made it (e.g. {@code jvisor up}); {@link #down(String)} with its prefix removes it.
+     * After this, {@link #close()} does nothing.
+     *
+     * @return the prefix, for {@link #down(String)}
+     */
+    public String detach() {
+        if (closed) {
+            return prefix;
+        }
+        closed = true;
+        LIVE.remove(this);
+        for (Host h : hosts.values()) {
+            h.rtnl().close();
+            h.netns().detach();
+        }
+        root.close();
+        return prefix;
+    }
+
     /** The namespace name of host {@code host}: {@code PREFIX-HOST}. */
     public String namespaceName(String host) {
         return prefix + "-" + host;

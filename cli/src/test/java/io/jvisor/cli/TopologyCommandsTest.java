@@ -1,0 +1,85 @@
+package io.jvisor.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jvisor.bpf.testing.RequiresRoot;
+import io.jvisor.server.ServerTestBed;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The main job and the resource commands through the real entry point, offline (an engine started
+ * in the process for each command): up, get, describe, add, connect, table, stats, lab exec, apply
+ * --dry-run, delete, down; nothing is left behind.
+ */
+@RequiresRoot
+class TopologyCommandsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void upThenEveryCommandThenDownLeavesNothing() throws Exception {
+        Path quickstart = ServerTestBed.examples().resolve("quickstart.yaml");
+        String prefix = null;
+        try (ServerTestBed bed = new ServerTestBed("jvc")) {
+            List<String> e = List.of("--engine", bed.options.name(), "--state-dir", bed.options.stateDir().toString());
+            CliRun up = CliRun.run(e, "up", quickstart.toString(), "--udp-packets", "500");
+            assertThat(up.exit()).as(up.toString()).isZero();
+            assertThat(up.out()).contains("jvisor up: topology 'quickstart'").contains("+ instance r1 (router")
+                    .contains("PASS ping h1 -> h3").contains("PASS udp h1 -> h4: 500 sent, 500 received, 0 lost")
+                    .contains("counters:").contains("try next:").doesNotContain("FAIL");
+            JsonNode status = JSON.readTree(Files.readString(bed.options.stateDir().resolve("topology.json")));
+            prefix = status.path("labPrefix").asText();
+            bed.lab(prefix);
+
+            CliRun get = CliRun.run(e, "get", "instances", "-o", "json");
+            assertThat(get.exit()).as(get.toString()).isZero();
+            assertThat(JSON.readTree(get.out()).findValuesAsText("name")).containsExactly("br1", "br2", "r1");
+            CliRun table = CliRun.run(e, "get", "instance", "r1");
+            assertThat(table.out()).contains("NAME").contains("port.0=10.0.1.1/24");
+            CliRun describe = CliRun.run(e, "describe", "instance", "br1");
+            assertThat(describe.out()).contains("name: br1").contains("tables:").contains("fdb").contains("counters:");
+
+            assertThat(CliRun.run(e, "add", "bridge", "br9", "agingSeconds=30").exit()).isZero();
+            CliRun connect = CliRun.run(e, "connect", "br9:0", "br1:5");
+            assertThat(connect.exit()).as(connect.toString()).isZero();
+            assertThat(connect.out()).contains("br9:0");
+            CliRun set = CliRun.run(e, "table", "br9", "fdb_static", "set", "0200000000090100",
+                    "01000000000000000000000000000000");
+            assertThat(set.exit()).as(set.toString()).isZero();
+            CliRun read = CliRun.run(e, "table", "br9", "fdb_static", "get", "0200000000090100", "-o", "json");
+            assertThat(JSON.readTree(read.out()).path("value").asText()).isEqualTo("01000000000000000000000000000000");
+            CliRun del = CliRun.run(e, "delete", "instance", "br9");
+            assertThat(del.exit()).as(del.toString()).isZero();
+            assertThat(del.out()).contains("- instance br9");
+
+            CliRun exec = CliRun.run("lab", "exec", e.get(0), e.get(1), e.get(2), e.get(3), "h1", "--", "ip", "-4", "addr",
+                    "show", "eth0");
+            assertThat(exec.exit()).as(exec.toString()).isZero();
+            assertThat(exec.out()).contains("10.0.1.10/24");
+            CliRun stats = CliRun.run(e, "stats");
+            assertThat(stats.out()).contains("RX-PKTS").contains("br1");
+            CliRun watch = CliRun.run(e, "stats", "--watch", "--interval", "0.2", "--count", "2");
+            assertThat(watch.exit()).isZero();
+            assertThat(watch.out()).contains("RX-PPS");
+            CliRun dry = CliRun.run(e, "apply", "-f", quickstart.toString(), "--dry-run");
+            assertThat(dry.exit()).as(dry.toString()).isZero();
+            assertThat(dry.out()).contains("no changes").contains("dry run");
+
+            CliRun down = CliRun.run(e, "down", "quickstart");
+            assertThat(down.exit()).as(down.toString()).isZero();
+            assertThat(down.out()).contains("removed topology 'quickstart'");
+            assertThat(ServerTestBed.labLeftovers(prefix)).isEmpty();
+            assertThat(bed.options.pinRoot()).doesNotExist();
+            assertThat(bed.options.stateDir()).doesNotExist();
+            CliRun after = CliRun.run(e, "get", "instances");
+            assertThat(after.exit()).isZero();
+            assertThat(after.err()).contains("nothing runs on engine");
+            assertThat(bed.options.pinRoot()).as("a read does not start an engine").doesNotExist();
+        }
+    }
+}

@@ -1,0 +1,592 @@
+package io.jvisor.server;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.jvisor.engine.ModuleType;
+import io.jvisor.engine.TopologyException;
+import io.jvisor.net.Link;
+import io.jvisor.net.Rtnl;
+import io.jvisor.server.manifest.Manifest;
+import io.jvisor.server.manifest.ManifestException;
+import io.jvisor.server.manifest.ManifestProblem;
+import io.jvisor.server.manifest.ManifestReader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * jvisord: a REST server that owns one engine (through a {@link Controller}). Resources under
+ * {@code /v1}: module types, the topology (PUT applies, {@code ?dryRun=true} plans), instances,
+ * connections, attachments, hosts, tables, devices, counters, an event stream; plus
+ * {@code /openapi.json} and {@code /metrics}. JSON or YAML by Content-Type and Accept. Bad requests
+ * get a 4xx whose body names field, value and reason; never a stack trace. See docs/server.md.
+ */
+public final class Daemon implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
+    /** The file, in the engine's state directory, that tells clients where the daemon listens. */
+    public static final String ENDPOINT_FILE = "daemon.json";
+    /** The bearer token file, in the engine's state directory (0600), for non-loopback binds. */
+    public static final String TOKEN_FILE = "token";
+
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
+            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES).build());
+
+    private final DaemonOptions options;
+    private final Controller controller;
+    private final Tables tables;
+    private final Metrics metrics;
+    private final String token;
+    private final byte[] openapi;
+    private Javalin app;
+
+    private Daemon(DaemonOptions options, Controller controller, String token) {
+        this.options = options;
+        this.controller = controller;
+        this.tables = new Tables(controller.engine());
+        this.metrics = new Metrics(controller);
+        this.token = token;
+        try (InputStream in = Daemon.class.getResourceAsStream("openapi.json")) {
+            this.openapi = in.readAllBytes();
+        } catch (IOException | NullPointerException e) {
+            throw new IllegalStateException("the OpenAPI document is missing from the jar", e);
+        }
+    }
+
+    /**
+     * Starts the daemon: opens the engine (adopting what a previous daemon left running), then
+     * listens. Bound to a non-loopback address it requires a bearer token, created on first start.
+     */
+    public static Daemon start(DaemonOptions options) {
+        String token = !options.tokenRequired() ? null : token(options.engine().stateDir().resolve(TOKEN_FILE));
+        Controller c = Controller.open(options.engine());
+        Daemon d = new Daemon(options, c, token);
+        try {
+            d.listen();
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
+        return d;
+    }
+
+    /** The port it listens on. */
+    public int port() {
+        return app.port();
+    }
+
+    /** Its base URL. */
+    public String url() {
+        String h = options.host().equals("0.0.0.0") ? "127.0.0.1" : options.host();
+        return (options.tls() == null ? "http://" : "https://") + (h.contains(":") ? "[" + h + "]" : h) + ":" + port();
+    }
+
+    /** Its controller. */
+    public Controller controller() {
+        return controller;
+    }
+
+    /** Stops listening and closes the engine's Java side; the network keeps running. */
+    @Override
+    public void close() {
+        try {
+            if (app != null) {
+                app.stop();
+            }
+        } finally {
+            StateFile.delete(options.engine().stateDir().resolve(ENDPOINT_FILE));
+            controller.close();
+        }
+    }
+
+    // ---- setup ---------------------------------------------------------------------------------
+
+    private static String token(Path file) {
+        try {
+            if (Files.exists(file)) {
+                String t = Files.readString(file).trim();
+                if (t.length() < 32) {
+                    throw new IllegalStateException("the token in " + file + " is shorter than 32 characters");
+                }
+                return t;
+            }
+            byte[] b = new byte[32];
+            new SecureRandom().nextBytes(b);
+            String t = HexFormat.of().formatHex(b);
+            Files.createDirectories(file.getParent());
+            Files.writeString(Files.createFile(file, PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rw-------"))), t + "\n");
+            LOG.info("created the bearer token file {}", file);
+            return t;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read or create the token file " + file, e);
+        }
+    }
+
+    private void listen() {
+        app = Javalin.create(cfg -> {
+            cfg.startup.showJavalinBanner = false;
+            cfg.startup.showOldJavalinVersionWarning = false;
+            cfg.http.maxRequestSize = options.maxBodyBytes();
+            cfg.concurrency.useVirtualThreads = true;
+            // our own connector: the default accept queue (50) overflows with a few hundred clients connecting at once
+            cfg.jetty.addConnector((server, http) -> {
+                org.eclipse.jetty.server.ServerConnector c;
+                if (options.tls() == null) {
+                    c = new org.eclipse.jetty.server.ServerConnector(server,
+                            new org.eclipse.jetty.server.HttpConnectionFactory(http));
+                } else {
+                    org.eclipse.jetty.util.ssl.SslContextFactory.Server ssl =
+                            new org.eclipse.jetty.util.ssl.SslContextFactory.Server();
+                    ssl.setKeyStorePath(options.tls().keyStore().toString());
+                    ssl.setKeyStoreType("PKCS12");
+                    ssl.setKeyStorePassword(options.tls().password());
+                    org.eclipse.jetty.server.HttpConfiguration https = new org.eclipse.jetty.server.HttpConfiguration(http);
+                    org.eclipse.jetty.server.SecureRequestCustomizer src = new org.eclipse.jetty.server.SecureRequestCustomizer();
+                    src.setSniHostCheck(false); // clients reach it by address; the certificate names it by SAN
+                    https.addCustomizer(src);
+                    c = new org.eclipse.jetty.server.ServerConnector(server,
+                            new org.eclipse.jetty.server.SslConnectionFactory(ssl, "http/1.1"),
+                            new org.eclipse.jetty.server.HttpConnectionFactory(https));
+                }
+                c.setHost(options.host());
+                c.setPort(options.port());
+                c.setAcceptQueueSize(1024);
+                return c;
+            });
+            cfg.routes.before(this::authorize);
+            cfg.routes.exception(ApiException.class, (e, ctx) -> refuse(ctx, e.status(), e.problems()));
+            cfg.routes.exception(ManifestException.class, (e, ctx) -> refuse(ctx, 400, e.problems()));
+            cfg.routes.exception(TopologyException.class, (e, ctx) -> refuse(ctx, 400,
+                    Controller.engineProblem(e).problems()));
+            cfg.routes.exception(HttpResponseException.class, (e, ctx) -> refuse(ctx, e.getStatus(),
+                    List.of(new ManifestProblem("(request)", null, e.getMessage()))));
+            cfg.routes.exception(Exception.class, (e, ctx) -> {
+                LOG.error("request {} {} failed", ctx.method(), ctx.path(), e);
+                refuse(ctx, 500, List.of(new ManifestProblem("(server)", null,
+                        "internal error; the daemon's log has the details")));
+            });
+            cfg.routes.error(404, ctx -> {
+                if (ctx.result() == null || ctx.result().isEmpty()) {
+                    refuse(ctx, 404, List.of(new ManifestProblem("(path)", ctx.path(), "no such resource; see /openapi.json")));
+                }
+            });
+            cfg.routes.error(405, ctx -> refuse(ctx, 405, List.of(new ManifestProblem("(method)", ctx.method().name(),
+                    "not allowed on " + ctx.path()))));
+            routes(cfg.routes);
+        });
+        app.start();
+        Map<String, Object> endpoint = new LinkedHashMap<>();
+        endpoint.put("url", url());
+        endpoint.put("pid", ProcessHandle.current().pid());
+        endpoint.put("engine", options.engine().name());
+        endpoint.put("token", token != null);
+        if (options.tls() != null) {
+            endpoint.put("tlsKeyStore", options.tls().keyStore().toString());
+            endpoint.put("tlsPasswordFile", options.tls().passwordFile().toString());
+        }
+        try {
+            StateFile.write(options.engine().stateDir().resolve(ENDPOINT_FILE), JSON.writeValueAsBytes(endpoint));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        LOG.info("jvisord listening on {} (engine '{}', state {})", url(), options.engine().name(),
+                options.engine().stateDir());
+    }
+
+    private void authorize(Context ctx) {
+        if (token == null) {
+            return;
+        }
+        String h = ctx.header("Authorization");
+        byte[] want = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
+        if (h == null || !MessageDigest.isEqual(h.getBytes(StandardCharsets.UTF_8), want)) {
+            throw new ApiException(401, "Authorization", null, "a bearer token is required (root can read it from "
+                    + "the daemon's state directory)");
+        }
+    }
+
+    private void routes(io.javalin.config.RoutesConfig r) {
+        r.get("/openapi.json", ctx -> ctx.contentType("application/json").result(openapi));
+        r.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
+        r.get("/v1/health", ctx -> send(ctx, 200, Map.of("status", "ok", "engine", options.engine().name())));
+        r.get("/v1/status", ctx -> send(ctx, 200, status()));
+        r.get("/v1/types", ctx -> send(ctx, 200, controller.catalog().all().values().stream().map(Daemon::type).toList()));
+        r.get("/v1/types/{name}", ctx -> {
+            ModuleType t = controller.catalog().get(ctx.pathParam("name"));
+            if (t == null) {
+                throw new ApiException(404, "type", ctx.pathParam("name"), "no such module type (known: "
+                        + String.join(", ", controller.catalog().all().keySet()) + ")");
+            }
+            send(ctx, 200, type(t));
+        });
+        r.get("/v1/topology", ctx -> {
+            Manifest m = controller.manifest();
+            if (m == null) {
+                throw new ApiException(404, "topology", null, "nothing is applied");
+            }
+            send(ctx, 200, ManifestReader.toTree(m));
+        });
+        r.put("/v1/topology", ctx -> {
+            Manifest m = ManifestReader.fromTree(body(ctx));
+            send(ctx, 200, apply(m, dryRun(ctx)));
+        });
+        r.delete("/v1/topology", ctx -> {
+            long t0 = System.nanoTime();
+            ApplyResult res = controller.down();
+            metrics.apply(System.nanoTime() - t0, "removed");
+            send(ctx, 200, res);
+        });
+        r.get("/v1/instances", ctx -> send(ctx, 200, instances()));
+        r.get("/v1/instances/{name}", ctx -> send(ctx, 200, instance(ctx.pathParam("name"))));
+        r.put("/v1/instances/{name}", ctx -> {
+            JsonNode b = body(ctx);
+            Manifest edited = Edits.putInstance(current(), ctx.pathParam("name"), b);
+            send(ctx, 200, apply(edited, dryRun(ctx)));
+        });
+        r.delete("/v1/instances/{name}", ctx -> send(ctx, 200, apply(Edits.deleteInstance(current(),
+                ctx.pathParam("name")), dryRun(ctx))));
+        r.get("/v1/connections", ctx -> send(ctx, 200, current().spec().connections()));
+        r.post("/v1/connections", ctx -> send(ctx, 200, apply(Edits.addConnection(current(), body(ctx)), dryRun(ctx))));
+        r.delete("/v1/connections/{endpoint}", ctx -> send(ctx, 200, apply(Edits.deleteConnection(current(),
+                ctx.pathParam("endpoint")), dryRun(ctx))));
+        r.get("/v1/attachments", ctx -> send(ctx, 200, current().spec().attachments()));
+        r.post("/v1/attachments", ctx -> send(ctx, 200, apply(Edits.addAttachment(current(), body(ctx)), dryRun(ctx))));
+        r.delete("/v1/attachments/{port}", ctx -> send(ctx, 200, apply(Edits.deleteAttachment(current(),
+                ctx.pathParam("port")), dryRun(ctx))));
+        r.get("/v1/hosts", ctx -> send(ctx, 200, hosts()));
+        r.get("/v1/instances/{name}/tables", ctx -> send(ctx, 200, tables.list(ctx.pathParam("name"))));
+        r.get("/v1/instances/{name}/tables/{table}", ctx -> {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("table", tables.info(ctx.pathParam("name"), ctx.pathParam("table")));
+            out.put("entries", tables.entries(ctx.pathParam("name"), ctx.pathParam("table"), limit(ctx)));
+            send(ctx, 200, out);
+        });
+        r.get("/v1/instances/{name}/tables/{table}/entries/{key}", ctx -> send(ctx, 200,
+                tables.get(ctx.pathParam("name"), ctx.pathParam("table"), ctx.pathParam("key"))
+                        .orElseThrow(() -> new ApiException(404, "key", ctx.pathParam("key"), "no such entry"))));
+        r.put("/v1/instances/{name}/tables/{table}/entries/{key}", ctx -> {
+            JsonNode b = body(ctx);
+            if (!b.isObject() || !b.has("value") || !b.get("value").isTextual() || b.size() != 1) {
+                throw new ApiException(400, "value", b.toString(), "the body is {\"value\": \"HEX\"}");
+            }
+            Tables.Entry e = tables.put(ctx.pathParam("name"), ctx.pathParam("table"), ctx.pathParam("key"),
+                    b.get("value").asText());
+            controller.publish(ChangeEvent.of("table-put", ctx.pathParam("name") + "/" + ctx.pathParam("table"),
+                    Map.of("key", e.key(), "value", e.value())));
+            send(ctx, 200, e);
+        });
+        r.delete("/v1/instances/{name}/tables/{table}/entries/{key}", ctx -> {
+            if (!tables.delete(ctx.pathParam("name"), ctx.pathParam("table"), ctx.pathParam("key"))) {
+                throw new ApiException(404, "key", ctx.pathParam("key"), "no such entry");
+            }
+            controller.publish(ChangeEvent.of("table-delete", ctx.pathParam("name") + "/" + ctx.pathParam("table"),
+                    Map.of("key", ctx.pathParam("key"))));
+            ctx.status(204);
+        });
+        r.get("/v1/devices", ctx -> send(ctx, 200, devices()));
+        r.get("/v1/counters", ctx -> send(ctx, 200, Counters.read(controller.engine())));
+        r.get("/v1/counters/{instance}", ctx -> {
+            Counters.InstanceRow row = Counters.read(controller.engine(), ctx.pathParam("instance"));
+            if (row == null) {
+                throw new ApiException(404, "instance", ctx.pathParam("instance"), "no such instance");
+            }
+            send(ctx, 200, row);
+        });
+        r.sse("/v1/events", client -> {
+            client.keepAlive();
+            java.util.function.Consumer<ChangeEvent> l = e -> {
+                try {
+                    Map<String, Object> data = new LinkedHashMap<>();
+                    data.put("type", e.type());
+                    data.put("subject", e.subject());
+                    data.put("detail", e.detail());
+                    data.put("time", e.time().toString());
+                    client.sendEvent(e.type(), JSON.writer().without(SerializationFeature.INDENT_OUTPUT)
+                            .writeValueAsString(data));
+                } catch (IOException ex) {
+                    throw new UncheckedIOException(ex);
+                }
+            };
+            controller.addListener(l);
+            client.onClose(() -> controller.removeListener(l));
+            client.sendComment("jvisord events of engine " + options.engine().name());
+        });
+    }
+
+    // ---- resources -----------------------------------------------------------------------------
+
+    private ApplyResult apply(Manifest m, boolean dryRun) {
+        long t0 = System.nanoTime();
+        try {
+            ApplyResult r = controller.apply(m, dryRun);
+            metrics.apply(System.nanoTime() - t0, dryRun ? "dry-run" : "ok");
+            return r;
+        } catch (ManifestException | ApiException e) {
+            metrics.apply(System.nanoTime() - t0, "invalid");
+            throw e;
+        } catch (TopologyException e) {
+            metrics.apply(System.nanoTime() - t0, "refused");
+            throw e;
+        }
+    }
+
+    private Manifest current() {
+        Manifest m = controller.manifest();
+        return m == null ? Manifest.empty("default") : m;
+    }
+
+    private Map<String, Object> status() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        Manifest m = controller.manifest();
+        s.put("engine", options.engine().name());
+        s.put("stateDir", options.engine().stateDir().toString());
+        s.put("pinRoot", options.engine().pinRoot().toString());
+        s.put("attach", controller.engine().attachMethod().name().toLowerCase(java.util.Locale.ROOT));
+        s.put("topology", m == null ? null : m.name());
+        s.put("instances", m == null ? 0 : m.spec().instances().size());
+        s.put("labPrefix", controller.labPrefix());
+        Map<String, String> ns = new LinkedHashMap<>();
+        if (m != null) {
+            m.spec().hosts().forEach(h -> ns.put(h.name(), controller.hostNamespace(h.name())));
+        }
+        s.put("hostNamespaces", ns);
+        s.put("applies", controller.applies());
+        s.put("pid", ProcessHandle.current().pid());
+        return s;
+    }
+
+    /** The module types of {@code catalog} as the daemon lists them, for clients without a daemon. */
+    public static List<Map<String, Object>> types(io.jvisor.engine.ModuleCatalog catalog) {
+        return catalog.all().values().stream().map(Daemon::type).toList();
+    }
+
+    static Map<String, Object> type(ModuleType t) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("name", t.name());
+        out.put("ports", t.ports());
+        out.put("codeHash", t.code().hash());
+        Class<? extends Record> schema = t.configSchema();
+        if (schema != null) {
+            Map<String, String> keys = new LinkedHashMap<>();
+            for (var rc : schema.getRecordComponents()) {
+                keys.put(rc.getName(), rc.getType().getSimpleName());
+            }
+            out.put("configSchema", Map.of("type", "record", "keys", keys));
+        } else {
+            out.put("configSchema", Map.of("type", "free-form", "description",
+                    "flat keys checked by the module's own validation; see docs/modules.md"));
+        }
+        return out;
+    }
+
+    private List<Map<String, Object>> instances() {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Manifest.Instance i : current().spec().instances()) {
+            out.add(instance(i));
+        }
+        return out;
+    }
+
+    private Map<String, Object> instance(String name) {
+        for (Manifest.Instance i : current().spec().instances()) {
+            if (i.name().equals(name)) {
+                return instance(i);
+            }
+        }
+        throw new ApiException(404, "instance", name, "no such instance");
+    }
+
+    private Map<String, Object> instance(Manifest.Instance i) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("name", i.name());
+        out.put("type", i.type());
+        out.put("config", i.config());
+        Map<String, String> ports = new java.util.TreeMap<>();
+        for (var c : controller.engine().topology().connections()) {
+            if (c.a().instance().equals(i.name())) {
+                ports.put(Integer.toString(c.a().port()), c.b().toString());
+            }
+            if (c.b() instanceof io.jvisor.engine.Endpoint.Port p && p.instance().equals(i.name())) {
+                ports.put(Integer.toString(p.port()), c.a().toString());
+            }
+        }
+        out.put("ports", ports);
+        try {
+            out.put("programId", controller.engine().programId(i.name()));
+        } catch (RuntimeException e) {
+            out.put("programId", null);
+        }
+        return out;
+    }
+
+    private List<Map<String, Object>> hosts() {
+        List<Map<String, Object>> out = new ArrayList<>();
+        Manifest m = controller.manifest();
+        if (m == null) {
+            return out;
+        }
+        for (Manifest.Host h : m.spec().hosts()) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("name", h.name());
+            o.put("netns", controller.hostNamespace(h.name()));
+            o.put("interfaces", h.interfaces());
+            o.put("gateway", h.gateway());
+            out.add(o);
+        }
+        return out;
+    }
+
+    /** The devices of this process's namespace as the daemon lists them. */
+    public static List<Map<String, Object>> devices() {
+        List<Map<String, Object>> out = new ArrayList<>();
+        try (Rtnl rtnl = Rtnl.open()) {
+            for (Link l : rtnl.links()) {
+                Map<String, Object> o = new LinkedHashMap<>();
+                o.put("name", l.name());
+                o.put("ifindex", l.ifindex());
+                o.put("kind", l.kind());
+                o.put("mtu", l.mtu());
+                o.put("up", l.isUp());
+                o.put("mac", l.mac().map(Object::toString).orElse(null));
+                out.add(o);
+            }
+        }
+        return out;
+    }
+
+    // ---- request and response --------------------------------------------------------------------
+
+    private static final Set<String> YAML_TYPES = Set.of("application/yaml", "application/x-yaml", "text/yaml",
+            "text/x-yaml");
+
+    private JsonNode body(Context ctx) {
+        String ct = ctx.contentType() == null ? "application/json"
+                : ctx.contentType().split(";")[0].trim().toLowerCase(java.util.Locale.ROOT);
+        boolean yaml = YAML_TYPES.contains(ct);
+        if (!yaml && !ct.equals("application/json")) {
+            throw new ApiException(415, "Content-Type", ct, "send application/json or application/yaml");
+        }
+        long declared = ctx.req().getContentLengthLong();
+        if (declared > options.maxBodyBytes()) {
+            throw new ApiException(413, "(body)", declared + " bytes", "larger than the limit of "
+                    + options.maxBodyBytes() + " bytes");
+        }
+        byte[] bytes = ctx.bodyAsBytes();
+        if (bytes.length > options.maxBodyBytes()) {
+            throw new ApiException(413, "(body)", bytes.length + " bytes", "larger than the limit of "
+                    + options.maxBodyBytes() + " bytes");
+        }
+        if (bytes.length == 0) {
+            throw new ApiException(400, "(body)", null, "empty; this request needs a body");
+        }
+        if (yaml) {
+            JsonNode n = ManifestReader.parseTree(bytes);
+            if (n == null || n.isMissingNode() || n.isNull()) {
+                throw new ManifestException("(document)", null, "empty; this request needs a body");
+            }
+            return n;
+        }
+        try {
+            JsonNode n = JSON.readTree(bytes);
+            if (n == null || n.isMissingNode()) {
+                throw new ApiException(400, "(body)", null, "empty; this request needs a body");
+            }
+            return n;
+        } catch (IOException e) {
+            throw new ApiException(400, "(body)", null, "not valid JSON: " + firstLine(e.getMessage()));
+        }
+    }
+
+    private static boolean dryRun(Context ctx) {
+        String v = ctx.queryParam("dryRun");
+        if (v == null || v.equals("false")) {
+            return false;
+        }
+        if (v.equals("true") || v.isEmpty()) {
+            return true;
+        }
+        throw new ApiException(400, "dryRun", v, "must be true or false");
+    }
+
+    private static int limit(Context ctx) {
+        String v = ctx.queryParam("limit");
+        if (v == null) {
+            return 1000;
+        }
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new ApiException(400, "limit", v, "not a whole number");
+        }
+    }
+
+    private static void send(Context ctx, int status, Object value) throws IOException {
+        ctx.status(status);
+        if (wantsYaml(ctx)) {
+            ctx.contentType("application/yaml").result(YAML.writeValueAsBytes(value));
+        } else {
+            ctx.contentType("application/json").result(JSON.writeValueAsBytes(value));
+        }
+    }
+
+    private static boolean wantsYaml(Context ctx) {
+        String a = ctx.header("Accept");
+        return a != null && YAML_TYPES.stream().anyMatch(a::contains);
+    }
+
+    private void refuse(Context ctx, int status, List<ManifestProblem> problems) {
+        metrics.refused(status);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", status);
+        body.put("error", switch (status) {
+            case 400 -> "invalid request";
+            case 401 -> "unauthorized";
+            case 404 -> "not found";
+            case 405 -> "method not allowed";
+            case 409 -> "conflict";
+            case 413 -> "request too large";
+            case 415 -> "unsupported media type";
+            case 500 -> "internal error";
+            default -> "refused";
+        });
+        body.put("problems", problems);
+        try {
+            send(ctx, status, body);
+        } catch (IOException e) {
+            ctx.status(status).result(status + "");
+        }
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}

@@ -1,0 +1,131 @@
+package io.jvisor.server;
+
+import io.jvisor.bpf.BpfMap;
+import io.jvisor.bpf.testing.Names;
+import io.jvisor.engine.Engine;
+import io.jvisor.engine.EngineOptions;
+import io.jvisor.net.Link;
+import io.jvisor.net.Netns;
+import io.jvisor.net.Rtnl;
+import io.jvisor.net.lab.Lab;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * An engine name and state directory of a test's own, and the clean-up that removes everything made
+ * under them (lab hosts, pins, state) even after a failure. Shared with the cli tests (test-jar).
+ */
+public final class ServerTestBed implements AutoCloseable {
+    /** The engine options: a unique name, a temporary state directory. */
+    public final EngineOptions options;
+    private final List<String> labPrefixes = new ArrayList<>();
+
+    public ServerTestBed(String prefix) {
+        try {
+            Path state = Files.createTempDirectory("jvisor-server-test");
+            // the engine removes its state directory when it holds nothing else; a subdirectory is ours
+            this.options = EngineOptions.named(Names.unique(prefix)).withStateDir(state.resolve("state"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The examples directory of the repository. */
+    public static Path examples() {
+        Path p = Path.of("..", "examples").toAbsolutePath().normalize();
+        if (!Files.isDirectory(p)) {
+            throw new IllegalStateException("no examples directory at " + p);
+        }
+        return p;
+    }
+
+    /** Remembers a lab prefix to sweep at the end. */
+    public void lab(String prefix) {
+        if (prefix != null) {
+            labPrefixes.add(prefix);
+        }
+    }
+
+    /** What the engine has in the kernel and on disk: pin paths (with map ids) and saved files. */
+    public Map<String, String> snapshot() {
+        Map<String, String> out = new TreeMap<>();
+        Path root = options.pinRoot();
+        if (Files.exists(root)) {
+            try (Stream<Path> s = Files.walk(root)) {
+                for (Path p : s.sorted().toList()) {
+                    String rel = root.relativize(p).toString();
+                    String v = "";
+                    if (Files.isRegularFile(p) && p.getFileName().toString().startsWith("map_")) {
+                        try (BpfMap m = BpfMap.openPinned(p)) {
+                            v = "map id " + m.id();
+                        }
+                    }
+                    out.put("pin:" + rel, v);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        for (String f : List.of("state.json", Controller.RECORD)) {
+            Path p = options.stateDir().resolve(f);
+            try {
+                out.put("file:" + f, Files.exists(p) ? Files.readString(p) : "(none)");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return out;
+    }
+
+    /** Namespaces and root devices that carry {@code prefix}. */
+    public static List<String> labLeftovers(String prefix) {
+        List<String> out = new ArrayList<>();
+        for (String ns : Netns.list()) {
+            if (ns.startsWith(prefix + "-")) {
+                out.add("netns " + ns);
+            }
+        }
+        try (Rtnl rtnl = Rtnl.open()) {
+            for (Link l : rtnl.links()) {
+                if (l.name().startsWith(prefix)) {
+                    out.add("device " + l.name());
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Removes everything: lab hosts, pins, state. */
+    @Override
+    public void close() {
+        for (String p : labPrefixes) {
+            try {
+                Lab.down(p);
+            } catch (RuntimeException ignored) {
+                // gone already
+            }
+        }
+        try {
+            Engine.purge(options);
+        } catch (RuntimeException ignored) {
+            // nothing there
+        }
+        Path dir = options.stateDir().getParent();
+        if (Files.exists(dir)) {
+            try (Stream<Path> s = Files.walk(dir)) {
+                s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+}
