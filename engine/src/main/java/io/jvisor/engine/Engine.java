@@ -118,11 +118,12 @@ public final class Engine implements AutoCloseable {
             closeJavaSide();
             throw e;
         }
-        this.readerThread = Thread.ofPlatform().name("jvisor-" + options.name() + "-slowpath").daemon()
-                .start(this::readLoop);
+        // adopted instances' control planes start first: the reader hands them packets at once
         for (LiveInstance li : instances.values()) {
             startHandler(li);
         }
+        this.readerThread = Thread.ofPlatform().name("jvisor-" + options.name() + "-slowpath").daemon()
+                .start(this::readLoop);
     }
 
     /**
