@@ -33,7 +33,7 @@ import java.util.TreeMap;
 public record FirewallConfig(NavigableMap<Integer, Rule> egress, NavigableMap<Integer, Rule> ingress, Policy egressPolicy,
                              Policy ingressPolicy, Timeouts timeouts) {
     /** At most this many rules in both chains together. */
-    public static final int MAX_RULES = 16384;
+    public static final int MAX_RULES = 32768;
 
     /** A chain of rules, by the direction of the packets it judges. */
     public enum Chain {

@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
 public final class FirewallHandler implements ModuleHandler {
     private static final Logger LOG = LoggerFactory.getLogger(FirewallHandler.class);
     static final int MAX_TUPLES = TupleSpace.MAX_TUPLES;
-    static final int COUNTERS = 32768;
+    static final int COUNTERS = 65536;
     static final int ACT_DROP = 1, ACT_LOG = 2;
 
     /** A rule's counts. */

@@ -27,7 +27,7 @@
 
 #define FW_MAX_TUPLES 1024        /* tuples per chain and version */
 #define FW_MAX_ENTRIES 524288     /* classifier entries, both versions */
-#define FW_COUNTERS 32768         /* per-rule counter slots, then one per chain's policy */
+#define FW_COUNTERS 65536         /* per-rule counter slots (old and new rule set), then one per chain's policy */
 #define FW_CT_SIZE 65536
 
 #define FW_CHAIN_EGRESS 0
