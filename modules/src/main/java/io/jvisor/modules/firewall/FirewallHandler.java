@@ -172,6 +172,18 @@ public final class FirewallHandler implements ModuleHandler {
                 values.add(le(16).putInt(0, e.prio()).putInt(4, newSlots[c.ordinal()][e.rule()])
                         .putInt(8, action(r.action(), r.log())).array());
             }
+            for (int field = 0; field < 2; field++) {
+                if (ts.usesClasses(field == 0)) {
+                    int[] cls = field == 0 ? ts.sportClass() : ts.dportClass();
+                    int pbase = ((w * 2 + c.ordinal()) * 2 + field) * 65536;
+                    List<byte[]> ck = new ArrayList<>(65536), cv = new ArrayList<>(65536);
+                    for (int port = 0; port < 65536; port++) {
+                        ck.add(u32(pbase + port));
+                        cv.add(le(2).putShort(0, (short) cls[port]).array());
+                    }
+                    batchUpdate(ctx.map("fw_pclass"), ck, cv);
+                }
+            }
             List<byte[]> tk = new ArrayList<>(), tv = new ArrayList<>();
             for (int i = 0; i < ts.tuples().size(); i++) {
                 tk.add(u32(base + i));
@@ -242,7 +254,8 @@ public final class FirewallHandler implements ModuleHandler {
         b.putInt(0, Rule.Prefix.mask(t.srcLen())).putInt(4, Rule.Prefix.mask(t.dstLen()))
                 .putShort(8, (short) TupleSpace.Tuple.portMask(t.sportLen()))
                 .putShort(10, (short) TupleSpace.Tuple.portMask(t.dportLen()));
-        b.put(12, (byte) (t.proto() ? 1 : 0)).put(13, (byte) t.flagMask()).put(14, (byte) (t.state() ? 1 : 0));
+        b.put(12, (byte) (t.proto() ? 1 : 0)).put(13, (byte) t.flagMask()).put(14, (byte) (t.state() ? 1 : 0))
+                .put(15, (byte) ((t.sportLen() == TupleSpace.CLASS ? 1 : 0) | (t.dportLen() == TupleSpace.CLASS ? 2 : 0)));
         b.order(ByteOrder.LITTLE_ENDIAN).putInt(16, t.minPrio());
         return b.array();
     }

@@ -20,11 +20,15 @@ import java.util.Map;
  * @param tuples the tuples, best rule first
  * @param entries the entries, each naming its tuple by position in {@code tuples}
  */
-public record TupleSpace(List<Tuple> tuples, List<Entry> entries) {
+public record TupleSpace(List<Tuple> tuples, List<Entry> entries, int[] sportClass, int[] dportClass) {
     /** Tuples per chain the data plane searches (FW_MAX_TUPLES). */
     public static final int MAX_TUPLES = 1024;
     /** Entries per rule set, both chains (half of FW_MAX_ENTRIES, so that two versions fit). */
     public static final int MAX_ENTRIES = 262144;
+    /** A port dimension matched by port class (an elementary interval) rather than by prefix. */
+    public static final int CLASS = 17;
+    /** A range that spans more port classes than this is expanded into prefixes instead. */
+    static final int MAX_CLASSES_PER_RANGE = 64;
 
     /**
      * The shape of a match.
@@ -32,8 +36,8 @@ public record TupleSpace(List<Tuple> tuples, List<Entry> entries) {
      * @param srcLen source prefix length
      * @param dstLen destination prefix length
      * @param proto whether the protocol is part of the key
-     * @param sportLen source port prefix length (0..16)
-     * @param dportLen destination port prefix length
+     * @param sportLen source port prefix length (0..16), or {@link #CLASS}
+     * @param dportLen destination port prefix length, or {@link #CLASS}
      * @param flagMask TCP flags in the key
      * @param state whether the conntrack state is part of the key
      * @param minPrio the best (lowest) rule position among its entries
@@ -44,9 +48,9 @@ public record TupleSpace(List<Tuple> tuples, List<Entry> entries) {
             return new Tuple(srcLen, dstLen, proto, sportLen, dportLen, flagMask, state, p);
         }
 
-        /** The port mask of a port prefix length. */
+        /** The port mask of a port prefix length (0 for a class dimension, whose key holds the class). */
         static int portMask(int len) {
-            return len == 0 ? 0 : (0xffff << (16 - len)) & 0xffff;
+            return len == 0 || len == CLASS ? 0 : (0xffff << (16 - len)) & 0xffff;
         }
     }
 
@@ -56,8 +60,8 @@ public record TupleSpace(List<Tuple> tuples, List<Entry> entries) {
      * @param tuple position of its tuple
      * @param src masked source address
      * @param dst masked destination address
-     * @param sport masked source port
-     * @param dport masked destination port
+     * @param sport masked source port, or its class
+     * @param dport masked destination port, or its class
      * @param proto protocol (0 when not in the tuple)
      * @param flags TCP flag values
      * @param state conntrack state code (0 when not in the tuple)
@@ -79,11 +83,12 @@ public record TupleSpace(List<Tuple> tuples, List<Entry> entries) {
      *     more than {@code maxEntries} entries, naming the rule that went over
      */
     public static TupleSpace compile(List<Rule> rules, String chainName, int maxEntries) {
+        int[] sclass = classes(rules, true), dclass = classes(rules, false);
         Map<Sig, Map<Key, int[]>> space = new LinkedHashMap<>();
         int count = 0;
         for (int prio = 0; prio < rules.size(); prio++) {
             Rule r = rules.get(prio);
-            List<int[]> sp = r.sport().prefixes(), dp = r.dport().prefixes();
+            List<int[]> sp = expand(r.sport(), sclass), dp = expand(r.dport(), dclass);
             List<Integer> states = r.states().isEmpty() ? List.of(0)
                     : r.states().stream().map(s -> s.code).sorted().toList();
             for (int[] s : sp) {
@@ -128,6 +133,54 @@ public record TupleSpace(List<Tuple> tuples, List<Entry> entries) {
                 entries.add(new Entry(pos, k.src, k.dst, k.sport, k.dport, k.proto, k.flags, k.state, p, p));
             }
         }
-        return new TupleSpace(List.copyOf(tuples), List.copyOf(entries));
+        return new TupleSpace(List.copyOf(tuples), List.copyOf(entries), sclass, dclass);
+    }
+
+    /** True when some tuple matches source ({@code source}) or destination ports by class. */
+    public boolean usesClasses(boolean source) {
+        return tuples.stream().anyMatch(t -> (source ? t.sportLen() : t.dportLen()) == CLASS);
+    }
+
+    /**
+     * The port classes of one field: the elementary intervals that the chain's port ranges cut the
+     * port space into; {@code result[port]} is the class of {@code port}.
+     */
+    static int[] classes(List<Rule> rules, boolean source) {
+        java.util.TreeSet<Integer> cuts = new java.util.TreeSet<>();
+        cuts.add(0);
+        for (Rule r : rules) {
+            Rule.PortRange pr = source ? r.sport() : r.dport();
+            if (!pr.isAny()) {
+                cuts.add(pr.lo());
+                if (pr.hi() < 65535) {
+                    cuts.add(pr.hi() + 1);
+                }
+            }
+        }
+        int[] out = new int[65536];
+        int cls = -1;
+        for (int p = 0; p < 65536; p++) {
+            if (cuts.contains(p)) {
+                cls++;
+            }
+            out[p] = cls;
+        }
+        return out;
+    }
+
+    /** A range as {value, dimension} pairs: any, the classes it spans, or (when it spans many) prefixes. */
+    private static List<int[]> expand(Rule.PortRange pr, int[] classOf) {
+        if (pr.isAny()) {
+            return List.of(new int[] {0, 0});
+        }
+        int lo = classOf[pr.lo()], hi = classOf[pr.hi()];
+        if (hi - lo + 1 > MAX_CLASSES_PER_RANGE) {
+            return pr.prefixes();
+        }
+        List<int[]> out = new ArrayList<>();
+        for (int c = lo; c <= hi; c++) {
+            out.add(new int[] {c, CLASS});
+        }
+        return out;
     }
 }

@@ -95,7 +95,7 @@ struct fw_tuple {
 	__u8 proto;    /* 1: the protocol is part of the key */
 	__u8 fmask;    /* TCP flags that are part of the key */
 	__u8 state;    /* 1: the conntrack state is part of the key */
-	__u8 pad;
+	__u8 pclass;   /* bit 0: the key holds the source port's class, bit 1: the destination port's */
 	__u32 min_prio;
 	__u32 pad2;
 };
@@ -158,6 +158,18 @@ struct {
 	__type(value, struct fw_tuple);
 } fw_tuples SEC(".maps");
 
+/*
+ * Port classes, per version, chain and field (source, destination): the elementary interval of
+ * each port among the chain's port ranges. A range that spans few classes is one entry per class
+ * in a single tuple, instead of one entry per prefix in as many tuples as it has prefix lengths.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4 * 2 * 65536);
+	__type(key, __u32);
+	__type(value, __u16);
+} fw_pclass SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FW_MAX_ENTRIES);
@@ -205,6 +217,8 @@ struct fw_search {
 	__u8 flags;
 	__u8 state;
 	__u8 pad;
+	__be16 sclass;
+	__be16 dclass;
 	__u32 base;
 	__u32 ntuples;
 	__u32 best_prio;
@@ -226,8 +240,8 @@ static long fw_probe(__u32 i, void *data)
 		.tuple = idx,
 		.src = s->src & t->smask,
 		.dst = s->dst & t->dmask,
-		.sport = s->sport & t->spmask,
-		.dport = s->dport & t->dpmask,
+		.sport = (t->pclass & 1) ? s->sclass : s->sport & t->spmask,
+		.dport = (t->pclass & 2) ? s->dclass : s->dport & t->dpmask,
 		.proto = t->proto ? s->proto : 0,
 		.flags = s->flags & t->fmask,
 		.state = t->state ? s->state : 0,
@@ -448,6 +462,12 @@ static __always_inline int jv_rx(struct jv_ctx *ctx, struct jv_md *md)
 	s.base = ci * FW_MAX_TUPLES;
 	s.ntuples = c->ntuples < FW_MAX_TUPLES ? c->ntuples : FW_MAX_TUPLES;
 	__u32 policy = c->policy;
+	__u32 pk = ci * 2 * 65536 + bpf_ntohs(s.sport);
+	__u16 *pc = bpf_map_lookup_elem(&fw_pclass, &pk);
+	s.sclass = pc ? bpf_htons(*pc) : 0;
+	pk = (ci * 2 + 1) * 65536 + bpf_ntohs(s.dport);
+	pc = bpf_map_lookup_elem(&fw_pclass, &pk);
+	s.dclass = pc ? bpf_htons(*pc) : 0;
 	bpf_loop(FW_MAX_TUPLES, fw_probe, &s, 0);
 
 	__u32 action = s.found ? s.best_action : policy;
