@@ -27,8 +27,6 @@ public record TupleSpace(List<Tuple> tuples, List<Entry> entries, int[] sportCla
     public static final int MAX_ENTRIES = 262144;
     /** A port dimension matched by port class (an elementary interval) rather than by prefix. */
     public static final int CLASS = 17;
-    /** A range that spans more port classes than this is expanded into prefixes instead. */
-    static final int MAX_CLASSES_PER_RANGE = 64;
 
     /**
      * The shape of a match.
@@ -168,14 +166,18 @@ public record TupleSpace(List<Tuple> tuples, List<Entry> entries, int[] sportCla
         return out;
     }
 
-    /** A range as {value, dimension} pairs: any, the classes it spans, or (when it spans many) prefixes. */
+    /**
+     * A range as {value, dimension} pairs: any; the classes it spans; or its prefixes, when they are
+     * fewer than its classes (then it costs a tuple per prefix length, but fewer entries).
+     */
     private static List<int[]> expand(Rule.PortRange pr, int[] classOf) {
         if (pr.isAny()) {
             return List.of(new int[] {0, 0});
         }
         int lo = classOf[pr.lo()], hi = classOf[pr.hi()];
-        if (hi - lo + 1 > MAX_CLASSES_PER_RANGE) {
-            return pr.prefixes();
+        List<int[]> prefixes = pr.prefixes();
+        if (hi - lo + 1 > prefixes.size()) {
+            return prefixes;
         }
         List<int[]> out = new ArrayList<>();
         for (int c = lo; c <= hi; c++) {
