@@ -42,7 +42,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *   <li>{@code e2e}: forwarding through a router namespace ({@code ip_forward}), with the same rule
  *       set held by: nothing; iptables (legacy xtables) in the router's FORWARD chain; nftables in
  *       the router's forward hook; the jvisor firewall inserted transparently on the wire between
- *       the sender and the router. 64-byte UDP datagrams received per second (one Java sender
+ *       the sender and the router. The same wiring through a plain jvisor forwarder (no rules, no
+ *       conntrack) is the firewall's own no-firewall baseline. 64-byte UDP datagrams received per second (one Java sender
  *       asked for far more than it can send) and iperf3 TCP throughput.</li>
  * </ul>
  *
@@ -265,7 +266,9 @@ public final class FirewallBench {
 
     // ---- end to end ----------------------------------------------------------------------------
 
-    static final String[] PATHS = {"no firewall", "iptables", "nftables", "jvisor firewall"};
+    static final String[] PATHS = {"no firewall", "iptables", "nftables", "jvisor forwarder", "jvisor firewall"};
+    static final String FORWARDER = "static __always_inline int jv_rx(struct jv_ctx *ctx, struct jv_md *md)\n"
+            + "{\n\treturn md->in_port > 1 ? jv_drop(md, JV_DROP_USER) : jv_forward(md, md->in_port ^ 1);\n}\n";
 
     static void e2e(int rounds, int seconds, int n, boolean smoke, PrintStream log) throws Exception {
         String loadBefore = EngineBenchSupport.loadAverage();
@@ -274,23 +277,26 @@ public final class FirewallBench {
         Engine engine = null;
         Lab lab = null;
         try {
-            // path k: a{k} (subnet 2k+11) -> r{k} -> b{k} (subnet 2k+12); path 3's sender wire ends in the root
+            // path k: a{k} (subnet 2k+11) -> r{k} -> b{k} (subnet 2k+12); the wire a{k} - r{k} of paths 3
+            // (the jvisor firewall) and 4 (the same wiring through a plain jvisor forwarder) passes the root
             LabSpec spec = LabSpec.empty();
-            for (int k = 0; k < 4; k++) {
+            for (int k = 0; k < 5; k++) {
                 int s1 = 2 * k + 11, s2 = 2 * k + 12;
                 spec = spec.withHost(host("a" + k, net + s1 + ".2/24", net + s1 + ".1"))
                         .withHost(host("b" + k, net + s2 + ".2/24", net + s2 + ".1"))
                         .withHost(router("r" + k, net + s1 + ".1/24", net + s2 + ".1/24"))
                         .withWire(WireSpec.between("r" + k + ":eth1", "b" + k + ":eth0"));
-                if (k == 3) {
-                    spec = spec.withWire(WireSpec.toRoot("a3:eth0", "pa", null)).withWire(WireSpec.toRoot("r3:eth0", "pr", null));
+                if (k >= 3) {
+                    spec = spec.withWire(WireSpec.toRoot("a" + k + ":eth0", "pa" + k, null))
+                            .withWire(WireSpec.toRoot("r" + k + ":eth0", "pr" + k, null));
                 } else {
                     spec = spec.withWire(WireSpec.between("a" + k + ":eth0", "r" + k + ":eth0"));
                 }
             }
             lab = Lab.up(spec);
             log.println("== e2e: lab " + lab.prefix() + " (" + net + "0.0/16), " + n + " rules; a_k -> r_k (ip_forward) -> b_k;"
-                    + " iptables in r1, nftables in r2, the jvisor firewall between a3 and r3");
+                    + " iptables in r1, nftables in r2, the jvisor firewall between a3 and r3, a jvisor forwarder (no"
+                    + " rules, no conntrack) between a4 and r4");
             // iptables (legacy xtables) in r1, nftables in r2
             String d1 = net + "14.2", d2 = net + "16.2", d3 = net + "18.2";
             StringBuilder ipt = new StringBuilder("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n");
@@ -314,16 +320,21 @@ public final class FirewallBench {
                     iptCount.lines().filter(l -> l.startsWith("-A")).count(),
                     nftCount.lines().filter(l -> l.contains("drop") || l.trim().equals("accept")).count() - 1);
 
-            engine = Engine.start(options, ModuleCatalog.discover());
+            ModuleCatalog catalog = ModuleCatalog.discover();
+            catalog.register(io.jvisor.engine.ModuleType.fromSource("fwd", "#include <jvisor/module.h>\n" + FORWARDER, 2));
+            engine = Engine.start(options, catalog);
             long t0 = System.nanoTime();
             engine.apply(Topology.builder().instance("fw", "firewall", config(n, d3).toMap())
-                    .connect("fw:0", "dev:" + lab.rootDevice("pa"))
-                    .connect("fw:1", "dev:" + lab.rootDevice("pr")).build());
+                    .connect("fw:0", "dev:" + lab.rootDevice("pa3"))
+                    .connect("fw:1", "dev:" + lab.rootDevice("pr3"))
+                    .instance("fwd", "fwd")
+                    .connect("fwd:0", "dev:" + lab.rootDevice("pa4"))
+                    .connect("fwd:1", "dev:" + lab.rootDevice("pr4")).build());
             log.printf(Locale.ROOT, "== jvisor firewall with %d rules per chain applied in %.2f s%n", n,
                     (System.nanoTime() - t0) / 1e9);
 
             Map<String, Host[]> pairs = new LinkedHashMap<>();
-            for (int k = 0; k < 4; k++) {
+            for (int k = 0; k < 5; k++) {
                 pairs.put(PATHS[k], new Host[] {lab.host("a" + k), lab.host("b" + k)});
             }
             for (Host[] h : pairs.values()) {
@@ -375,18 +386,20 @@ public final class FirewallBench {
                     rounds, seconds, smoke ? " SMOKE RUN." : "");
             log.println();
             log.println("| path (" + n + " rules) | UDP 64 B rx/s | per round | vs iptables | TCP Gbit/s | per round |"
-                    + " vs no firewall |");
-            log.println("| --- | ---: | --- | ---: | ---: | --- | ---: |");
+                    + " vs no firewall | vs jvisor forwarder |");
+            log.println("| --- | ---: | --- | ---: | ---: | --- | ---: | ---: |");
             for (String p : PATHS) {
-                double[] ur = new double[rounds], tr = new double[rounds];
+                double[] ur = new double[rounds], tr = new double[rounds], fr = new double[rounds];
                 for (int i = 0; i < rounds; i++) {
                     ur[i] = udp.get(p)[i] / udp.get("iptables")[i];
                     tr[i] = tcp.get(p)[i] / tcp.get("no firewall")[i];
+                    fr[i] = tcp.get(p)[i] / tcp.get("jvisor forwarder")[i];
                 }
-                log.printf(Locale.ROOT, "| %s | %.0f | %s | **%.2f** | %.2f | %s | **%.2f** |%n", p,
+                log.printf(Locale.ROOT, "| %s | %.0f | %s | **%.2f** | %.2f | %s | **%.2f** | **%.2f** |%n", p,
                         EngineBenchSupport.median(udp.get(p)), EngineBenchSupport.list(udp.get(p), "%.0f"),
                         EngineBenchSupport.median(ur), EngineBenchSupport.median(tcp.get(p)),
-                        EngineBenchSupport.list(tcp.get(p), "%.2f"), EngineBenchSupport.median(tr));
+                        EngineBenchSupport.list(tcp.get(p), "%.2f"), EngineBenchSupport.median(tr),
+                        EngineBenchSupport.median(fr));
             }
             log.println();
         } finally {
