@@ -312,13 +312,13 @@ public final class FirewallBench {
                 nft.append("  ip saddr ").append(peerAddress(i)).append(" ip daddr ").append(d2)
                         .append(" udp dport 5000-5999 drop\n");
             }
-            nft.append("  accept\n }\n}\n");
+            nft.append("  counter accept\n }\n}\n");
             exec(lab.host("r2"), nft.toString(), "nft", "-f", "-");
             String iptCount = exec(lab.host("r1"), "", "iptables-legacy", "-S", "FORWARD");
             String nftCount = exec(lab.host("r2"), "", "nft", "list", "chain", "ip", "jvbench", "forward");
             log.printf(Locale.ROOT, "== iptables FORWARD holds %d rules, nftables forward %d%n",
                     iptCount.lines().filter(l -> l.startsWith("-A")).count(),
-                    nftCount.lines().filter(l -> l.contains("drop") || l.trim().equals("accept")).count() - 1);
+                    nftCount.lines().filter(l -> l.contains("drop") || l.trim().endsWith("accept")).count() - 1);
 
             ModuleCatalog catalog = ModuleCatalog.discover();
             catalog.register(io.jvisor.engine.ModuleType.fromSource("fwd", "#include <jvisor/module.h>\n" + FORWARDER, 2));
@@ -378,7 +378,13 @@ public final class FirewallBench {
             if (last.packets() == 0) {
                 throw new IllegalStateException("the jvisor firewall's last rule saw no packet");
             }
-            log.println("== check: the jvisor firewall's final accept rule (egress) counted " + last.packets() + " packets");
+            // the peers really traversed their rule sets: the counters of their final accept
+            String iptLast = exec(lab.host("r1"), "", "iptables-legacy", "-L", "FORWARD", "-v", "-x", "-n").lines()
+                    .reduce((x, y) -> y).orElse("").trim();
+            String nftLast = exec(lab.host("r2"), "", "nft", "list", "chain", "ip", "jvbench", "forward").lines()
+                    .filter(l -> l.contains("counter")).findFirst().orElse("").trim();
+            log.println("== check: final accept rules counted: jvisor firewall (egress) " + last.packets()
+                    + " packets; iptables '" + iptLast.replaceAll("\\s+", " ") + "'; nftables '" + nftLast + "'");
             String loadAfter = EngineBenchSupport.loadAverage();
             log.println();
             EngineBenchSupport.printMachine(log, loadBefore, loadAfter);
