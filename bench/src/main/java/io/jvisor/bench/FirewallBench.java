@@ -144,14 +144,17 @@ public final class FirewallBench {
         Lab lab = null;
         try {
             LabSpec spec = LabSpec.empty();
-            for (int i = 1; i <= 6; i++) {
+            for (int i = 1; i <= 8; i++) {
                 spec = spec.withHost(host("c" + i, net + "9." + i + "/24", null))
                         .withWire(WireSpec.toRoot("c" + i + ":eth0", "p" + i, null));
             }
             lab = Lab.up(spec);
-            engine = Engine.start(options, ModuleCatalog.discover());
+            ModuleCatalog catalog = ModuleCatalog.discover();
+            catalog.register(io.jvisor.engine.ModuleType.fromSource("fwd", "#include <jvisor/module.h>\n" + FORWARDER, 2));
+            engine = Engine.start(options, catalog);
             String dst = net + "9.2";
-            Topology.Builder t = Topology.builder();
+            Topology.Builder t = Topology.builder().instance("fwd", "fwd")
+                    .connect("fwd:0", "dev:" + lab.rootDevice("p7")).connect("fwd:1", "dev:" + lab.rootDevice("p8"));
             for (int k = 0; k < sizes.length; k++) {
                 String name = "fw" + sizes[k];
                 t.instance(name, "firewall", config(sizes[k], dst).toMap())
@@ -173,6 +176,7 @@ public final class FirewallBench {
                 ns.put(sizes[k] + "/last", new double[rounds]);
                 ns.put(sizes[k] + "/policy", new double[rounds]);
             }
+            double[] fwdNs = new double[rounds];
             // the policy packet: from an address the last rule ("accept") would take, so use a set without it
             FirewallConfig[] noAccept = new FirewallConfig[sizes.length];
             try {
@@ -180,6 +184,10 @@ public final class FirewallBench {
                     List<Integer> order = new ArrayList<>(List.of(0, 1, 2));
                     Collections.rotate(order, r);
                     StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "   round %d:", r + 1));
+                    try (BpfProgram fwd = BpfProgram.fromId(engine.programId("fwd"))) {
+                        fwdNs[r] = fwd.testRun(new TestRun(matchLast, 0, ctx, 0, repeat, 0, 0, 0)).durationNs();
+                        line.append(String.format(Locale.ROOT, " forwarder %.0f ns;", fwdNs[r]));
+                    }
                     for (int k : order) {
                         TestRun run = new TestRun(matchLast, 0, ctx, 0, repeat, 0, 0, 0);
                         var res = progs[k].testRun(run);
@@ -192,7 +200,8 @@ public final class FirewallBench {
                     log.println(line);
                 }
                 // then without the final accept: no rule matches, the policy (drop) decides
-                Topology.Builder t2 = Topology.builder();
+                Topology.Builder t2 = Topology.builder().instance("fwd", "fwd")
+                        .connect("fwd:0", "dev:" + lab.rootDevice("p7")).connect("fwd:1", "dev:" + lab.rootDevice("p8"));
                 for (int k = 0; k < sizes.length; k++) {
                     String name = "fw" + sizes[k];
                     List<Rule> rs = ruleSet(sizes[k], dst);
@@ -245,7 +254,8 @@ public final class FirewallBench {
                             EngineBenchSupport.median(ratio));
                 }
             }
-            log.println();
+            log.printf(Locale.ROOT, "%nThe same packet through a plain jvisor forwarder (the SDK's framework cost, no firewall):"
+                    + " %.0f ns (median; %s).%n%n", EngineBenchSupport.median(fwdNs), EngineBenchSupport.list(fwdNs, "%.0f"));
         } finally {
             EngineBenchSupport.destroyQuietly(engine, options, log);
             if (lab != null) {
