@@ -13,12 +13,14 @@ import io.jvisor.engine.TopologyException;
 import io.jvisor.modules.firewall.FirewallConfig.Chain;
 import io.jvisor.net.lab.Host;
 import io.jvisor.net.lab.Ping;
+import io.jvisor.net.lab.UdpStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -253,6 +255,36 @@ class FirewallTest {
             assertThat(fw.counter(Chain.EGRESS, 50_010).packets()).isEqualTo(10);
             assertThat(fw.counter(Chain.EGRESS, 100_000).packets()).isEqualTo(10);
             assertThat(fw.policyCounter(Chain.EGRESS)[0]).isEqualTo(10);
+        }
+    }
+
+    @Test
+    void theFirewallGoesInBetweenTwoPeersAndOutAgainUnderTrafficWithoutLosingAPacket() throws Exception {
+        try (Bed b = new Bed()) {
+            Host h1 = b.h(1), h2 = b.h(2);
+            Map<String, String> fw = FirewallConfig.parse(Map.of("egress.policy", "drop", "egress.10", "accept proto udp",
+                    "ingress.policy", "drop", "ingress.10", "accept state established")).toMap();
+            Topology base = Topology.builder().instance("br", "bridge")
+                    .connect("br:0", b.bed.dev(1)).connect("br:1", b.bed.dev(2)).build();
+            Topology with = Topology.builder().instance("br", "bridge").instance("fw", "firewall", fw)
+                    .connect("br:0", b.bed.dev(1)).connect("br:1", "fw:0").connect("fw:1", b.bed.dev(2)).build();
+            b.engine.apply(base);
+            assertThat(Ping.run(h1.netns(), h2.address(), 2).allReplied()).isTrue();
+            UdpStream.Report rep;
+            try (UdpStream udp = UdpStream.open(h1.netns(), h1.address(), h2.netns(), h2.address())) {
+                udp.start(20_000);
+                Thread.sleep(200);
+                b.engine.apply(with);
+                Thread.sleep(400);
+                long judged = b.fw().counter(Chain.EGRESS, 10).packets();
+                assertThat(judged).as("the firewall judges the stream").isPositive();
+                b.engine.apply(base);
+                Thread.sleep(200);
+                udp.stop();
+                rep = udp.finish(Duration.ofSeconds(1));
+            }
+            assertThat(rep.lost()).as(rep.toString()).isZero();
+            assertThat(rep.received()).isEqualTo(rep.sent());
         }
     }
 
