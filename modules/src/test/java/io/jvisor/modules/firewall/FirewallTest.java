@@ -136,7 +136,7 @@ class FirewallTest {
                     "egress.20", "accept state established",
                     "egress.30", "drop proto udp dport 6000",
                     "egress.40", "accept proto udp dst " + h2ip + "/32 dport 6000-6999",
-                    "egress.50", "accept proto icmp",
+                    "egress.50", "log proto icmp",
                     "ingress.policy", "drop",
                     "ingress.10", "accept state established,related",
                     "ingress.20", "accept proto tcp dport 9000"));
@@ -163,6 +163,9 @@ class FirewallTest {
             assertThat(fw.counter(Chain.EGRESS, 40).packets()).isEqualTo(20);
             assertThat(fw.counter(Chain.EGRESS, 30).bytes()).isEqualTo(20L * (14 + 20 + 8 + 32));
             assertThat(fw.counter(Chain.INGRESS, 10).packets()).isPositive();
+            // "log" accepts (and logs): the first echo request went out through it; the next two belong
+            // to the connection it opened (same echo id, reply seen) and rule 20 took them
+            assertThat(fw.counter(Chain.EGRESS, 50).packets()).isEqualTo(1);
             assertThat(fw.policyCounter(Chain.INGRESS)[0]).as("inbound ping, TCP SYNs and UDP").isPositive();
             assertThat(fw.policyCounter(Chain.EGRESS)[0]).as("UDP to 7000, TCP SYN to 8010").isPositive();
             // the conntrack table: the accepted UDP flow (unreplied) and the TCP connections
