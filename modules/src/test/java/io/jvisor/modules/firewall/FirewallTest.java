@@ -292,6 +292,33 @@ class FirewallTest {
     }
 
     @Test
+    void aConnectionIdleLongerThanItsTimeoutIsForgottenAndItsRepliesAreDroppedThen() throws Exception {
+        try (Bed b = new Bed()) {
+            Host h1 = b.h(1), h2 = b.h(2);
+            b.apply(Map.of("ingress.policy", "drop", "ingress.10", "accept state established", "timeout.udp", "2"));
+            // h1 -> h2:5300 opens a UDP connection; h2's datagrams from 5300 back to h1's port are its replies
+            try (DatagramChannel a = h1.netns().run(() -> DatagramChannel.open().bind(new InetSocketAddress(h1.address(), 0)));
+                 DatagramChannel z = h2.netns().run(() -> DatagramChannel.open().bind(new InetSocketAddress(h2.address(), 5300)))) {
+                a.configureBlocking(false);
+                a.send(ByteBuffer.wrap(new byte[8]), new InetSocketAddress(h2.address(), 5300));
+                ByteBuffer buf = ByteBuffer.allocate(64);
+                z.receive(buf.clear());
+                InetSocketAddress back = new InetSocketAddress(h1.address(), ((InetSocketAddress) a.getLocalAddress()).getPort());
+                z.send(ByteBuffer.wrap(new byte[8]), back);
+                Thread.sleep(300);
+                assertThat(a.receive(buf.clear())).as("the reply within the timeout passes").isNotNull();
+                assertThat(b.fw().connections()).anyMatch(k -> k.protocol() == 17 && k.dport() == 5300 && k.replied());
+                Thread.sleep(3000); // idle longer than timeout.udp = 2 s
+                assertThat(b.fw().connections()).noneMatch(k -> k.protocol() == 17 && k.dport() == 5300);
+                z.send(ByteBuffer.wrap(new byte[8]), back);
+                Thread.sleep(300);
+                assertThat(a.receive(buf.clear())).as("after the timeout it is a new inbound datagram: dropped").isNull();
+                assertThat(b.fw().policyCounter(Chain.INGRESS)[0]).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
     void anUnchangedRuleSetSurvivesAnEngineRestart() throws Exception {
         try (Bed b = new Bed()) {
             b.apply(Map.of("egress.policy", "drop", "egress.10", "accept proto udp dport 5000"));
