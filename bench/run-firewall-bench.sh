@@ -43,8 +43,8 @@ for tool in iptables-legacy-restore nft iperf3; do
   command -v "$tool" >/dev/null || { echo "run-firewall-bench: $tool is missing; run scripts/setup-host.sh" >&2; exit 1; }
 done
 
-echo "== building jvisor-bench: ./mvnw -B -q -Dmaven.test.skip=true -pl bench -am package" >&2
-./mvnw -B -q -Dmaven.test.skip=true -pl bench -am package
+echo "== building jvisor-bench: ./mvnw -B -q -DskipTests -pl bench -am package" >&2
+./mvnw -B -q -DskipTests -pl bench -am package
 
 run_dir=$(mktemp -d)
 trap 'rm -rf "$run_dir"' EXIT
