@@ -248,6 +248,39 @@ final class DaemonClient implements Backend {
         }
     }
 
+    /**
+     * A GET whose body is read as it arrives (a capture stream); a refusal is thrown as {@link Refused}.
+     * The caller closes the body.
+     */
+    HttpResponse<java.io.InputStream> stream(String path) {
+        try {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).GET();
+            if (token != null) {
+                b.header("Authorization", "Bearer " + token);
+            }
+            HttpResponse<java.io.InputStream> r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+            if (r.statusCode() >= 400) {
+                JsonNode n;
+                try (java.io.InputStream in = r.body()) {
+                    byte[] body = in.readAllBytes();
+                    n = body.length == 0 ? JSON.nullNode() : JSON.readTree(body);
+                }
+                List<ManifestProblem> problems = new ArrayList<>();
+                for (JsonNode p : n.path("problems")) {
+                    problems.add(new ManifestProblem(p.path("field").asText(), p.path("value").isNull() ? null
+                            : p.path("value").asText(), p.path("reason").asText()));
+                }
+                throw new Refused(r.statusCode(), problems);
+            }
+            return r;
+        } catch (IOException e) {
+            throw new IllegalStateException("the daemon at " + url + " did not answer: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
     static String enc(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }

@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
                 ResourceCommands.Get.class, ResourceCommands.Describe.class, ResourceCommands.Delete.class,
                 ResourceCommands.Add.class, ResourceCommands.Connect.class, TableCommand.class, StatsCommand.class,
                 LabCommand.class, CompletionCommand.class, VersionCommand.class, FeaturesCommand.class, CompileCommand.class, ObjectCommand.class,
-                DisasmCommand.class, AsmCommand.class, CommandLine.HelpCommand.class})
+                DisasmCommand.class, AsmCommand.class, CaptureCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -69,7 +69,9 @@ public final class UpCommand implements Callable<Integer> {
                 out.println("traffic:");
                 out.flush();
                 List<TrafficCheck.Result> checks;
-                try (Progress p = Progress.start(err, "  (pinging every pair of hosts, then a UDP stream)")) {
+                try (Progress p = Progress.start(err, now.spec().checks().isEmpty()
+                        ? "  (pinging every pair of hosts, then a UDP stream)"
+                        : "  (running the " + now.spec().checks().size() + " checks of spec.checks)")) {
                     checks = TrafficCheck.run(now, b::hostNamespace, udpPackets);
                 }
                 if (checks.isEmpty()) {

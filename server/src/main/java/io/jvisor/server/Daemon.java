@@ -62,6 +62,11 @@ public final class Daemon implements AutoCloseable {
     private final Metrics metrics;
     private final String token;
     private final byte[] openapi;
+    private final Captures captures = new Captures();
+    /** The media type of a streamed capture. */
+    public static final String CAPTURE_TYPE = "application/vnd.tcpdump.pcap";
+    /** The response header that names a streamed capture's session, for {@code DELETE .../capture/{id}}. */
+    public static final String CAPTURE_SESSION_HEADER = "Jvisor-Capture-Session";
     private Javalin app;
 
     private Daemon(DaemonOptions options, Controller controller, String token) {
@@ -114,6 +119,7 @@ public final class Daemon implements AutoCloseable {
     @Override
     public void close() {
         try {
+            captures.stopAll(); // a streaming capture would hold the server's stop up
             if (app != null) {
                 app.stop();
             }
@@ -307,6 +313,31 @@ public final class Daemon implements AutoCloseable {
             controller.publish(ChangeEvent.of("table-delete", ctx.pathParam("name") + "/" + ctx.pathParam("table"),
                     Map.of("key", ctx.pathParam("key"))));
             ctx.status(204);
+        });
+        r.get("/v1/instances/{name}/capture", ctx -> {
+            long count = longParam(ctx, "count", 0);
+            int snaplen = (int) longParam(ctx, "snaplen", io.jvisor.modules.capture.CaptureConfig.MAX_SNAPLEN);
+            int seconds = (int) longParam(ctx, "seconds", 0);
+            captures.stream(controller.engine(), ctx.pathParam("name"), count, snaplen, seconds, id -> {
+                ctx.res().setStatus(200);
+                ctx.res().setContentType(CAPTURE_TYPE);
+                ctx.res().setHeader(CAPTURE_SESSION_HEADER, Long.toString(id));
+            }, () -> {
+                try {
+                    return ctx.res().getOutputStream();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        });
+        r.delete("/v1/instances/{name}/capture/{id}", ctx -> {
+            long id;
+            try {
+                id = Long.parseLong(ctx.pathParam("id"));
+            } catch (NumberFormatException e) {
+                throw new ApiException(400, "id", ctx.pathParam("id"), "not a session id");
+            }
+            send(ctx, 200, captures.stop(ctx.pathParam("name"), id));
         });
         r.get("/v1/devices", ctx -> send(ctx, 200, devices()));
         r.get("/v1/counters", ctx -> send(ctx, 200, Counters.read(controller.engine())));
@@ -531,6 +562,22 @@ public final class Daemon implements AutoCloseable {
             return true;
         }
         throw new ApiException(400, "dryRun", v, "must be true or false");
+    }
+
+    private static long longParam(Context ctx, String name, long dflt) {
+        String v = ctx.queryParam(name);
+        if (v == null || v.isEmpty()) {
+            return dflt;
+        }
+        try {
+            long n = Long.parseLong(v);
+            if (n < 0 || n > Integer.MAX_VALUE) {
+                throw new ApiException(400, name, v, "out of range 0.." + Integer.MAX_VALUE);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new ApiException(400, name, v, "not a whole number");
+        }
     }
 
     private static int limit(Context ctx) {

@@ -46,7 +46,7 @@ final class Edits {
         cs.removeIf(c -> instanceOf(c.a()).equals(name) || instanceOf(c.b()).equals(name));
         List<Manifest.Attachment> as = new ArrayList<>(m.spec().attachments());
         as.removeIf(a -> instanceOf(a.port()).equals(name));
-        return m.withSpec(new Manifest.Spec(m.spec().hosts(), is, cs, as));
+        return m.withSpec(m.spec().with(m.spec().hosts(), is, cs, as));
     }
 
     /** Adds a connection: body {@code {a, b}}. */
@@ -63,7 +63,7 @@ final class Edits {
         if (!cs.removeIf(c -> endpoint.equals(c.a()) || endpoint.equals(c.b()))) {
             throw new ApiException(404, "connection", endpoint, "no connection has this end");
         }
-        return m.withSpec(new Manifest.Spec(m.spec().hosts(), m.spec().instances(), cs, m.spec().attachments()));
+        return m.withSpec(m.spec().with(m.spec().hosts(), m.spec().instances(), cs, m.spec().attachments()));
     }
 
     /** Adds an attachment: body {@code {port, host | device, netns}}. */
@@ -80,7 +80,7 @@ final class Edits {
         if (!as.removeIf(a -> port.equals(a.port()))) {
             throw new ApiException(404, "attachment", port, "no attachment on this port");
         }
-        return m.withSpec(new Manifest.Spec(m.spec().hosts(), m.spec().instances(), m.spec().connections(), as));
+        return m.withSpec(m.spec().with(m.spec().hosts(), m.spec().instances(), m.spec().connections(), as));
     }
 
     private static String instanceOf(String endpoint) {

@@ -13,9 +13,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A little traffic through an applied topology: pings between its lab hosts (every pair, or the
- * first host to each other when there are many) and a short UDP stream from the first host to the
- * last, counting loss. What {@code jvisor up} runs after applying.
+ * A little traffic through an applied topology. When the manifest declares {@code spec.checks},
+ * exactly those run (see {@link DeclaredChecks}); otherwise pings between its lab hosts (every pair,
+ * or the first host to each other when there are many) and a short UDP stream from the first host
+ * to the last, counting loss. What {@code jvisor up} runs after applying.
  */
 public final class TrafficCheck {
     private TrafficCheck() {}
@@ -46,6 +47,9 @@ public final class TrafficCheck {
         List<HostAddr> hosts = new ArrayList<>();
         if (m == null) {
             return List.of();
+        }
+        if (!m.spec().checks().isEmpty()) {
+            return DeclaredChecks.run(m, namespaceOf);
         }
         for (Manifest.Host h : m.spec().hosts()) {
             InetAddress a = firstIpv4(h);

@@ -15,8 +15,9 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Every file in examples/ applies on the real kernel, passes its traffic checks, and tears down
- * with nothing left behind: no lab namespaces or devices, no pins, no state.
+ * Every file in examples/ applies on the real kernel, passes its traffic checks (its declared
+ * {@code spec.checks}, or every host pair reaching each other), and tears down with nothing left
+ * behind: no lab namespaces or devices, no pins, no state.
  */
 @RequiresRoot
 class ExamplesTest {
@@ -43,7 +44,11 @@ class ExamplesTest {
                 // applying the same file again changes nothing
                 assertThat(c.apply(m, true).changes()).isEmpty();
                 List<TrafficCheck.Result> checks = TrafficCheck.run(c, 1000);
-                if (m.spec().hosts().size() >= 2) {
+                checks.forEach(x -> System.out.println(file.getFileName() + ": " + (x.passed() ? "PASS " : "FAIL ")
+                        + x.what() + ": " + x.detail()));
+                if (!m.spec().checks().isEmpty()) {
+                    assertThat(checks).as("one result per declared check").hasSize(m.spec().checks().size());
+                } else if (m.spec().hosts().size() >= 2) {
                     assertThat(checks).isNotEmpty();
                 }
                 assertThat(checks).allSatisfy(x -> assertThat(x.passed()).as(x.what() + ": " + x.detail()).isTrue());

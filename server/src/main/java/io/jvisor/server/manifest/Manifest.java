@@ -27,6 +27,9 @@ import java.util.Map;
  *   attachments:                 # instance port to a lab host interface or an existing device
  *     - {port: br1:0, host: h1:eth0}
  *     - {port: br1:1, device: eth1}
+ *   checks:                      # optional traffic expectations; without them every host pair must reach
+ *     - {from: h1, ping: 10.0.2.10}
+ *     - {from: h1, tcp: 10.0.2.10:80, servers: [h3]}
  * }</pre>
  *
  * See docs/manifest.md. {@link ManifestReader} reads one and names the field at fault;
@@ -59,14 +62,61 @@ public record Manifest(String apiVersion, String kind, Metadata metadata, Spec s
      * @param instances module instances
      * @param connections wires between two instance ports
      * @param attachments wires between an instance port and a host interface or a device
+     * @param checks the traffic the topology is expected to carry or block; empty for the default
+     *     (every pair of hosts reaches each other)
      */
     public record Spec(List<Host> hosts, List<Instance> instances, List<Connection> connections,
-                       List<Attachment> attachments) {
+                       List<Attachment> attachments, List<Check> checks) {
         public Spec {
             hosts = hosts == null ? List.of() : List.copyOf(hosts);
             instances = instances == null ? List.of() : List.copyOf(instances);
             connections = connections == null ? List.of() : List.copyOf(connections);
             attachments = attachments == null ? List.of() : List.copyOf(attachments);
+            checks = checks == null ? List.of() : List.copyOf(checks);
+        }
+
+        /** A spec without checks. */
+        public Spec(List<Host> hosts, List<Instance> instances, List<Connection> connections,
+                    List<Attachment> attachments) {
+            this(hosts, instances, connections, attachments, List.of());
+        }
+
+        /** This spec with other hosts, instances, connections and attachments, and the same checks. */
+        public Spec with(List<Host> hosts, List<Instance> instances, List<Connection> connections,
+                         List<Attachment> attachments) {
+            return new Spec(hosts, instances, connections, attachments, checks);
+        }
+    }
+
+    /** The protocols of a {@link Check}. */
+    public enum Protocol {
+        /** ICMP echo (iputils ping). */
+        PING,
+        /** A UDP datagram answered by a listener. */
+        UDP,
+        /** A TCP connection answered by a listener. */
+        TCP
+    }
+
+    /**
+     * A traffic expectation: from a lab host, to an address (and port), the traffic reaches or is
+     * blocked. For UDP and TCP the check starts a small listener in each of {@code servers}, which
+     * answers every probe with its host's name and the client address it saw.
+     *
+     * @param from the lab host that sends
+     * @param protocol ping, udp or tcp
+     * @param target an IPv4 address (ping) or {@code ADDRESS:PORT} (udp, tcp)
+     * @param servers lab hosts that listen, each {@code HOST} or {@code HOST:PORT} (the port defaults
+     *     to the target's); empty when something else answers
+     * @param expect {@code reach} (the default when null) or {@code blocked}
+     * @param count pings, or probes each from a new socket (a new flow); 0 for the default (3 pings, 1 probe)
+     * @param clientSeenAs for udp and tcp: the client address every answering server must have seen
+     *     (a NAT's public address, or the real client behind a DNAT), or null
+     */
+    public record Check(String from, Protocol protocol, String target, List<String> servers, String expect,
+                        int count, String clientSeenAs) {
+        public Check {
+            servers = servers == null ? List.of() : List.copyOf(servers);
         }
     }
 
@@ -134,7 +184,7 @@ public record Manifest(String apiVersion, String kind, Metadata metadata, Spec s
     /** A manifest with nothing in it, named {@code name}. */
     public static Manifest empty(String name) {
         return new Manifest(API_VERSION, KIND, new Metadata(name, Map.of()),
-                new Spec(List.of(), List.of(), List.of(), List.of()));
+                new Spec(List.of(), List.of(), List.of(), List.of(), List.of()));
     }
 
     /** This manifest with another spec. */
@@ -147,6 +197,6 @@ public record Manifest(String apiVersion, String kind, Metadata metadata, Spec s
         List<Instance> l = new ArrayList<>(spec.instances());
         l.removeIf(x -> x.name().equals(i.name()));
         l.add(i);
-        return withSpec(new Spec(spec.hosts(), l, spec.connections(), spec.attachments()));
+        return withSpec(spec.with(spec.hosts(), l, spec.connections(), spec.attachments()));
     }
 }

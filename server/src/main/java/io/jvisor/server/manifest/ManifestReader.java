@@ -174,6 +174,28 @@ public final class ManifestReader {
                 }
             }
         }
+        if (!m.spec().checks().isEmpty()) {
+            ArrayNode cs = spec.putArray("checks");
+            for (Manifest.Check c : m.spec().checks()) {
+                ObjectNode o = cs.addObject().put("from", c.from());
+                if (c.protocol() != null) {
+                    o.put(c.protocol().name().toLowerCase(java.util.Locale.ROOT), c.target());
+                }
+                if (!c.servers().isEmpty()) {
+                    ArrayNode sv = o.putArray("servers");
+                    c.servers().forEach(sv::add);
+                }
+                if (c.expect() != null) {
+                    o.put("expect", c.expect());
+                }
+                if (c.count() != 0) {
+                    o.put("count", c.count());
+                }
+                if (c.clientSeenAs() != null) {
+                    o.put("clientSeenAs", c.clientSeenAs());
+                }
+            }
+        }
         return root;
     }
 
@@ -204,13 +226,14 @@ public final class ManifestReader {
                     "metadata.labels"));
         }
         JsonNode sn = root.get("spec");
-        Manifest.Spec spec = new Manifest.Spec(null, null, null, null);
+        Manifest.Spec spec = new Manifest.Spec(null, null, null, null, null);
         if (sn != null && !sn.isNull() && object(sn, "spec", Set.of("hosts", "instances", "connections",
-                "attachments"))) {
+                "attachments", "checks"))) {
             spec = new Manifest.Spec(list(sn, "hosts", "spec.hosts", this::host),
                     list(sn, "instances", "spec.instances", this::instance),
                     list(sn, "connections", "spec.connections", this::connection),
-                    list(sn, "attachments", "spec.attachments", this::attachment));
+                    list(sn, "attachments", "spec.attachments", this::attachment),
+                    list(sn, "checks", "spec.checks", this::check));
         }
         return new Manifest(api, kind, md, spec);
     }
@@ -297,6 +320,42 @@ public final class ManifestReader {
         }
         return new Manifest.Attachment(requiredText(n, "port", f + ".port"), optionalText(n, "host", f + ".host"),
                 optionalText(n, "device", f + ".device"), optionalText(n, "netns", f + ".netns"));
+    }
+
+    private Manifest.Check check(JsonNode n, String f) {
+        if (!object(n, f, Set.of("from", "ping", "udp", "tcp", "servers", "expect", "count", "clientSeenAs"))) {
+            return null;
+        }
+        Manifest.Protocol protocol = null;
+        String target = null;
+        for (Manifest.Protocol p : Manifest.Protocol.values()) {
+            String key = p.name().toLowerCase(java.util.Locale.ROOT);
+            if (n.has(key)) {
+                if (protocol != null) {
+                    problem(f + "." + key, null, "give only one of ping, udp or tcp");
+                    continue;
+                }
+                protocol = p;
+                target = requiredText(n, key, f + "." + key);
+            }
+        }
+        if (protocol == null) {
+            problem(f, null, "give one of ping: ADDRESS, udp: ADDRESS:PORT or tcp: ADDRESS:PORT");
+        }
+        int count = 0;
+        JsonNode c = n.get("count");
+        if (c != null && !c.isNull()) {
+            if (!c.isIntegralNumber() || !c.canConvertToInt()) {
+                problem(f + ".count", c.asText(), "not a whole number");
+            } else if (c.intValue() < 1 || c.intValue() > 1000) {
+                problem(f + ".count", c.asText(), "out of range 1..1000");
+            } else {
+                count = c.intValue();
+            }
+        }
+        return new Manifest.Check(requiredText(n, "from", f + ".from"), protocol, target,
+                list(n, "servers", f + ".servers", (a, af) -> scalar(a, af)), optionalText(n, "expect", f + ".expect"),
+                count, optionalText(n, "clientSeenAs", f + ".clientSeenAs"));
     }
 
     // ---- helpers -------------------------------------------------------------------------------

@@ -220,6 +220,9 @@ public final class ManifestResolver {
                         + "INSTANCE:PORT, host: " + e.getKey() + "}");
             }
         }
+        for (int i = 0; i < s.checks().size(); i++) {
+            check(s.checks().get(i), "spec.checks[" + i + "]", hosts);
+        }
         if (!problems.isEmpty()) {
             throw new ManifestException(problems);
         }
@@ -233,6 +236,89 @@ public final class ManifestResolver {
             }
         }
         return new Resolved(m, b.build(), lab, hostDevices);
+    }
+
+    private void check(Manifest.Check c, String f, Map<String, Manifest.Host> hosts) {
+        if (c.from() != null && !hosts.containsKey(c.from())) {
+            problem(f + ".from", c.from(), hosts.isEmpty() ? "there are no hosts in spec.hosts"
+                    : "no host named '" + c.from() + "' (hosts: " + String.join(", ", hosts.keySet()) + ")");
+        }
+        if (c.expect() != null && !c.expect().equals("reach") && !c.expect().equals("blocked")) {
+            problem(f + ".expect", c.expect(), "must be reach or blocked");
+        }
+        if (c.protocol() == null || c.target() == null) {
+            return;
+        }
+        String key = f + "." + c.protocol().name().toLowerCase(java.util.Locale.ROOT);
+        if (c.protocol() == Manifest.Protocol.PING) {
+            if (ipv4(c.target()) == null) {
+                problem(key, c.target(), "not an IPv4 address");
+            }
+            if (!c.servers().isEmpty()) {
+                problem(f + ".servers", String.join(", ", c.servers()), "only udp and tcp checks start listeners");
+            }
+            if (c.clientSeenAs() != null) {
+                problem(f + ".clientSeenAs", c.clientSeenAs(), "only udp and tcp checks see the client's address");
+            }
+            return;
+        }
+        int colon = c.target().lastIndexOf(':');
+        if (colon < 0 || ipv4(c.target().substring(0, colon)) == null
+                || checkPort(c.target().substring(colon + 1)) < 0) {
+            problem(key, c.target(), "not ADDRESS:PORT (an IPv4 address and a port 1..65535)");
+        }
+        for (int k = 0; k < c.servers().size(); k++) {
+            String sv = c.servers().get(k);
+            String host = sv;
+            int sc = sv.indexOf(':');
+            if (sc >= 0) {
+                host = sv.substring(0, sc);
+                if (checkPort(sv.substring(sc + 1)) < 0) {
+                    problem(f + ".servers[" + k + "]", sv, "the port must be 1..65535");
+                    continue;
+                }
+            }
+            if (!hosts.containsKey(host)) {
+                problem(f + ".servers[" + k + "]", sv, "no host named '" + host + "'"
+                        + (hosts.isEmpty() ? "" : " (hosts: " + String.join(", ", hosts.keySet()) + ")"));
+            }
+        }
+        if (c.clientSeenAs() != null) {
+            if (ipv4(c.clientSeenAs()) == null) {
+                problem(f + ".clientSeenAs", c.clientSeenAs(), "not an IPv4 address");
+            } else if (c.servers().isEmpty()) {
+                problem(f + ".clientSeenAs", c.clientSeenAs(), "needs servers: only the check's own listeners report "
+                        + "the address they saw");
+            }
+        }
+    }
+
+    private static Inet4Address ipv4(String text) {
+        if (text == null || !text.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+            return null;
+        }
+        String[] parts = text.split("\\.");
+        byte[] b = new byte[4];
+        for (int i = 0; i < 4; i++) {
+            int v = Integer.parseInt(parts[i]);
+            if (v > 255) {
+                return null;
+            }
+            b[i] = (byte) v;
+        }
+        try {
+            return (Inet4Address) java.net.InetAddress.getByAddress(b); // a literal: no name lookup
+        } catch (java.net.UnknownHostException e) {
+            return null;
+        }
+    }
+
+    private static int checkPort(String text) {
+        if (!text.matches("\\d{1,5}")) {
+            return -1;
+        }
+        int p = Integer.parseInt(text);
+        return p >= 1 && p <= 65535 ? p : -1;
     }
 
     private HostSpec host(Manifest.Host h, String f, Map<String, String> hostIfaceField) {
