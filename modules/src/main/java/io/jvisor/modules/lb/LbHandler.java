@@ -46,7 +46,8 @@ public final class LbHandler implements ModuleHandler {
      * @param client the client, {@code a.b.c.d:port}
      * @param service the VIP and port, {@code a.b.c.d:port}
      * @param backend the backend, {@code a.b.c.d:port}
-     * @param idleNanos time since its last packet from the client
+     * @param idleNanos time since its last packet from the client, to within one kernel tick (the data plane
+     *     refreshes an entry's time stamp on the first packet of each jiffy, 4 ms at {@code HZ=250})
      */
     public record Connection(int protocol, String client, String service, String backend, long idleNanos) {}
 
@@ -109,7 +110,7 @@ public final class LbHandler implements ModuleHandler {
             }
             ByteBuffer key = ByteBuffer.wrap(k), val = ByteBuffer.wrap(v.get());
             out.add(new Connection(k[12] & 0xff, ep(key.getInt(0), key.getShort(8)), ep(key.getInt(4), key.getShort(10)),
-                    ep(val.getInt(4), val.getShort(8)), now - le(v.get()).getLong(16)));
+                    ep(val.getInt(4), val.getShort(8)), now - le(v.get()).getLong(24)));
         }
         return out;
     }
