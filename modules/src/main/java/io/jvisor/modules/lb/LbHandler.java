@@ -168,6 +168,7 @@ public final class LbHandler implements ModuleHandler {
         }
         sync(ctx.map("lb_vips"), vips);
         clearUnused(ctx.map("lb_backends"), slots);
+        bumpConfigGeneration(ctx.map("lb_gen"));
 
         registry.put(ctx.name(), this);
         prober = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -190,6 +191,17 @@ public final class LbHandler implements ModuleHandler {
             prober = null;
         }
         registry.remove(ctx.name(), this);
+    }
+
+    /**
+     * Established flows cache their service's mode and skip the service lookup (lb.c's fast path)
+     * until this generation changes: bumped after every config write, so a removed or changed
+     * service applies to their next packet.
+     */
+    private static void bumpConfigGeneration(BpfMap gen) {
+        byte[] key = le(new byte[4]).putInt(0, 1).array(); // LB_GEN_CONFIG
+        int g = gen.lookup(key).map(v -> le(v).getInt(0)).orElse(0);
+        gen.update(key, le(new byte[4]).putInt(0, g + 1).array());
     }
 
     static byte[] derivedMac(String name) {

@@ -23,10 +23,11 @@
  * Table swap: each service has two halves in lb_ring; Java writes the inactive half, then flips
  * the service's 'half' in one lb_services update, so a packet sees either the old or the new table.
  *
- * Fast path: an established flow's entry caches the backend's MAC and the tick (jiffies) of its last
- * refresh. Within that tick, and while no backend MAC has been learned anew (lb_neigh_gen), a packet
- * needs only the service, connection and backend-slot lookups: no clock read, no MAC lookup, no
- * reverse-entry check. The first packet of a new tick does all of it (lb_refresh).
+ * Fast path: an established flow's entry caches the backend's MAC, the service's mode and the tick
+ * (jiffies) of its last refresh. Within that tick, while no backend MAC has been learned anew and no
+ * config applied since (the two counters in lb_gen), a packet needs the connection and backend-slot
+ * lookups only: no service lookup, clock read, MAC lookup or reverse-entry check. The first packet
+ * of a new tick takes the full path, which refreshes the entry.
  */
 #include <jvisor/module.h>
 
@@ -91,9 +92,11 @@ struct lb_conn {
 	__be32 addr;
 	__be16 port;
 	__u8 mac[6];
-	__u32 tick;  /* low 32 bits of jiffies at the last refresh */
-	__u32 gen;   /* dir 0: lb_neigh_gen when mac was read */
-	__u64 seen;  /* bpf_ktime_get_ns() at the last refresh (CLOCK_MONOTONIC) */
+	__u32 tick;   /* low 32 bits of jiffies at the last refresh */
+	__u16 gen;    /* dir 0: lb_gen[LB_GEN_NEIGH] (low bits) when mac was read */
+	__u8 epoch;   /* dir 0: lb_gen[LB_GEN_CONFIG] (low bits) when the service was looked up */
+	__u8 mode;    /* dir 0: the service's mode then */
+	__u64 seen;   /* bpf_ktime_get_ns() at the last refresh (CLOCK_MONOTONIC) */
 };
 
 struct lb_cfg {
@@ -159,18 +162,24 @@ struct {
 	__type(value, struct lb_neigh);
 } lb_neigh SEC(".maps");
 
-/* Bumped whenever the data plane learns a new or changed MAC: connection entries re-read theirs. */
+/*
+ * Generations that invalidate the connection entries' cached state:
+ *   LB_GEN_NEIGH   bumped by the data plane whenever it learns a new or changed MAC;
+ *   LB_GEN_CONFIG  bumped by Java after each config is written (services may have gone or changed).
+ */
+#define LB_GEN_NEIGH 0
+#define LB_GEN_CONFIG 1
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u32);
-} lb_neigh_gen SEC(".maps");
+} lb_gen SEC(".maps");
 
-static __always_inline __u32 lb_gen(void)
+static __always_inline __u32 lb_gen_of(__u32 which)
 {
-	__u32 zero = 0;
-	__u32 *g = bpf_map_lookup_elem(&lb_neigh_gen, &zero);
+	__u32 *g = bpf_map_lookup_elem(&lb_gen, &which);
 	return g ? *g : 0;
 }
 
@@ -354,22 +363,20 @@ static __always_inline int lb_from_clients(struct jv_ctx *ctx, struct jv_md *md)
 	__be16 *ports = jv_l4(ctx, ip, 4);
 	if (!ports)
 		return jv_forward(md, LB_BACKENDS);
-	struct lb_service_key sk = { .vip = ip->daddr, .port = ports[1], .proto = ip->protocol };
-	struct lb_service *svc = bpf_map_lookup_elem(&lb_services, &sk);
-	if (!svc)
-		return jv_forward(md, LB_BACKENDS);
-	if (ip->frag_off & bpf_htons(0x3fff))
-		return jv_drop(md, LB_DROP_FRAGMENT);
 
 	struct lb_conn_key k = {
 		.saddr = ip->saddr, .daddr = ip->daddr, .sport = ports[0], .dport = ports[1], .proto = ip->protocol,
 		.dir = LB_CLIENTS,
 	};
 	__u32 tick = lb_tick();
-	__u32 gen = lb_gen();
+	__u16 gen = lb_gen_of(LB_GEN_NEIGH);
+	__u8 epoch = lb_gen_of(LB_GEN_CONFIG);
 	struct lb_backend *be = 0;
 	__u32 bid = 0;
-	struct lb_conn *c = bpf_map_lookup_elem(&lb_conn, &k);
+	/* a fragment never takes the fast path: the service lookup below drops it */
+	struct lb_conn *c = 0;
+	if (!(ip->frag_off & bpf_htons(0x3fff)))
+		c = bpf_map_lookup_elem(&lb_conn, &k);
 	if (c) {
 		bid = c->backend;
 		be = bpf_map_lookup_elem(&lb_backends, &bid);
@@ -380,13 +387,22 @@ static __always_inline int lb_from_clients(struct jv_ctx *ctx, struct jv_md *md)
 	__be32 baddr;
 	__be16 bport;
 	__u8 mac[6];
-	if (be && c->tick == tick && c->gen == gen) {
-		/* refreshed in this tick and no MAC learned since: the entry has all we need */
+	__u32 mode;
+	if (be && c->tick == tick && c->gen == gen && c->epoch == epoch) {
+		/* refreshed in this tick, no MAC learned and no config applied since: the entry has all we need */
 		baddr = c->addr;
 		bport = c->port;
+		mode = c->mode;
 		__builtin_memcpy(mac, c->mac, 6);
 	} else {
-		/* a new flow, a rescheduled one, or the first packet of a tick: the full path */
+		/* not a known flow, a rescheduled one, or the first packet of a tick: the full path */
+		struct lb_service_key sk = { .vip = ip->daddr, .port = ports[1], .proto = ip->protocol };
+		struct lb_service *svc = bpf_map_lookup_elem(&lb_services, &sk);
+		if (!svc)
+			return jv_forward(md, LB_BACKENDS);
+		if (ip->frag_off & bpf_htons(0x3fff))
+			return jv_drop(md, LB_DROP_FRAGMENT);
+		mode = svc->mode;
 		if (!be) {
 			if (!svc->size)
 				return jv_drop(md, LB_DROP_NO_BACKEND);
@@ -408,7 +424,7 @@ static __always_inline int lb_from_clients(struct jv_ctx *ctx, struct jv_md *md)
 			if (!c) {
 				/* keep the choice; a past tick sends the next packet down this path again */
 				struct lb_conn nc = { .backend = bid, .addr = baddr, .port = bport, .tick = tick - 1,
-						      .gen = gen, .seen = now };
+						      .gen = gen, .epoch = epoch, .mode = mode, .seen = now };
 				bpf_map_update_elem(&lb_conn, &k, &nc, BPF_ANY);
 			} else {
 				c->seen = now;
@@ -419,15 +435,17 @@ static __always_inline int lb_from_clients(struct jv_ctx *ctx, struct jv_md *md)
 		if (c && lb_mac_eq(c->mac, mac)) {
 			c->seen = now;
 			c->gen = gen;
+			c->epoch = epoch;
+			c->mode = mode;
 			c->tick = tick;
 		} else {
 			/* new, rescheduled, or the MAC changed: one atomic replace of the whole entry */
 			struct lb_conn nc = { .backend = bid, .addr = baddr, .port = bport, .tick = tick, .gen = gen,
-					      .seen = now };
+					      .epoch = epoch, .mode = mode, .seen = now };
 			__builtin_memcpy(nc.mac, mac, 6);
 			bpf_map_update_elem(&lb_conn, &k, &nc, BPF_ANY);
 		}
-		if (svc->mode != LB_MODE_DSR) {
+		if (mode != LB_MODE_DSR) {
 			/* the reply's entry: backend -> client gets the VIP back */
 			struct lb_conn_key rk = {
 				.saddr = baddr, .daddr = k.saddr, .sport = bport, .dport = k.sport, .proto = k.proto,
@@ -444,7 +462,7 @@ static __always_inline int lb_from_clients(struct jv_ctx *ctx, struct jv_md *md)
 		}
 	}
 
-	if (svc->mode == LB_MODE_DSR) {
+	if (mode == LB_MODE_DSR) {
 		__u32 zero = 0;
 		struct lb_cfg *cfg = bpf_map_lookup_elem(&lb_cfg, &zero);
 		if (!cfg || lb_encap(ctx, cfg->dsr_src, baddr))
@@ -476,8 +494,8 @@ static __always_inline int lb_from_backends(struct jv_ctx *ctx, struct jv_md *md
 			if (!old || !lb_mac_eq(old->mac, nb.mac)) {
 				bpf_map_update_elem(&lb_neigh, &spa, &nb, BPF_ANY);
 				/* connection entries that cached a MAC re-read it on their next packet */
-				__u32 zero = 0;
-				__u32 *g = bpf_map_lookup_elem(&lb_neigh_gen, &zero);
+				__u32 which = LB_GEN_NEIGH;
+				__u32 *g = bpf_map_lookup_elem(&lb_gen, &which);
 				if (g)
 					__sync_fetch_and_add(g, 1);
 			}

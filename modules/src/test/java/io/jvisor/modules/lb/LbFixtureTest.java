@@ -24,7 +24,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Packet fixtures through the LB with BPF_PROG_TEST_RUN, at both hooks, through the device entry
  * programs: DNAT (backend address, port and MAC; the reply gets the VIP back) and DSR (the IPIP
- * header), with every checksum recomputed from scratch.
+ * header), with every checksum recomputed from scratch. Also what the established-flow fast path
+ * must not keep: a backend MAC learned anew, and a removed service.
  */
 @RequiresRoot
 class LbFixtureTest {
@@ -97,6 +98,15 @@ class LbFixtureTest {
                     assertThat(Frames.addrAt(enc, 30)).isEqualTo(BACKEND);
                     assertThat(Frames.checksum(enc, 14, 20, 0)).isZero();
                     assertThat(Arrays.copyOfRange(enc, 34, enc.length)).isEqualTo(Arrays.copyOfRange(q, 14, q.length));
+
+
+                    // removing the service ends its established flow: the next packet crosses untranslated
+                    engine.apply(Topology.builder()
+                            .instance("lb", "lb", Map.of("service.dns", "udp " + VIP + ":53 mode dsr", "backend.dns.a", BACKEND,
+                                    "dsr.source", DSR_SRC, "table.size", "251"))
+                            .connect("lb:0", "dev:" + ns.name() + "/a0").connect("lb:1", "dev:" + ns.name() + "/b0")
+                            .build());
+                    assertThat(run(clients, in, redirect, 0)).isEqualTo(in);
                 }
             } finally {
                 try {
