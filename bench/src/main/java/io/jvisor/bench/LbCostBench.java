@@ -29,8 +29,10 @@ import java.util.Random;
  * point at each other: VIP A:5201 goes to backend B:5201 and VIP B:5201 to backend A:5201. Every run
  * rewrites the destination (address, port checksums, MAC), alternately A to B and B to A. On the lb
  * side, both flows are in the connection table after the first two runs, so what is measured is an
- * established flow: service lookup, connection lookup, backend and MAC lookups, reverse-entry check,
- * rewrite with the kernel's checksum helpers, and the framework (ports, counters, redirect).
+ * established flow: the lb's fast path (connection lookup, backend-slot check, the MAC cached in the
+ * entry, rewrite with an in-place IPv4 checksum and the kernel's L4 checksum helpers) and the
+ * framework (ports, counters, redirect). The full path that refreshes an entry (service, MAC and
+ * reverse-entry lookups, clock read) runs once per flow and jiffy, so a few times per round.
  *
  * <p>Subjects: {@code jvisor_entry} (the device entry program, then the lb instance by tail call, as
  * a packet enters), {@code jvisor_instance} (the lb program alone, in_port 0 in cb[0]), {@code c_dnat}

@@ -46,7 +46,8 @@ public final class LbHandler implements ModuleHandler {
      * @param client the client, {@code a.b.c.d:port}
      * @param service the VIP and port, {@code a.b.c.d:port}
      * @param backend the backend, {@code a.b.c.d:port}
-     * @param idleNanos time since its last packet from the client
+     * @param idleNanos time since its last packet from the client, to within one kernel tick (the data plane
+     *     refreshes an entry's time stamp on the first packet of each jiffy, 4 ms at {@code HZ=250})
      */
     public record Connection(int protocol, String client, String service, String backend, long idleNanos) {}
 
@@ -109,7 +110,7 @@ public final class LbHandler implements ModuleHandler {
             }
             ByteBuffer key = ByteBuffer.wrap(k), val = ByteBuffer.wrap(v.get());
             out.add(new Connection(k[12] & 0xff, ep(key.getInt(0), key.getShort(8)), ep(key.getInt(4), key.getShort(10)),
-                    ep(val.getInt(4), val.getShort(8)), now - le(v.get()).getLong(16)));
+                    ep(val.getInt(4), val.getShort(8)), now - le(v.get()).getLong(24)));
         }
         return out;
     }
@@ -167,6 +168,7 @@ public final class LbHandler implements ModuleHandler {
         }
         sync(ctx.map("lb_vips"), vips);
         clearUnused(ctx.map("lb_backends"), slots);
+        bumpConfigGeneration(ctx.map("lb_gen"));
 
         registry.put(ctx.name(), this);
         prober = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -189,6 +191,17 @@ public final class LbHandler implements ModuleHandler {
             prober = null;
         }
         registry.remove(ctx.name(), this);
+    }
+
+    /**
+     * Established flows cache their service's mode and skip the service lookup (lb.c's fast path)
+     * until this generation changes: bumped after every config write, so a removed or changed
+     * service applies to their next packet.
+     */
+    private static void bumpConfigGeneration(BpfMap gen) {
+        byte[] key = le(new byte[4]).putInt(0, 1).array(); // LB_GEN_CONFIG
+        int g = gen.lookup(key).map(v -> le(v).getInt(0)).orElse(0);
+        gen.update(key, le(new byte[4]).putInt(0, g + 1).array());
     }
 
     static byte[] derivedMac(String name) {

@@ -22,6 +22,12 @@
  *
  * Table swap: each service has two halves in lb_ring; Java writes the inactive half, then flips
  * the service's 'half' in one lb_services update, so a packet sees either the old or the new table.
+ *
+ * Fast path: an established flow's entry caches the backend's MAC, the service's mode and the tick
+ * (jiffies) of its last refresh. Within that tick, while no backend MAC has been learned anew and no
+ * config applied since (the two counters in lb_gen), a packet needs the connection and backend-slot
+ * lookups only: no service lookup, clock read, MAC lookup or reverse-entry check. The first packet
+ * of a new tick takes the full path, which refreshes the entry.
  */
 #include <jvisor/module.h>
 
@@ -78,16 +84,19 @@ struct lb_conn_key {
 
 /*
  * dir 0 (client -> VIP): the backend chosen (its slot, and its address and port, so that a slot
- * reused by another backend does not inherit the flow). dir 1 (backend -> client, DNAT): the VIP
- * and port to put back as the source.
+ * reused by another backend does not inherit the flow), and its MAC as of neigh generation 'gen'.
+ * dir 1 (backend -> client, DNAT): the VIP and port to put back as the source.
  */
 struct lb_conn {
 	__u32 backend;
 	__be32 addr;
 	__be16 port;
-	__u16 pad;
-	__u32 pad2;
-	__u64 seen;
+	__u8 mac[6];
+	__u32 tick;   /* low 32 bits of jiffies at the last refresh */
+	__u16 gen;    /* dir 0: lb_gen[LB_GEN_NEIGH] (low bits) when mac was read */
+	__u8 epoch;   /* dir 0: lb_gen[LB_GEN_CONFIG] (low bits) when the service was looked up */
+	__u8 mode;    /* dir 0: the service's mode then */
+	__u64 seen;   /* bpf_ktime_get_ns() at the last refresh (CLOCK_MONOTONIC) */
 };
 
 struct lb_cfg {
@@ -153,6 +162,33 @@ struct {
 	__type(value, struct lb_neigh);
 } lb_neigh SEC(".maps");
 
+/*
+ * Generations that invalidate the connection entries' cached state:
+ *   LB_GEN_NEIGH   bumped by the data plane whenever it learns a new or changed MAC;
+ *   LB_GEN_CONFIG  bumped by Java after each config is written (services may have gone or changed).
+ */
+#define LB_GEN_NEIGH 0
+#define LB_GEN_CONFIG 1
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u32);
+} lb_gen SEC(".maps");
+
+static __always_inline __u32 lb_gen_of(__u32 which)
+{
+	__u32 *g = bpf_map_lookup_elem(&lb_gen, &which);
+	return g ? *g : 0;
+}
+
+/* The coarse clock of the refreshes: jiffies, inlined by the verifier (no helper call). */
+static __always_inline __u32 lb_tick(void)
+{
+	return (__u32)bpf_jiffies64();
+}
+
 /* ---- hashing and checksums ------------------------------------------------------------------ */
 
 static __always_inline __u32 lb_mix(__u32 h)
@@ -196,7 +232,7 @@ static __always_inline int lb_mac_eq(const __u8 *a, const __u8 *b)
 
 /*
  * Rewrites one address and one port of a TCP/UDP packet: the destination (to_dst) or the source,
- * with the checksums (tc: the kernel's helpers, which handle CHECKSUM_PARTIAL; XDP: RFC 1624).
+ * with the checksums (IPv4 header: RFC 1624; L4: the kernel's helpers in tc, RFC 1624 in XDP).
  */
 static __always_inline int lb_rewrite(struct jv_ctx *ctx, int to_dst, __be32 addr, __be16 port)
 {
@@ -228,22 +264,21 @@ static __always_inline int lb_rewrite(struct jv_ctx *ctx, int to_dst, __be32 add
 	__be32 *pa = to_dst ? &ip->daddr : &ip->saddr;
 	__be32 old_a = *pa;
 	__be16 old_p = *pp;
+	/* the IPv4 header checksum is never offloaded: RFC 1624 in place at both hooks, no helper call */
+	ip->check = lb_csum_update(ip->check, old_a, addr, 2);
+	*pa = addr;
 	if (ctx->hook == JV_HOOK_TC) {
+		/* L4: the kernel's helpers, which handle CHECKSUM_PARTIAL and CHECKSUM_COMPLETE skbs */
 		struct __sk_buff *skb = ctx->raw;
-		*pa = addr;
 		*pp = port;
-		if (old_a != addr) {
-			bpf_l3_csum_replace(skb, sizeof(struct ethhdr) + 10, old_a, addr, 4);
+		if (old_a != addr)
 			bpf_l4_csum_replace(skb, csum_off, old_a, addr, 4 | BPF_F_PSEUDO_HDR | l4flags);
-		}
 		if (old_p != port)
 			bpf_l4_csum_replace(skb, csum_off, old_p, port, 2 | l4flags);
 		jv_ctx_reload(ctx);
 		return 0;
 	}
 	/* XDP: pointers taken again from offsets, each bounds-checked (the verifier loses the per-protocol ones) */
-	ip->check = lb_csum_update(ip->check, old_a, addr, 2);
-	*pa = addr;
 	__u16 *pc = jv_header_at(ctx, csum_off, sizeof(__u16));
 	__be16 *p4 = jv_header_at(ctx, l4off, 2 * sizeof(__be16));
 	if (!pc || !p4)
@@ -328,72 +363,112 @@ static __always_inline int lb_from_clients(struct jv_ctx *ctx, struct jv_md *md)
 	__be16 *ports = jv_l4(ctx, ip, 4);
 	if (!ports)
 		return jv_forward(md, LB_BACKENDS);
-	struct lb_service_key sk = { .vip = ip->daddr, .port = ports[1], .proto = ip->protocol };
-	struct lb_service *svc = bpf_map_lookup_elem(&lb_services, &sk);
-	if (!svc)
-		return jv_forward(md, LB_BACKENDS);
-	if (ip->frag_off & bpf_htons(0x3fff))
-		return jv_drop(md, LB_DROP_FRAGMENT);
 
 	struct lb_conn_key k = {
 		.saddr = ip->saddr, .daddr = ip->daddr, .sport = ports[0], .dport = ports[1], .proto = ip->protocol,
 		.dir = LB_CLIENTS,
 	};
-	__u64 now = bpf_ktime_get_ns();
+	__u32 tick = lb_tick();
+	__u16 gen = lb_gen_of(LB_GEN_NEIGH);
+	__u8 epoch = lb_gen_of(LB_GEN_CONFIG);
 	struct lb_backend *be = 0;
 	__u32 bid = 0;
-	struct lb_conn *c = bpf_map_lookup_elem(&lb_conn, &k);
+	/* a fragment never takes the fast path: the service lookup below drops it */
+	struct lb_conn *c = 0;
+	if (!(ip->frag_off & bpf_htons(0x3fff)))
+		c = bpf_map_lookup_elem(&lb_conn, &k);
 	if (c) {
 		bid = c->backend;
 		be = bpf_map_lookup_elem(&lb_backends, &bid);
 		/* removed, or the slot now holds another backend: schedule the flow again */
 		if (be && (be->addr != c->addr || be->port != c->port || !be->addr))
 			be = 0;
-		if (be && c->seen != now)
-			c->seen = now;
 	}
-	if (!be) {
-		if (!svc->size)
-			return jv_drop(md, LB_DROP_NO_BACKEND);
-		__u32 idx = (svc->slot * 2 + (svc->half & 1)) * LB_RING_MAX + lb_hash(&k) % svc->size;
-		__u32 *b = bpf_map_lookup_elem(&lb_ring, &idx);
-		if (!b)
-			return jv_drop(md, LB_DROP_NO_BACKEND);
-		bid = *b;
-		be = bpf_map_lookup_elem(&lb_backends, &bid);
-		if (!be || !be->addr)
-			return jv_drop(md, LB_DROP_NO_BACKEND);
-		struct lb_conn nc = { .backend = bid, .addr = be->addr, .port = be->port, .seen = now };
-		bpf_map_update_elem(&lb_conn, &k, &nc, BPF_ANY);
-	}
-	__be32 baddr = be->addr;
-	__be16 bport = be->port;
-	struct lb_neigh *n = bpf_map_lookup_elem(&lb_neigh, &baddr);
-	if (!n)
-		return jv_controller(md, LB_RESOLVE);
+	__be32 baddr;
+	__be16 bport;
 	__u8 mac[6];
-	__builtin_memcpy(mac, n->mac, 6);
+	__u32 mode;
+	if (be && c->tick == tick && c->gen == gen && c->epoch == epoch) {
+		/* refreshed in this tick, no MAC learned and no config applied since: the entry has all we need */
+		baddr = c->addr;
+		bport = c->port;
+		mode = c->mode;
+		__builtin_memcpy(mac, c->mac, 6);
+	} else {
+		/* not a known flow, a rescheduled one, or the first packet of a tick: the full path */
+		struct lb_service_key sk = { .vip = ip->daddr, .port = ports[1], .proto = ip->protocol };
+		struct lb_service *svc = bpf_map_lookup_elem(&lb_services, &sk);
+		if (!svc)
+			return jv_forward(md, LB_BACKENDS);
+		if (ip->frag_off & bpf_htons(0x3fff))
+			return jv_drop(md, LB_DROP_FRAGMENT);
+		mode = svc->mode;
+		if (!be) {
+			if (!svc->size)
+				return jv_drop(md, LB_DROP_NO_BACKEND);
+			__u32 idx = (svc->slot * 2 + (svc->half & 1)) * LB_RING_MAX + lb_hash(&k) % svc->size;
+			__u32 *b = bpf_map_lookup_elem(&lb_ring, &idx);
+			if (!b)
+				return jv_drop(md, LB_DROP_NO_BACKEND);
+			bid = *b;
+			be = bpf_map_lookup_elem(&lb_backends, &bid);
+			if (!be || !be->addr)
+				return jv_drop(md, LB_DROP_NO_BACKEND);
+			c = 0;
+		}
+		baddr = be->addr;
+		bport = be->port;
+		__u64 now = bpf_ktime_get_ns();
+		struct lb_neigh *n = bpf_map_lookup_elem(&lb_neigh, &baddr);
+		if (!n) {
+			if (!c) {
+				/* keep the choice; a past tick sends the next packet down this path again */
+				struct lb_conn nc = { .backend = bid, .addr = baddr, .port = bport, .tick = tick - 1,
+						      .gen = gen, .epoch = epoch, .mode = mode, .seen = now };
+				bpf_map_update_elem(&lb_conn, &k, &nc, BPF_ANY);
+			} else {
+				c->seen = now;
+			}
+			return jv_controller(md, LB_RESOLVE);
+		}
+		__builtin_memcpy(mac, n->mac, 6);
+		if (c && lb_mac_eq(c->mac, mac)) {
+			c->seen = now;
+			c->gen = gen;
+			c->epoch = epoch;
+			c->mode = mode;
+			c->tick = tick;
+		} else {
+			/* new, rescheduled, or the MAC changed: one atomic replace of the whole entry */
+			struct lb_conn nc = { .backend = bid, .addr = baddr, .port = bport, .tick = tick, .gen = gen,
+					      .epoch = epoch, .mode = mode, .seen = now };
+			__builtin_memcpy(nc.mac, mac, 6);
+			bpf_map_update_elem(&lb_conn, &k, &nc, BPF_ANY);
+		}
+		if (mode != LB_MODE_DSR) {
+			/* the reply's entry: backend -> client gets the VIP back */
+			struct lb_conn_key rk = {
+				.saddr = baddr, .daddr = k.saddr, .sport = bport, .dport = k.sport, .proto = k.proto,
+				.dir = LB_BACKENDS,
+			};
+			struct lb_conn *r = bpf_map_lookup_elem(&lb_conn, &rk);
+			if (!r || r->addr != k.daddr || r->port != k.dport) {
+				struct lb_conn rv = { .addr = k.daddr, .port = k.dport, .tick = tick, .seen = now };
+				bpf_map_update_elem(&lb_conn, &rk, &rv, BPF_ANY);
+			} else if (r->tick != tick) {
+				r->seen = now;
+				r->tick = tick;
+			}
+		}
+	}
 
-	if (svc->mode == LB_MODE_DSR) {
+	if (mode == LB_MODE_DSR) {
 		__u32 zero = 0;
 		struct lb_cfg *cfg = bpf_map_lookup_elem(&lb_cfg, &zero);
 		if (!cfg || lb_encap(ctx, cfg->dsr_src, baddr))
 			return jv_drop(md, LB_DROP_ENCAP);
-	} else {
-		/* the reply's entry: backend -> client gets the VIP back */
-		struct lb_conn_key rk = {
-			.saddr = baddr, .daddr = k.saddr, .sport = bport, .dport = k.sport, .proto = k.proto,
-			.dir = LB_BACKENDS,
-		};
-		struct lb_conn *r = bpf_map_lookup_elem(&lb_conn, &rk);
-		if (!r || r->addr != k.daddr || r->port != k.dport) {
-			struct lb_conn rv = { .addr = k.daddr, .port = k.dport, .seen = now };
-			bpf_map_update_elem(&lb_conn, &rk, &rv, BPF_ANY);
-		} else if (r->seen != now) {
-			r->seen = now;
-		}
-		if (lb_rewrite(ctx, 1, baddr, bport))
-			return jv_drop(md, LB_DROP_SHORT);
+	} else if (lb_rewrite(ctx, 1, baddr, bport)) {
+		return jv_drop(md, LB_DROP_SHORT);
 	}
 	eth = jv_eth(ctx);
 	if (!eth)
@@ -416,8 +491,14 @@ static __always_inline int lb_from_backends(struct jv_ctx *ctx, struct jv_md *md
 			struct lb_neigh nb = {};
 			__builtin_memcpy(nb.mac, arp->sha, 6);
 			struct lb_neigh *old = bpf_map_lookup_elem(&lb_neigh, &spa);
-			if (!old || !lb_mac_eq(old->mac, nb.mac))
+			if (!old || !lb_mac_eq(old->mac, nb.mac)) {
 				bpf_map_update_elem(&lb_neigh, &spa, &nb, BPF_ANY);
+				/* connection entries that cached a MAC re-read it on their next packet */
+				__u32 which = LB_GEN_NEIGH;
+				__u32 *g = bpf_map_lookup_elem(&lb_gen, &which);
+				if (g)
+					__sync_fetch_and_add(g, 1);
+			}
 		}
 		__u32 zero = 0;
 		struct lb_cfg *cfg = bpf_map_lookup_elem(&lb_cfg, &zero);
@@ -442,9 +523,11 @@ static __always_inline int lb_from_backends(struct jv_ctx *ctx, struct jv_md *md
 		return jv_forward(md, LB_CLIENTS);
 	__be32 vip = r->addr;
 	__be16 vport = r->port;
-	__u64 now = bpf_ktime_get_ns();
-	if (r->seen != now)
-		r->seen = now;
+	__u32 tick = lb_tick();
+	if (r->tick != tick) {
+		r->seen = bpf_ktime_get_ns();
+		r->tick = tick;
+	}
 	if (lb_rewrite(ctx, 0, vip, vport))
 		return jv_drop(md, LB_DROP_SHORT);
 	return jv_forward(md, LB_CLIENTS);

@@ -24,7 +24,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Packet fixtures through the LB with BPF_PROG_TEST_RUN, at both hooks, through the device entry
  * programs: DNAT (backend address, port and MAC; the reply gets the VIP back) and DSR (the IPIP
- * header), with every checksum recomputed from scratch.
+ * header), with every checksum recomputed from scratch. Also what the established-flow fast path
+ * must not keep: a backend MAC learned anew, and a removed service.
  */
 @RequiresRoot
 class LbFixtureTest {
@@ -40,6 +41,7 @@ class LbFixtureTest {
             ns.ip("link", "add", "a0", "type", "veth", "peer", "name", "b0");
             ns.ip("link", "set", "a0", "up");
             ns.ip("link", "set", "b0", "up");
+            long started = System.nanoTime();
             Engine engine = Engine.start(options, ModuleCatalog.discover());
             try {
                 engine.apply(Topology.builder()
@@ -67,6 +69,22 @@ class LbFixtureTest {
                     assertThat(Frames.get16(back, 34)).isEqualTo(80);
                     assertThat(Frames.checksumsValid(back)).isTrue();
 
+                    // the established flow's entry caches the backend's MAC: a MAC learned anew (the
+                    // backend's ARP through port 1) must reach the flow's very next packet
+                    byte[] newMac = {0x02, 0x11, 0x22, 0x33, 0x44, 0x66};
+                    run(backends, arpRequest(newMac, BACKEND, "10.0.2.1"), redirect, 0);
+                    byte[] again = run(clients, in, redirect, 0);
+                    assertThat(Arrays.copyOf(again, 6)).isEqualTo(newMac);
+                    assertThat(Frames.addrAt(again, 30)).isEqualTo(BACKEND);
+                    assertThat(Frames.checksumsValid(again)).isTrue();
+                    run(backends, arpRequest(BACKEND_MAC, BACKEND, "10.0.2.1"), redirect, 0);
+                    assertThat(Arrays.copyOf(run(clients, in, redirect, 0), 6)).isEqualTo(BACKEND_MAC);
+                    // the flow's idle time counts from a packet of this test (a monotonic bound, not a timing threshold)
+                    var flow = handler(engine).connections().stream()
+                            .filter(c -> c.client().equals(CLIENT + ":40000")).findFirst().orElseThrow();
+                    assertThat(flow.backend()).isEqualTo(BACKEND + ":8080");
+                    assertThat(flow.idleNanos()).isBetween(0L, System.nanoTime() - started);
+
                     // DSR: an outer IPv4 header, protocol 4, from dsr.source to the backend; inner untouched
                     byte[] q = Frames.ipv4(17, CLIENT, 40001, VIP, 53, true);
                     byte[] enc = run(clients, q, redirect, 20);
@@ -80,6 +98,15 @@ class LbFixtureTest {
                     assertThat(Frames.addrAt(enc, 30)).isEqualTo(BACKEND);
                     assertThat(Frames.checksum(enc, 14, 20, 0)).isZero();
                     assertThat(Arrays.copyOfRange(enc, 34, enc.length)).isEqualTo(Arrays.copyOfRange(q, 14, q.length));
+
+
+                    // removing the service ends its established flow: the next packet crosses untranslated
+                    engine.apply(Topology.builder()
+                            .instance("lb", "lb", Map.of("service.dns", "udp " + VIP + ":53 mode dsr", "backend.dns.a", BACKEND,
+                                    "dsr.source", DSR_SRC, "table.size", "251"))
+                            .connect("lb:0", "dev:" + ns.name() + "/a0").connect("lb:1", "dev:" + ns.name() + "/b0")
+                            .build());
+                    assertThat(run(clients, in, redirect, 0)).isEqualTo(in);
                 }
             } finally {
                 try {
@@ -90,6 +117,19 @@ class LbFixtureTest {
                 }
             }
         }
+    }
+
+    static LbHandler handler(Engine engine) {
+        return ((LbModule) engine.catalog().get("lb")).instance("lb");
+    }
+
+    /** A broadcast ARP request from {@code sha}/{@code spa} for {@code tpa}. */
+    static byte[] arpRequest(byte[] sha, String spa, String tpa) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(60);
+        b.put(new byte[] {-1, -1, -1, -1, -1, -1}).put(sha).putShort((short) 0x0806);
+        b.putShort((short) 1).putShort((short) 0x0800).put((byte) 6).put((byte) 4).putShort((short) 1);
+        b.put(sha).put(Frames.addr(spa)).put(new byte[6]).put(Frames.addr(tpa));
+        return b.array();
     }
 
     /** Runs the frame once; returns the output frame (without XDP's metadata area), which grew by {@code grow}. */
