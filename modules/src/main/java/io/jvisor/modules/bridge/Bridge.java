@@ -203,11 +203,11 @@ public final class Bridge implements ModuleType {
         synchronized (Bridge.class) {
             boolean statics = ctx.map("fdb_static").keys().iterator().hasNext();
             ctx.map("bridge_cfg").update(le(4).putInt(0).array(), le(CFG_SIZE)
-                    .putLong(c.agingSeconds() * 1_000_000_000L).putLong(vlans ? 1 : 0).putLong(statics ? 1 : 0).array());
+                    .putLong(KernelClock.secondsToTicks(c.agingSeconds())).putLong(vlans ? 1 : 0).putLong(statics ? 1 : 0).array());
         }
     }
 
-    /** sizeof(struct bridge_cfg): aging_ns, vlans, statics. */
+    /** sizeof(struct bridge_cfg): aging_ticks, vlans, statics. */
     private static final int CFG_SIZE = 24;
     private static final int CFG_STATICS_OFFSET = 16;
 
@@ -232,9 +232,9 @@ public final class Bridge implements ModuleType {
         for (byte[] k : toList(statics.keys())) {
             statics.lookup(k).ifPresent(v -> out.add(entry(k, v, true, 0)));
         }
-        long aging = agingNanos(engine, instance);
-        // CLOCK_MONOTONIC on Linux; the data plane stamps with the coarse clock, at most a tick behind it
-        long now = System.nanoTime();
+        long aging = agingTicks(engine, instance);
+        // the data plane stamps entries with jiffies: ages are exact to a tick
+        long now = KernelClock.now();
         BpfMap learned = engine.map(instance, "fdb");
         for (byte[] k : toList(learned.keys())) {
             byte[] v = learned.lookup(k).orElse(null);
@@ -244,7 +244,7 @@ public final class Bridge implements ModuleType {
             long seen = le(v).getLong(8);
             long age = Math.max(0, now - seen);
             if (age <= aging) {
-                out.add(entry(k, v, false, age));
+                out.add(entry(k, v, false, KernelClock.toNanos(age)));
             }
         }
         return out;
@@ -304,15 +304,19 @@ public final class Bridge implements ModuleType {
      * pre-seeding); it ages and is evicted like any learned entry.
      */
     public static void learn(Engine engine, String instance, String mac, int vlan, int port) {
-        engine.map(instance, "fdb").update(key(mac, vlan), le(16).putInt(port).putInt(0).putLong(System.nanoTime())
+        engine.map(instance, "fdb").update(key(mac, vlan), le(16).putInt(port).putInt(0).putLong(KernelClock.now())
                 .array());
     }
 
-    private static long agingNanos(Engine engine, String instance) {
-        long ns = engine.map(instance, "bridge_cfg").lookup(le(4).putInt(0).array()).map(v -> le(v).getLong(0))
+    /** The aging time in kernel ticks, as the data plane applies it. */
+    private static long agingTicks(Engine engine, String instance) {
+        long ticks = engine.map(instance, "bridge_cfg").lookup(le(4).putInt(0).array()).map(v -> le(v).getLong(0))
                 .orElse(0L);
-        return ns == 0 ? DEFAULT_AGING_SECONDS * 1_000_000_000L : ns;
+        return ticks == 0 ? DEFAULT_AGING_TICKS : ticks;
     }
+
+    /** The data plane's aging time before the control plane has written one (bridge.c). */
+    private static final long DEFAULT_AGING_TICKS = DEFAULT_AGING_SECONDS * 1000;
 
     private static List<byte[]> toList(Iterable<byte[]> it) {
         List<byte[]> l = new ArrayList<>();
