@@ -108,6 +108,34 @@ class BridgeTest {
         }
     }
 
+    /**
+     * The data plane stamps entries in kernel ticks (jiffies); the FDB reader turns them into ages on
+     * the monotonic clock. Each bound below is measured around the event, with a tick of slack either
+     * way (the stamp's precision).
+     */
+    @Test
+    void fdbAgesFollowTheTimeSinceTheMacWasSeen() throws Exception {
+        try (TestBed bed = TestBed.create(3, Hook.TC)) {
+            Engine e = bridge(bed, 3, Map.of());
+            long slack = 2 * KernelClock.calibration().tickNs();
+            long sent = System.nanoTime();
+            assertThat(Ping.run(h(bed, 1).netns(), h(bed, 2).address(), 1).allReplied()).isTrue();
+            long l0 = System.nanoTime();
+            Bridge.learn(e, "br", "02:00:00:00:00:09", 0, 2); // a MAC that never sends
+            long l1 = System.nanoTime();
+            Thread.sleep(700);
+            long r0 = System.nanoTime();
+            long seenByKernel = Bridge.lookup(e, "br", mac(2), 0).orElseThrow().age().toNanos();
+            long learnedByApi = Bridge.lookup(e, "br", "02:00:00:00:00:09", 0).orElseThrow().age().toNanos();
+            long r1 = System.nanoTime();
+            // h2 may send again after the ping (ARP), which only makes its entry younger
+            assertThat(seenByKernel).as("h2's age, stamped by the data plane").isBetween(0L, r1 - sent + slack);
+            assertThat(learnedByApi).as("the age of an entry added through the API")
+                    .isBetween(r0 - l1 - slack, r1 - l0 + slack);
+            assertThat(KernelClock.hz()).as("the kernel's HZ").isBetween(24L, 10_000L);
+        }
+    }
+
     @Test
     void staticEntriesBeatLearning() {
         try (TestBed bed = TestBed.create(3, Hook.TC)) {
