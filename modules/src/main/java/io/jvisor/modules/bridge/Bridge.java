@@ -176,11 +176,13 @@ public final class Bridge implements ModuleType {
             @Override
             public void onStart(InstanceContext ctx) {
                 write(ctx, c);
+                restamp(ctx.map("fdb"));
             }
 
             @Override
             public void migrate(InstanceContext ctx, String oldCodeHash, String newCodeHash) {
                 write(ctx, c);
+                restamp(ctx.map("fdb"));
             }
         };
     }
@@ -205,6 +207,32 @@ public final class Bridge implements ModuleType {
             ctx.map("bridge_cfg").update(le(4).putInt(0).array(), le(CFG_SIZE)
                     .putLong(KernelClock.secondsToTicks(c.agingSeconds())).putLong(vlans ? 1 : 0).putLong(statics ? 1 : 0).array());
         }
+    }
+
+    /**
+     * Converts the last-seen times that an earlier bridge.c stamped in nanoseconds of the monotonic
+     * clock (carried over by a live upgrade or a pinned FDB) to jiffies, keeping each entry's age.
+     * A stamp later than now plus a second cannot be jiffies: CLOCK_MONOTONIC in ns is larger than
+     * jiffies from about 5 s of uptime on. Returns how many entries it converted.
+     */
+    static int restamp(BpfMap fdb) {
+        KernelClock.Calibration cal = KernelClock.calibration();
+        int n = 0;
+        for (byte[] k : toList(fdb.keys())) {
+            byte[] v = fdb.lookup(k).orElse(null);
+            if (v == null) {
+                continue;
+            }
+            long mono = System.nanoTime();
+            long now = cal.jiffiesAt(mono);
+            long seen = le(v).getLong(8);
+            if (seen > now + cal.hz()) {
+                le(v).putLong(8, now - Math.max(0, mono - seen) / cal.tickNs());
+                fdb.update(k, v);
+                n++;
+            }
+        }
+        return n;
     }
 
     /** sizeof(struct bridge_cfg): aging_ticks, vlans, statics. */
