@@ -85,7 +85,8 @@ final class KernelClock {
         return Math.multiplyExact(seconds, hz());
     }
 
-    private static Calibration measure() {
+    /** Loads the program that writes {@code bpf_ktime_get_ns()} and {@code bpf_jiffies64()} into its packet. */
+    private static BpfProgram program() {
         List<Instruction> code = new Asm()
                 .load(Size.W, R6, R1, 0)        // data
                 .load(Size.W, R7, R1, 4)        // data_end
@@ -99,7 +100,18 @@ final class KernelClock {
                 .mov64(R0, 2)                   // XDP_PASS
                 .exit()
                 .build();
-        try (BpfProgram p = BpfProgram.load(ProgramSpec.of("jv_jiffies", ProgramType.XDP, AttachType.XDP, code))) {
+        return BpfProgram.load(ProgramSpec.of("jv_jiffies", ProgramType.XDP, AttachType.XDP, code));
+    }
+
+    /** {monotonic ns, jiffies}, read by the kernel in one run (loads a program each time: for tests). */
+    static long[] kernelSample() {
+        try (BpfProgram p = program()) {
+            return sample(p, TestRun.of(new byte[64]));
+        }
+    }
+
+    private static Calibration measure() {
+        try (BpfProgram p = program()) {
             TestRun run = TestRun.of(new byte[64]);
             long deadline = System.nanoTime() + GIVE_UP_NS;
             long[] a = boundary(p, run, deadline);
@@ -114,14 +126,33 @@ final class KernelClock {
             if (ticks <= 0) {
                 throw new IllegalStateException("jiffies did not advance (" + a[1] + " then " + b[1] + ")");
             }
-            long hz = Math.round(1e9 * ticks / (b[0] - a[0]));
-            if (hz < 10 || hz > 10_000) {
-                throw new IllegalStateException("measured an implausible kernel HZ: " + hz);
-            }
+            long hz = hz(1e9 * ticks / (b[0] - a[0]));
             long tickNs = (1_000_000_000L + hz / 2) / hz;
             return new Calibration(hz, tickNs, b[1], b[0]);
         }
     }
+
+    /**
+     * HZ from a measured rate: the nearest rate a kernel can be built with when within 1.5 % of it
+     * (a late boundary is off by at most 200 us in 40 ms, 0.5 %), else the measure rounded. A wrong
+     * HZ would make the conversion drift, 1 % of every age.
+     */
+    static long hz(double measured) {
+        long best = 0;
+        for (long k : KCONFIG_HZ) {
+            if (Math.abs(measured - k) <= 0.015 * k && (best == 0 || Math.abs(measured - k) < Math.abs(measured - best))) {
+                best = k;
+            }
+        }
+        long hz = best != 0 ? best : Math.round(measured);
+        if (hz < 10 || hz > 10_000) {
+            throw new IllegalStateException("measured an implausible kernel HZ: " + measured);
+        }
+        return hz;
+    }
+
+    /** The HZ values Linux's Kconfig offers across architectures (x86: 100, 250, 300, 1000). */
+    private static final long[] KCONFIG_HZ = {24, 32, 48, 64, 100, 128, 200, 250, 256, 300, 500, 1000, 1024, 1200};
 
     /** {monotonic ns, jiffies} at the first tick boundary found between two close runs. */
     private static long[] boundary(BpfProgram p, TestRun run, long deadline) {
