@@ -48,7 +48,10 @@ public final class Bridge implements ModuleType {
     /** A port's VLAN mode: access ({@code trunk} false, untagged in {@code pvid}) or trunk. */
     public record PortVlan(boolean trunk, int pvid, java.util.SortedSet<Integer> allowed) {}
 
-    /** One FDB entry. {@code age} is the time since the MAC was last seen (zero for static entries). */
+    /**
+     * One FDB entry. {@code age} is the time since the MAC was last seen, in whole kernel ticks (the
+     * data plane stamps entries with jiffies), zero for static entries.
+     */
     public record FdbEntry(String mac, int vlan, int port, boolean isStatic, Duration age) {}
 
     @Override
