@@ -61,7 +61,7 @@ public final class BridgeCostBench {
             "jvisor_bridge");
     /** The C bridge with one part at a time: where the time of aging and statics goes. */
     public static final List<String> BREAKDOWN = List.of("c_bridge_time", "c_bridge_coarse_time", "c_bridge_jiffies_time",
-            "c_bridge_static", "c_bridge_aging_coarse");
+            "c_bridge_static", "c_bridge_aging_coarse", "c_bridge_aging_jiffies");
 
     /** How long to run. */
     public record Config(boolean smoke, int rounds, int repeat, boolean verbose) {
@@ -186,7 +186,8 @@ public final class BridgeCostBench {
             subjects.add(new Subject("c_bridge", minimal.program("c_bridge")));
             // name, use_time (0 none, 1 bpf_ktime_get_ns, 2 bpf_ktime_get_coarse_ns, 3 bpf_jiffies64), use_static
             for (Object[] v : new Object[][] {{"c_bridge_aging", 1, 1}, {"c_bridge_time", 1, 0},
-                {"c_bridge_coarse_time", 2, 0}, {"c_bridge_jiffies_time", 3, 0}, {"c_bridge_static", 0, 1}, {"c_bridge_aging_coarse", 2, 1}}) {
+                {"c_bridge_coarse_time", 2, 0}, {"c_bridge_jiffies_time", 3, 0}, {"c_bridge_static", 0, 1}, {"c_bridge_aging_coarse", 2, 1},
+                {"c_bridge_aging_jiffies", 3, 1}}) {
                 Collection c = Collection.load(EngineBenchSupport.only(cb, "c_bridge_aging")
                         .withConstant("use_time", (Integer) v[1]).withConstant("use_static", (Integer) v[2]), opts);
                 closeLater.add(c);
@@ -373,6 +374,7 @@ public final class BridgeCostBench {
             case "c_bridge_jiffies_time" -> "+ last-seen time (bpf_jiffies64) and aging check only";
             case "c_bridge_static" -> "+ static table lookups only";
             case "c_bridge_aging_coarse" -> "+ both, with bpf_ktime_get_coarse_ns";
+            case "c_bridge_aging_jiffies" -> "+ both, with bpf_jiffies64 (the clock jvisor's bridge stamps with)";
             case "jvisor_bridge_instance" -> "jvisor bridge instance alone (cb[0] = in_port via ctx_in)";
             case "jvisor_bridge" -> "jvisor device entry + bridge instance, as a packet enters";
             default -> s;

@@ -48,7 +48,10 @@ public final class Bridge implements ModuleType {
     /** A port's VLAN mode: access ({@code trunk} false, untagged in {@code pvid}) or trunk. */
     public record PortVlan(boolean trunk, int pvid, java.util.SortedSet<Integer> allowed) {}
 
-    /** One FDB entry. {@code age} is the time since the MAC was last seen (zero for static entries). */
+    /**
+     * One FDB entry. {@code age} is the time since the MAC was last seen, in whole kernel ticks (the
+     * data plane stamps entries with jiffies), zero for static entries.
+     */
     public record FdbEntry(String mac, int vlan, int port, boolean isStatic, Duration age) {}
 
     @Override
@@ -176,11 +179,13 @@ public final class Bridge implements ModuleType {
             @Override
             public void onStart(InstanceContext ctx) {
                 write(ctx, c);
+                restamp(ctx.map("fdb"));
             }
 
             @Override
             public void migrate(InstanceContext ctx, String oldCodeHash, String newCodeHash) {
                 write(ctx, c);
+                restamp(ctx.map("fdb"));
             }
         };
     }
@@ -203,11 +208,37 @@ public final class Bridge implements ModuleType {
         synchronized (Bridge.class) {
             boolean statics = ctx.map("fdb_static").keys().iterator().hasNext();
             ctx.map("bridge_cfg").update(le(4).putInt(0).array(), le(CFG_SIZE)
-                    .putLong(c.agingSeconds() * 1_000_000_000L).putLong(vlans ? 1 : 0).putLong(statics ? 1 : 0).array());
+                    .putLong(KernelClock.secondsToTicks(c.agingSeconds())).putLong(vlans ? 1 : 0).putLong(statics ? 1 : 0).array());
         }
     }
 
-    /** sizeof(struct bridge_cfg): aging_ns, vlans, statics. */
+    /**
+     * Converts the last-seen times that an earlier bridge.c stamped in nanoseconds of the monotonic
+     * clock (carried over by a live upgrade or a pinned FDB) to jiffies, keeping each entry's age.
+     * A stamp later than now plus a second cannot be jiffies: CLOCK_MONOTONIC in ns is larger than
+     * jiffies from about 5 s of uptime on. Returns how many entries it converted.
+     */
+    static int restamp(BpfMap fdb) {
+        KernelClock.Calibration cal = KernelClock.calibration();
+        int n = 0;
+        for (byte[] k : toList(fdb.keys())) {
+            byte[] v = fdb.lookup(k).orElse(null);
+            if (v == null) {
+                continue;
+            }
+            long mono = System.nanoTime();
+            long now = cal.jiffiesAt(mono);
+            long seen = le(v).getLong(8);
+            if (seen > now + cal.hz()) {
+                le(v).putLong(8, now - Math.max(0, mono - seen) / cal.tickNs());
+                fdb.update(k, v);
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** sizeof(struct bridge_cfg): aging_ticks, vlans, statics. */
     private static final int CFG_SIZE = 24;
     private static final int CFG_STATICS_OFFSET = 16;
 
@@ -232,9 +263,9 @@ public final class Bridge implements ModuleType {
         for (byte[] k : toList(statics.keys())) {
             statics.lookup(k).ifPresent(v -> out.add(entry(k, v, true, 0)));
         }
-        long aging = agingNanos(engine, instance);
-        // CLOCK_MONOTONIC on Linux; the data plane stamps with the coarse clock, at most a tick behind it
-        long now = System.nanoTime();
+        long aging = agingTicks(engine, instance);
+        // the data plane stamps entries with jiffies: ages are exact to a tick
+        long now = KernelClock.now();
         BpfMap learned = engine.map(instance, "fdb");
         for (byte[] k : toList(learned.keys())) {
             byte[] v = learned.lookup(k).orElse(null);
@@ -244,7 +275,7 @@ public final class Bridge implements ModuleType {
             long seen = le(v).getLong(8);
             long age = Math.max(0, now - seen);
             if (age <= aging) {
-                out.add(entry(k, v, false, age));
+                out.add(entry(k, v, false, KernelClock.toNanos(age)));
             }
         }
         return out;
@@ -304,15 +335,19 @@ public final class Bridge implements ModuleType {
      * pre-seeding); it ages and is evicted like any learned entry.
      */
     public static void learn(Engine engine, String instance, String mac, int vlan, int port) {
-        engine.map(instance, "fdb").update(key(mac, vlan), le(16).putInt(port).putInt(0).putLong(System.nanoTime())
+        engine.map(instance, "fdb").update(key(mac, vlan), le(16).putInt(port).putInt(0).putLong(KernelClock.now())
                 .array());
     }
 
-    private static long agingNanos(Engine engine, String instance) {
-        long ns = engine.map(instance, "bridge_cfg").lookup(le(4).putInt(0).array()).map(v -> le(v).getLong(0))
+    /** The aging time in kernel ticks, as the data plane applies it. */
+    private static long agingTicks(Engine engine, String instance) {
+        long ticks = engine.map(instance, "bridge_cfg").lookup(le(4).putInt(0).array()).map(v -> le(v).getLong(0))
                 .orElse(0L);
-        return ns == 0 ? DEFAULT_AGING_SECONDS * 1_000_000_000L : ns;
+        return ticks == 0 ? DEFAULT_AGING_TICKS : ticks;
     }
+
+    /** The data plane's aging time before the control plane has written one (bridge.c). */
+    private static final long DEFAULT_AGING_TICKS = DEFAULT_AGING_SECONDS * 1000;
 
     private static List<byte[]> toList(Iterable<byte[]> it) {
         List<byte[]> l = new ArrayList<>();

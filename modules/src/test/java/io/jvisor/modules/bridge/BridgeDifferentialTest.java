@@ -143,7 +143,7 @@ class BridgeDifferentialTest {
         }
         entries.sort((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
         long[] pick = entries.get(r.nextInt(entries.size()));
-        long old = System.nanoTime() - 2 * AGING_SECONDS * 1_000_000_000L;
+        long old = KernelClock.now() - 2 * KernelClock.secondsToTicks(AGING_SECONDS); // in jiffies, as bridge.c stamps
         for (Lane lane : h.lanes()) {
             BridgeModel m = models.get(lane);
             m.age(pick[1], (int) pick[0]);

@@ -108,6 +108,71 @@ class BridgeTest {
         }
     }
 
+    /**
+     * The data plane stamps entries in kernel ticks (jiffies); the FDB reader turns them into ages on
+     * the monotonic clock. Each bound below is measured around the event, with a tick of slack either
+     * way (the stamp's precision).
+     */
+    @Test
+    void fdbAgesFollowTheTimeSinceTheMacWasSeen() throws Exception {
+        try (TestBed bed = TestBed.create(3, Hook.TC)) {
+            Engine e = bridge(bed, 3, Map.of());
+            long slack = 2 * KernelClock.calibration().tickNs();
+            long sent = System.nanoTime();
+            assertThat(Ping.run(h(bed, 1).netns(), h(bed, 2).address(), 1).allReplied()).isTrue();
+            long l0 = System.nanoTime();
+            Bridge.learn(e, "br", "02:00:00:00:00:09", 0, 2); // a MAC that never sends
+            long l1 = System.nanoTime();
+            Thread.sleep(700);
+            long r0 = System.nanoTime();
+            long seenByKernel = Bridge.lookup(e, "br", mac(2), 0).orElseThrow().age().toNanos();
+            long learnedByApi = Bridge.lookup(e, "br", "02:00:00:00:00:09", 0).orElseThrow().age().toNanos();
+            long r1 = System.nanoTime();
+            // h2 may send again after the ping (ARP), which only makes its entry younger
+            assertThat(seenByKernel).as("h2's age, stamped by the data plane").isBetween(0L, r1 - sent + slack);
+            assertThat(learnedByApi).as("the age of an entry added through the API")
+                    .isBetween(r0 - l1 - slack, r1 - l0 + slack);
+            assertThat(KernelClock.hz()).as("the kernel's HZ").isBetween(24L, 10_000L);
+        }
+    }
+
+    /**
+     * An FDB carried over from a bridge.c that stamped nanoseconds of the monotonic clock (a live
+     * upgrade, a pinned map) is converted to jiffies with each entry's age kept, so that such entries
+     * still age out; entries already in jiffies are left as they are.
+     */
+    @Test
+    void nanosecondStampsOfAnEarlierVersionAreConvertedKeepingTheirAge() throws Exception {
+        try (TestBed bed = TestBed.create(3, Hook.TC)) {
+            Engine e = bridge(bed, 3, Map.of("agingSeconds", "5"));
+            long slack = 2 * KernelClock.calibration().tickNs();
+            assertThat(Ping.run(h(bed, 2).netns(), h(bed, 1).address(), 1).allReplied()).isTrue(); // ARP cached
+            Bridge.learn(e, "br", mac(3), 0, 2);
+            var fdb = e.map("br", "fdb");
+            long stamped = System.nanoTime() - 3_000_000_000L; // seen 3 s ago, in the old unit
+            fdb.update(Bridge.key(mac(1), 0), java.nio.ByteBuffer.allocate(16)
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0).putInt(0).putLong(stamped).array());
+            byte[] jiffiesEntry = fdb.lookup(Bridge.key(mac(3), 0)).orElseThrow();
+            assertThat(Bridge.restamp(fdb)).as("entries converted").isEqualTo(1);
+            assertThat(fdb.lookup(Bridge.key(mac(3), 0)).orElseThrow()).as("a jiffies entry is unchanged")
+                    .isEqualTo(jiffiesEntry);
+            long r0 = System.nanoTime();
+            var entry = Bridge.lookup(e, "br", mac(1), 0);
+            long r1 = System.nanoTime();
+            assertThat(entry).as("3 s old, aging 5 s").isPresent();
+            assertThat(entry.get().port()).isZero();
+            assertThat(entry.get().age().toNanos()).isBetween(r0 - stamped - slack, r1 - stamped + slack);
+            assertThat(Bridge.restamp(fdb)).as("converting twice changes nothing").isZero();
+            Thread.sleep(3000); // now 6 s old: the data plane ages it out
+            long before = tx(e, 2);
+            assertThat(Ping.run(h(bed, 2).netns(), h(bed, 1).address(), 1).allReplied()).isTrue();
+            assertThat(tx(e, 2) - before).as("the request to the aged-out h1 is flooded to h3's port")
+                    .isGreaterThanOrEqualTo(1);
+            assertThat(Bridge.lookup(e, "br", mac(1), 0).orElseThrow().age()).as("re-learned")
+                    .isLessThan(Duration.ofSeconds(5));
+        }
+    }
+
     @Test
     void staticEntriesBeatLearning() {
         try (TestBed bed = TestBed.create(3, Hook.TC)) {
