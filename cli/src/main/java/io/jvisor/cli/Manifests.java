@@ -25,6 +25,18 @@ final class Manifests {
         }
     }
 
+    /** The quickstart topology embedded in the jar (examples/quickstart.yaml at build time). */
+    static Manifest quickstart() {
+        try (var in = Manifests.class.getResourceAsStream("examples/quickstart.yaml")) {
+            if (in == null) {
+                throw new IllegalStateException("the embedded quickstart topology is missing from the jar");
+            }
+            return ManifestReader.read(in.readAllBytes());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** Reads {@code file} ("-" is standard input), printing what is wrong with it. */
     static Manifest read(Path file, PrintWriter err) {
         byte[] bytes;

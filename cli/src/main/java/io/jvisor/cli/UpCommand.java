@@ -18,13 +18,15 @@ import java.util.concurrent.Callable;
         "Bring a topology up: create its lab hosts, apply its instances and wires, drive a little traffic",
         "through it (pings between the hosts, a short UDP stream), and print what exists, what passed, the",
         "counters and what to try next. Uses the running daemon, or an engine in this process."},
-        footer = {"", "Examples:", "  sudo ./jvisor up examples/quickstart.yaml",
+        footer = {"", "Examples:", "  sudo ./jvisor up", "  sudo ./jvisor up examples/quickstart.yaml",
                 "  sudo ./jvisor up --no-traffic my-topology.yaml", "  sudo ./jvisor down"})
 public final class UpCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @CommandLine.Parameters(index = "0", paramLabel = "FILE", description = "The topology (YAML or JSON; - for stdin).")
+    @CommandLine.Parameters(index = "0", arity = "0..1", paramLabel = "FILE",
+            description = "The topology (YAML or JSON; - for stdin). Without it: the embedded quickstart "
+                    + "(examples/quickstart.yaml).")
     Path file;
 
     @CommandLine.Mixin
@@ -41,7 +43,7 @@ public final class UpCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Manifest m = Manifests.read(file, err);
+        Manifest m = file == null ? Manifests.quickstart() : Manifests.read(file, err);
         try (DaemonClient b = Backends.open(engine, true, err)) {
             out.println("jvisor up: topology '" + m.name() + "' (" + b.where() + ")");
             out.println("applying ...");

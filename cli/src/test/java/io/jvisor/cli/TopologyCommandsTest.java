@@ -27,10 +27,14 @@ class TopologyCommandsTest {
         String prefix = null;
         try (ServerTestBed bed = new ServerTestBed("jvc")) {
             List<String> e = List.of("--engine", bed.options.name(), "--state-dir", bed.options.stateDir().toString());
-            CliRun up = CliRun.run(e, "up", quickstart.toString(), "--udp-packets", "500");
+            // no file: the embedded quickstart, with its declared checks (the firewall's included)
+            CliRun up = CliRun.run(e, "up");
             assertThat(up.exit()).as(up.toString()).isZero();
             assertThat(up.out()).contains("jvisor up: topology 'quickstart'").contains("+ instance r1 (router")
-                    .contains("PASS ping h1 -> h3").contains("PASS udp h1 -> h4: 500 sent, 500 received, 0 lost")
+                    .contains("+ instance fw1 (firewall")
+                    .contains("PASS ping h1 -> 10.0.2.10 x3: 3/3 replies")
+                    .contains("PASS tcp h2 -> 10.0.2.11:80 x3 (servers h4): 3/3 answered")
+                    .contains("PASS tcp h1 -> 10.0.2.10:22 (servers h3:22), expect blocked: 0/1 answered")
                     .contains("counters:").contains("try next:").doesNotContain("FAIL");
             JsonNode status = JSON.readTree(Files.readString(bed.options.stateDir().resolve("topology.json")));
             prefix = status.path("labPrefix").asText();
@@ -38,7 +42,7 @@ class TopologyCommandsTest {
 
             CliRun get = CliRun.run(e, "get", "instances", "-o", "json");
             assertThat(get.exit()).as(get.toString()).isZero();
-            assertThat(JSON.readTree(get.out()).findValuesAsText("name")).containsExactly("br1", "br2", "r1");
+            assertThat(JSON.readTree(get.out()).findValuesAsText("name")).containsExactly("br1", "br2", "r1", "fw1");
             CliRun table = CliRun.run(e, "get", "instance", "r1");
             assertThat(table.out()).contains("NAME").contains("port.0=10.0.1.1/24");
             CliRun describe = CliRun.run(e, "describe", "instance", "br1");
