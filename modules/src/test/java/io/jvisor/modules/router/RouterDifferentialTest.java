@@ -24,10 +24,8 @@ import static org.assertj.core.api.Assertions.fail;
  * replies and requests, echo replies, ICMP errors) compared with {@link RouterModel}, frame after
  * frame, so that the neighbour table the router learns from ARP is checked as a sequence.
  *
- * <p>Packet count: {@code -Djvisor.diff.packets=N}. The default is 20,000: the issue's 100,000 took
- * 287 s on a 2-core machine with a load average of 9, 264 s of it in the control plane's answers,
- * each of which opens and closes a packet socket in {@code Engine.transmit} (about 14 ms per
- * AF_PACKET socket there). Run the 100,000 on demand with {@code -Djvisor.diff.packets=100000}. The
+ * <p>Packet count: {@code -Djvisor.diff.packets=N}; the default is the issue's 100,000 (about 10 s;
+ * it took 287 s while {@code Engine.transmit} opened and closed a packet socket per answer). The
  * seed is printed and can be set with {@code -Djvisor.diff.seed=S}.
  */
 @RequiresRoot
@@ -62,7 +60,7 @@ class RouterDifferentialTest {
                         new RouterModel.StaticRoute(ip(10, 0, 1, 0), 24, ip(10, 0, 0, 254), 0),
                         new RouterModel.StaticRoute(ip(172, 16, 5, 128), 25, ip(10, 0, 2, 2), 9),
                         new RouterModel.StaticRoute(ip(198, 51, 100, 7), 32, ip(10, 0, 2, 2), 0)));
-        int count = Integer.getInteger("jvisor.diff.packets", 20_000);
+        int count = Integer.getInteger("jvisor.diff.packets", 100_000);
         String s = System.getProperty("jvisor.diff.seed");
         long seed = s != null ? Long.parseLong(s) : new Random().nextLong();
         System.out.println("[router] seed " + seed + " (rerun with -Djvisor.diff.seed=" + seed + ")");
