@@ -1087,6 +1087,27 @@ public final class Engine implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("instance '{}' failed to handle a packet", li.name, e);
         }
+        for (java.util.function.Consumer<PacketIn> l : packetListeners) {
+            try {
+                l.accept(p);
+            } catch (RuntimeException e) {
+                LOG.warn("a slow-path listener failed: {}", e.toString());
+            }
+        }
+    }
+
+    private final List<java.util.function.Consumer<PacketIn>> packetListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * Registers {@code listener} to see every packet an instance sends to its control plane, after
+     * the instance's own handler has run, on the engine's slow-path thread (so it must return
+     * quickly). Closing the returned handle removes it.
+     */
+    public AutoCloseable onSlowPath(java.util.function.Consumer<PacketIn> listener) {
+        java.util.Objects.requireNonNull(listener, "listener");
+        packetListeners.add(listener);
+        return () -> packetListeners.remove(listener);
     }
 
     private void onLogLine(MemorySegment rec) {

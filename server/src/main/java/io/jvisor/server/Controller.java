@@ -58,6 +58,41 @@ public final class Controller implements AutoCloseable {
         this.record = engine.options().stateDir().resolve(RECORD);
         this.manifest = manifest;
         this.labPrefix = labPrefix;
+        this.slowPathEvents = engine.onSlowPath(this::onSlowPath);
+    }
+
+    private final AutoCloseable slowPathEvents;
+    /** Slow-path events are rate-limited: an ARP storm must not flood the event stream. */
+    static final int SLOW_PATH_EVENTS_PER_SECOND = 100;
+    private long slowPathSecond;
+    private int slowPathInSecond;
+    private long slowPathSuppressed;
+
+    /** Called on the engine's slow-path thread: one event per packet, at most 100 a second. */
+    private void onSlowPath(io.jvisor.engine.PacketIn p) {
+        long second = System.nanoTime() / 1_000_000_000L;
+        if (second != slowPathSecond) {
+            slowPathSecond = second;
+            slowPathInSecond = 0;
+        }
+        if (listeners.isEmpty()) {
+            return;
+        }
+        if (++slowPathInSecond > SLOW_PATH_EVENTS_PER_SECOND) {
+            slowPathSuppressed++;
+            return;
+        }
+        Map<String, Object> detail = new java.util.LinkedHashMap<>();
+        detail.put("port", p.inPort());
+        detail.put("reason", p.reason());
+        detail.put("length", p.wireLength());
+        detail.put("hook", p.hook().name().toLowerCase(java.util.Locale.ROOT));
+        detail.put("head", java.util.HexFormat.of().formatHex(p.data(), 0, Math.min(p.data().length, 64)));
+        if (slowPathSuppressed > 0) {
+            detail.put("suppressedBefore", slowPathSuppressed);
+            slowPathSuppressed = 0;
+        }
+        publish(ChangeEvent.of("slow-path", p.instance(), detail));
     }
 
     /**
@@ -263,6 +298,11 @@ public final class Controller implements AutoCloseable {
     /** Stops this process's side; the network keeps running and a new controller adopts it. */
     @Override
     public void close() {
+        try {
+            slowPathEvents.close();
+        } catch (Exception e) {
+            // removing a listener cannot fail
+        }
         engine.close();
     }
 

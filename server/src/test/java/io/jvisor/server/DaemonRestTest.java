@@ -1,6 +1,7 @@
 package io.jvisor.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jvisor.bpf.testing.RequiresRoot;
 import io.jvisor.server.manifest.ManifestProblem;
 import org.junit.jupiter.api.AfterAll;
@@ -190,6 +191,30 @@ class DaemonRestTest {
         for (int i = 0; i < 50; i++) {
             http.json("DELETE", "/v1/instances/b1/tables/fdb_static/entries/02000000007701" + String.format("%02x", i), null);
         }
+    }
+
+    @Test
+    void theEventStreamCarriesSlowPathPackets() throws Exception {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(daemon.url() + "/v1/events"))
+                .header("Accept", "text/event-stream").build();
+        HttpResponse<Stream<String>> resp = http.client().sendAsync(req, HttpResponse.BodyHandlers.ofLines())
+                .get(10, TimeUnit.SECONDS);
+        CompletableFuture<String> seen = CompletableFuture.supplyAsync(() -> resp.body()
+                .filter(l -> l.startsWith("data:") && l.contains("\"type\":\"slow-path\"")
+                        && l.contains("\"subject\":\"r1\""))
+                .findFirst().orElse(""));
+        // h1 asks for the router's MAC (ARP goes to r1's control plane) and pings it
+        String ns = daemon.controller().hostNamespace("h1");
+        for (int i = 0; i < 30 && !seen.isDone(); i++) {
+            new ProcessBuilder("ip", "netns", "exec", ns, "ip", "neigh", "flush", "all").start().waitFor();
+            new ProcessBuilder("ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "1", "10.77.1.1")
+                    .redirectErrorStream(true).start().waitFor();
+        }
+        JsonNode event = new ObjectMapper().readTree(seen.get(10, TimeUnit.SECONDS).substring("data:".length()));
+        resp.body().close();
+        assertThat(event.path("detail").path("port").asInt()).isZero();
+        assertThat(event.path("detail").path("hook").asText()).isEqualTo("tc");
+        assertThat(event.path("detail").path("head").asText()).hasSizeGreaterThanOrEqualTo(28);
     }
 
     @Test
