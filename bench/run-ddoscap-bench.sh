@@ -42,8 +42,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 command -v tcpdump >/dev/null || { echo "run-ddoscap-bench: tcpdump is needed (apt-get install tcpdump)" >&2; exit 1; }
 
-echo "== building jvisor-bench: ./mvnw -B -q -Dmaven.test.skip=true -pl bench -am package" >&2
-./mvnw -B -q -Dmaven.test.skip=true -pl bench -am package
+echo "== building jvisor-bench: ./mvnw -B -q -DskipTests -pl bench -am package" >&2
+./mvnw -B -q -DskipTests -pl bench -am package
 
 run_dir=$(mktemp -d)
 trap 'rm -rf "$run_dir"' EXIT

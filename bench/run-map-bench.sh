@@ -21,8 +21,8 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-echo "== building jvisor-bench: ./mvnw -B -q -Dmaven.test.skip=true -pl bench -am package" >&2
-./mvnw -B -q -Dmaven.test.skip=true -pl bench -am package
+echo "== building jvisor-bench: ./mvnw -B -q -DskipTests -pl bench -am package" >&2
+./mvnw -B -q -DskipTests -pl bench -am package
 
 # Run from a private copy of the jar, so that a rebuild during the run cannot change it.
 work=$root/bench/target/map-bench

@@ -34,8 +34,8 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-echo "== building jvisor-bench: ./mvnw -B -q -Dmaven.test.skip=true -pl bench -am package" >&2
-./mvnw -B -q -Dmaven.test.skip=true -pl bench -am package
+echo "== building jvisor-bench: ./mvnw -B -q -DskipTests -pl bench -am package" >&2
+./mvnw -B -q -DskipTests -pl bench -am package
 
 run_dir=$(mktemp -d)
 trap 'rm -rf "$run_dir"' EXIT

@@ -16,8 +16,8 @@ packages=(
   libbpf-dev            # bpf_helpers.h and friends (headers only; no libbpf at run time)
   libelf-dev linux-libc-dev gcc make
   iproute2 ethtool iperf3 iputils-ping tcpdump   # lab, tests, benchmarks
-  nftables              # the NAT benchmark's peer (nftables masquerade)
   python3 util-linux    # raw-frame test tools (bridge VLAN trunk test); nsenter for Netns.exec
+  iptables nftables     # benchmark peers: firewall (iptables, nftables), NAT (nftables masquerade)
 )
 # Installed when this distribution has them; skipped with a note otherwise.
 # llvm-19/clang-19: the asm golden tests compare with llvm-objdump 19 and compile for -mcpu=v4.

@@ -27,6 +27,7 @@ class LiveSwapTest {
                     new ModuleCode("counter.c", v1));
             int firstProgram = e.programId("cnt");
             UdpStream.Report report;
+            long overflows;
             try (UdpStream udp = UdpStream.open(h1.netns(), h1.address(), h2.netns(), h2.address())) {
                 // as fast as the sender goes: the pacing limit is far above what one core sends
                 udp.start(10_000_000);
@@ -36,13 +37,18 @@ class LiveSwapTest {
                 }
                 udp.stop();
                 report = udp.finish(Duration.ofSeconds(1));
+                overflows = udp.receiverOverflows();
             }
-            System.out.println("100 swaps under traffic: " + report);
+            System.out.println("100 swaps under traffic: " + report + ", receiving socket overflowed " + overflows);
             assertThat(report.sent()).isGreaterThan(10_000);
-            assertThat(report.lost()).isZero();
-            assertThat(report.received()).isEqualTo(report.sent());
+            // A receiver short of CPU drops datagrams from its full socket buffer, after the path
+            // delivered them; the kernel counts those. Every other datagram must have arrived.
+            assertThat(report.lost()).as("datagrams lost on the way (not at the receiving socket)")
+                    .isEqualTo(overflows);
+            assertThat(report.duplicated()).isZero();
             for (String i : List.of("fwd1", "cnt", "fwd2")) {
                 assertThat(e.missedTailCalls(i)).as("missed tail calls into " + i).isZero();
+                assertThat(e.drops(i)).as("drops in " + i).allSatisfy((reason, n) -> assertThat(n).isZero());
             }
             assertThat(e.programId("cnt")).isNotEqualTo(firstProgram);
             // the counter's map survived every swap: it counted every datagram (plus none lost on the way)

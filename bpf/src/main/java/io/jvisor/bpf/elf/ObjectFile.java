@@ -658,10 +658,14 @@ public final class ObjectFile {
                     throw error(Reason.BAD_RELOCATION, at + ": a call relocation must point at a .text function");
                 }
                 code.callTarget()[slot] = checkTarget(sym.value() / 8 + insn.imm() + 1, at);
-            } else if (insn.opcode() == Opcodes.LD_IMM64 && insn.src().number() == PSEUDO_FUNC) {
+            } else if (insn.opcode() == Opcodes.LD_IMM64 && (insn.src().number() == PSEUDO_FUNC
+                    || (insn.src().number() == 0 && sym.section() == textIndex))) {
+                // clang leaves src 0 on the address of a .text function (a bpf_loop callback); libbpf
+                // marks such an lddw BPF_PSEUDO_FUNC, and so do we
                 if (sym.section() != textIndex || (sym.value() + insn.imm()) % 8 != 0) {
                     throw error(Reason.BAD_RELOCATION, at + ": a function address must point at a .text function");
                 }
+                code.slots()[slot] = insn.withSrc(Register.of(PSEUDO_FUNC));
                 code.callTarget()[slot] = checkTarget((sym.value() + insn.imm()) / 8, at);
             } else if (insn.opcode() == Opcodes.LD_IMM64) {
                 Map<Long, String> maps = mapBySymbol.get(sym.section());

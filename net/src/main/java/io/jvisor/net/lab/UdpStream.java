@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -62,8 +63,13 @@ public final class UdpStream implements AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean();
     private volatile Thread sender;
     private volatile Throwable senderFailure;
+    private final Netns receiverNetns;
+    private final long overflowsAtOpen;
 
-    private UdpStream(DatagramChannel tx, DatagramChannel rx, InetSocketAddress target, int payloadSize) {
+    private UdpStream(DatagramChannel tx, DatagramChannel rx, InetSocketAddress target, int payloadSize,
+                      Netns receiverNetns) {
+        this.receiverNetns = receiverNetns;
+        this.overflowsAtOpen = udpReceiveBufferErrors(receiverNetns);
         this.tx = tx;
         this.rx = rx;
         this.target = target;
@@ -99,7 +105,7 @@ public final class UdpStream implements AutoCloseable {
                 return c;
             });
             InetSocketAddress target = new InetSocketAddress(destination, ((InetSocketAddress) rx.getLocalAddress()).getPort());
-            return new UdpStream(tx, rx, target, payloadSize);
+            return new UdpStream(tx, rx, target, payloadSize, to);
         } catch (IOException e) {
             closeQuietly(rx);
             throw new UncheckedIOException(e);
@@ -217,6 +223,34 @@ public final class UdpStream implements AutoCloseable {
             }
             LockSupport.parkNanos(100_000);
         }
+    }
+
+    /**
+     * Datagrams the receiving namespace's UDP sockets dropped because their receive buffer was full
+     * (the kernel's {@code Udp: RcvbufErrors}) since this stream opened. A receiver starved of CPU
+     * loses datagrams here, after they crossed the network: tests that judge a data path subtract
+     * these from {@link Report#lost()}. Counts every UDP socket of that namespace.
+     */
+    public long receiverOverflows() {
+        return udpReceiveBufferErrors(receiverNetns) - overflowsAtOpen;
+    }
+
+    private static long udpReceiveBufferErrors(Netns ns) {
+        // /proc/thread-self/net shows the network namespace of the reading thread
+        return ns.run(() -> {
+            List<String> udp = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/thread-self/net/snmp"))
+                    .stream().filter(l -> l.startsWith("Udp: ")).toList();
+            if (udp.size() < 2) {
+                throw new IllegalStateException("no Udp lines in /proc/net/snmp of netns " + ns.name());
+            }
+            List<String> names = List.of(udp.get(0).substring(5).trim().split("\\s+"));
+            String[] values = udp.get(1).substring(5).trim().split("\\s+");
+            int i = names.indexOf("RcvbufErrors");
+            if (i < 0) {
+                throw new IllegalStateException("no RcvbufErrors in /proc/net/snmp of netns " + ns.name());
+            }
+            return Long.parseLong(values[i]);
+        });
     }
 
     /** The figures as they stand, for the datagrams sent so far. */

@@ -1,0 +1,486 @@
+package io.jvisor.bench;
+
+import io.jvisor.bpf.BpfProgram;
+import io.jvisor.bpf.TestRun;
+import io.jvisor.engine.Engine;
+import io.jvisor.engine.EngineOptions;
+import io.jvisor.engine.ModuleCatalog;
+import io.jvisor.engine.Topology;
+import io.jvisor.modules.firewall.FirewallConfig;
+import io.jvisor.modules.firewall.FirewallModule;
+import io.jvisor.modules.firewall.Rule;
+import io.jvisor.net.lab.Host;
+import io.jvisor.net.lab.HostSpec;
+import io.jvisor.net.lab.InterfaceSpec;
+import io.jvisor.net.lab.Iperf3;
+import io.jvisor.net.lab.Lab;
+import io.jvisor.net.lab.LabSpec;
+import io.jvisor.net.lab.Ping;
+import io.jvisor.net.lab.WireSpec;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The firewall module's figures (issue #7), each next to its peer in the same run:
+ *
+ * <ul>
+ *   <li>{@code cost}: per-packet cost through BPF_PROG_TEST_RUN of one firewall instance holding 10,
+ *       1,000 and 10,000 rules (three instances, measured in rotating order), for a packet that
+ *       matches the last rule and for one that no rule matches. The peer is the same firewall at 10
+ *       rules: tuple-space search should cost about the same at 10,000.</li>
+ *   <li>{@code e2e}: forwarding through a router namespace ({@code ip_forward}), with the same rule
+ *       set held by: nothing; iptables (legacy xtables) in the router's FORWARD chain; nftables in
+ *       the router's forward hook; the jvisor firewall inserted transparently on the wire between
+ *       the sender and the router. The same wiring through a plain jvisor forwarder (no rules, no
+ *       conntrack) is the firewall's own no-firewall baseline. 64-byte UDP datagrams received per second
+ *       (iperf3 -u -l 64 -b 0: sent minus lost, as the server counts them) and iperf3 TCP throughput.</li>
+ * </ul>
+ *
+ * <p>The rule set of N rules: N - 1 rules {@code drop udp from 198.18.a.b/32 to the receiver, dport
+ * 5000-5999} that the traffic does not match, then {@code accept} everything. Each jvisor chain holds
+ * all N (iptables' FORWARD chain judges both directions with the same rules).
+ *
+ * <pre>
+ * java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar io.jvisor.bench.FirewallBench \
+ *     [cost] [e2e] [--smoke] [--rounds N] [--seconds S] [--rules N] [--repeat R]
+ * </pre>
+ */
+public final class FirewallBench {
+    private FirewallBench() {}
+
+    public static void main(String[] args) throws Exception {
+        boolean smoke = false, cost = false, e2e = false;
+        int rounds = 5, seconds = 3, rules = 10_000, repeat = 1_000_000;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "cost" -> cost = true;
+                case "e2e" -> e2e = true;
+                case "--smoke" -> smoke = true;
+                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+                case "--rules" -> rules = Integer.parseInt(args[++i]);
+                case "--repeat" -> repeat = Integer.parseInt(args[++i]);
+                case "-h", "--help" -> {
+                    System.out.println("usage: FirewallBench [cost] [e2e] [--smoke] [--rounds N] [--seconds S]"
+                            + " [--rules N] [--repeat R]");
+                    return;
+                }
+                default -> {
+                    System.err.println("FirewallBench: unknown argument " + args[i]);
+                    System.exit(2);
+                }
+            }
+        }
+        if (!cost && !e2e) {
+            cost = e2e = true;
+        }
+        if (smoke) {
+            rounds = 1;
+            seconds = 1;
+            repeat = 10_000;
+        }
+        if (cost) {
+            cost(rounds, repeat, smoke, System.out);
+        }
+        if (e2e) {
+            e2e(rounds, seconds, rules, smoke, System.out);
+        }
+    }
+
+    /** The benchmark rule set for traffic to {@code dst}: n - 1 rules it does not match, then accept. */
+    static List<Rule> ruleSet(int n, String dst) {
+        List<Rule> out = new ArrayList<>();
+        for (int i = 0; i < n - 1; i++) {
+            out.add(Rule.parse("drop proto udp src " + peerAddress(i) + "/32 dst " + dst + "/32 dport 5000-5999"));
+        }
+        out.add(Rule.parse("accept"));
+        return out;
+    }
+
+    static String peerAddress(int i) {
+        return "198.18." + (i / 250) + "." + (i % 250 + 1);
+    }
+
+    static FirewallConfig config(int n, String dst) {
+        List<Rule> rs = ruleSet(n, dst);
+        return FirewallConfig.EMPTY.withRules(FirewallConfig.Chain.EGRESS, rs).withRules(FirewallConfig.Chain.INGRESS, rs)
+                .withPolicy(FirewallConfig.Chain.EGRESS, FirewallConfig.Policy.DROP)
+                .withPolicy(FirewallConfig.Chain.INGRESS, FirewallConfig.Policy.DROP);
+    }
+
+    static HostSpec host(String name, String address, String gateway) {
+        HostSpec h = HostSpec.named(name).withInterface(InterfaceSpec.of("eth0", address))
+                .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
+                .withSysctl("net.ipv6.conf.default.disable_ipv6", "1");
+        return gateway == null ? h : h.withGateway(gateway);
+    }
+
+    static HostSpec router(String name, String a0, String a1) {
+        return HostSpec.named(name).withInterface(InterfaceSpec.of("eth0", a0)).withInterface(InterfaceSpec.of("eth1", a1))
+                .withSysctl("net.ipv4.ip_forward", "1")
+                .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
+                .withSysctl("net.ipv6.conf.default.disable_ipv6", "1");
+    }
+
+    // ---- per-packet cost --------------------------------------------------------------------------
+
+    static void cost(int rounds, int repeat, boolean smoke, PrintStream log) throws Exception {
+        String loadBefore = EngineBenchSupport.loadAverage();
+        int[] sizes = {10, 1_000, 10_000};
+        String net = "10." + ThreadLocalRandom.current().nextInt(100, 250) + ".";
+        EngineOptions options = EngineBenchSupport.engineOptions("jvfc");
+        Engine engine = null;
+        Lab lab = null;
+        try {
+            LabSpec spec = LabSpec.empty();
+            for (int i = 1; i <= 8; i++) {
+                spec = spec.withHost(host("c" + i, net + "9." + i + "/24", null))
+                        .withWire(WireSpec.toRoot("c" + i + ":eth0", "p" + i, null));
+            }
+            lab = Lab.up(spec);
+            ModuleCatalog catalog = ModuleCatalog.discover();
+            catalog.register(io.jvisor.engine.ModuleType.fromSource("fwd", "#include <jvisor/module.h>\n" + FORWARDER, 2));
+            engine = Engine.start(options, catalog);
+            String dst = net + "9.2";
+            Topology.Builder t = Topology.builder().instance("fwd", "fwd")
+                    .connect("fwd:0", "dev:" + lab.rootDevice("p7")).connect("fwd:1", "dev:" + lab.rootDevice("p8"));
+            for (int k = 0; k < sizes.length; k++) {
+                String name = "fw" + sizes[k];
+                t.instance(name, "firewall", config(sizes[k], dst).toMap())
+                        .connect(name + ":0", "dev:" + lab.rootDevice("p" + (2 * k + 1)))
+                        .connect(name + ":1", "dev:" + lab.rootDevice("p" + (2 * k + 2)));
+            }
+            long t0 = System.nanoTime();
+            engine.apply(t.build());
+            log.printf(Locale.ROOT, "== cost: firewalls with %s rules per chain loaded in %.1f s (both chains each)%n",
+                    java.util.Arrays.toString(sizes), (System.nanoTime() - t0) / 1e9);
+            byte[] matchLast = udpFrame(net + "9.1", dst, 40000, 5001);
+            byte[] policy = udpFrame(net + "9.1", dst, 40000, 5001);
+            byte[] ctx = new byte[68];
+            ByteBuffer.wrap(ctx).order(ByteOrder.LITTLE_ENDIAN).putInt(48, 0); // cb[0]: in port 0 (egress)
+            Map<String, double[]> ns = new LinkedHashMap<>();
+            BpfProgram[] progs = new BpfProgram[sizes.length];
+            for (int k = 0; k < sizes.length; k++) {
+                progs[k] = BpfProgram.fromId(engine.programId("fw" + sizes[k]));
+                ns.put(sizes[k] + "/last", new double[rounds]);
+                ns.put(sizes[k] + "/policy", new double[rounds]);
+            }
+            double[] fwdNs = new double[rounds];
+            // the policy packet: from an address the last rule ("accept") would take, so use a set without it
+            FirewallConfig[] noAccept = new FirewallConfig[sizes.length];
+            try {
+                for (int r = 0; r < rounds; r++) {
+                    List<Integer> order = new ArrayList<>(List.of(0, 1, 2));
+                    Collections.rotate(order, r);
+                    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "   round %d:", r + 1));
+                    try (BpfProgram fwd = BpfProgram.fromId(engine.programId("fwd"))) {
+                        fwdNs[r] = fwd.testRun(new TestRun(matchLast, 0, ctx, 0, repeat, 0, 0, 0)).durationNs();
+                        line.append(String.format(Locale.ROOT, " forwarder %.0f ns;", fwdNs[r]));
+                    }
+                    for (int k : order) {
+                        TestRun run = new TestRun(matchLast, 0, ctx, 0, repeat, 0, 0, 0);
+                        var res = progs[k].testRun(run);
+                        if (res.returnValue() != 7) {
+                            throw new IllegalStateException("fw" + sizes[k] + " did not forward: " + res.returnValue());
+                        }
+                        ns.get(sizes[k] + "/last")[r] = res.durationNs();
+                        line.append(String.format(Locale.ROOT, " %d rules %d ns;", sizes[k], res.durationNs()));
+                    }
+                    log.println(line);
+                }
+                // then without the final accept: no rule matches, the policy (drop) decides
+                Topology.Builder t2 = Topology.builder().instance("fwd", "fwd")
+                        .connect("fwd:0", "dev:" + lab.rootDevice("p7")).connect("fwd:1", "dev:" + lab.rootDevice("p8"));
+                for (int k = 0; k < sizes.length; k++) {
+                    String name = "fw" + sizes[k];
+                    List<Rule> rs = ruleSet(sizes[k], dst);
+                    noAccept[k] = config(sizes[k], dst).withRules(FirewallConfig.Chain.EGRESS, rs.subList(0, rs.size() - 1));
+                    t2.instance(name, "firewall", noAccept[k].toMap())
+                            .connect(name + ":0", "dev:" + lab.rootDevice("p" + (2 * k + 1)))
+                            .connect(name + ":1", "dev:" + lab.rootDevice("p" + (2 * k + 2)));
+                }
+                engine.apply(t2.build());
+                for (int r = 0; r < rounds; r++) {
+                    List<Integer> order = new ArrayList<>(List.of(0, 1, 2));
+                    Collections.rotate(order, r);
+                    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "   round %d (no match):", r + 1));
+                    for (int k : order) {
+                        var res = progs[k].testRun(new TestRun(policy, 0, ctx, 0, repeat, 0, 0, 0));
+                        if (res.returnValue() != 2) {
+                            throw new IllegalStateException("fw" + sizes[k] + " did not drop: " + res.returnValue());
+                        }
+                        ns.get(sizes[k] + "/policy")[r] = res.durationNs();
+                        line.append(String.format(Locale.ROOT, " %d rules %d ns;", sizes[k], res.durationNs()));
+                    }
+                    log.println(line);
+                }
+            } finally {
+                for (BpfProgram p : progs) {
+                    if (p != null) {
+                        p.close();
+                    }
+                }
+            }
+            String loadAfter = EngineBenchSupport.loadAverage();
+            log.println();
+            EngineBenchSupport.printMachine(log, loadBefore, loadAfter);
+            log.printf(Locale.ROOT, "== medians over %d rounds of BPF_PROG_TEST_RUN x %d; ratio to 10 rules within a round,"
+                    + " then the median.%s%n", rounds, repeat, smoke ? " SMOKE RUN." : "");
+            log.println();
+            log.println("| packet | rules per chain | ns/packet (median) | per round | ratio to 10 rules (median) |");
+            log.println("| --- | ---: | ---: | --- | ---: |");
+            for (String kind : List.of("last", "policy")) {
+                double[] base = ns.get("10/" + kind);
+                for (int s : sizes) {
+                    double[] v = ns.get(s + "/" + kind);
+                    double[] ratio = new double[rounds];
+                    for (int i = 0; i < rounds; i++) {
+                        ratio[i] = v[i] / base[i];
+                    }
+                    log.printf(Locale.ROOT, "| %s | %d | %.0f | %s | **%.2f** |%n",
+                            kind.equals("last") ? "matches the last rule" : "matches no rule (policy)", s,
+                            EngineBenchSupport.median(v), EngineBenchSupport.list(v, "%.0f"),
+                            EngineBenchSupport.median(ratio));
+                }
+            }
+            log.printf(Locale.ROOT, "%nThe same packet through a plain jvisor forwarder (the SDK's framework cost, no firewall):"
+                    + " %.0f ns (median; %s).%n%n", EngineBenchSupport.median(fwdNs), EngineBenchSupport.list(fwdNs, "%.0f"));
+        } finally {
+            EngineBenchSupport.destroyQuietly(engine, options, log);
+            if (lab != null) {
+                lab.close();
+            }
+        }
+    }
+
+    static byte[] udpFrame(String src, String dst, int sport, int dport) throws Exception {
+        ByteBuffer b = ByteBuffer.allocate(14 + 20 + 8 + 18);
+        b.put(new byte[] {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1}).putShort((short) 0x0800);
+        b.put((byte) 0x45).put((byte) 0).putShort((short) (20 + 8 + 18)).putShort((short) 1).putShort((short) 0)
+                .put((byte) 64).put((byte) 17).putShort((short) 0)
+                .put(java.net.InetAddress.getByName(src).getAddress()).put(java.net.InetAddress.getByName(dst).getAddress());
+        b.putShort((short) sport).putShort((short) dport).putShort((short) 26).putShort((short) 0);
+        return b.array();
+    }
+
+    // ---- end to end ----------------------------------------------------------------------------
+
+    static final String[] PATHS = {"no firewall", "iptables", "nftables", "jvisor forwarder", "jvisor firewall"};
+    static final String FORWARDER = "static __always_inline int jv_rx(struct jv_ctx *ctx, struct jv_md *md)\n"
+            + "{\n\treturn md->in_port > 1 ? jv_drop(md, JV_DROP_USER) : jv_forward(md, md->in_port ^ 1);\n}\n";
+
+    static void e2e(int rounds, int seconds, int n, boolean smoke, PrintStream log) throws Exception {
+        String loadBefore = EngineBenchSupport.loadAverage();
+        String net = "10." + ThreadLocalRandom.current().nextInt(100, 250) + ".";
+        EngineOptions options = EngineBenchSupport.engineOptions("jvfe");
+        Engine engine = null;
+        Lab lab = null;
+        try {
+            // path k: a{k} (subnet 2k+11) -> r{k} -> b{k} (subnet 2k+12); the wire a{k} - r{k} of paths 3
+            // (the jvisor firewall) and 4 (the same wiring through a plain jvisor forwarder) passes the root
+            LabSpec spec = LabSpec.empty();
+            for (int k = 0; k < 5; k++) {
+                int s1 = 2 * k + 11, s2 = 2 * k + 12;
+                spec = spec.withHost(host("a" + k, net + s1 + ".2/24", net + s1 + ".1"))
+                        .withHost(host("b" + k, net + s2 + ".2/24", net + s2 + ".1"))
+                        .withHost(router("r" + k, net + s1 + ".1/24", net + s2 + ".1/24"))
+                        .withWire(WireSpec.between("r" + k + ":eth1", "b" + k + ":eth0"));
+                if (k >= 3) {
+                    spec = spec.withWire(WireSpec.toRoot("a" + k + ":eth0", "pa" + k, null))
+                            .withWire(WireSpec.toRoot("r" + k + ":eth0", "pr" + k, null));
+                } else {
+                    spec = spec.withWire(WireSpec.between("a" + k + ":eth0", "r" + k + ":eth0"));
+                }
+            }
+            lab = Lab.up(spec);
+            log.println("== e2e: lab " + lab.prefix() + " (" + net + "0.0/16), " + n + " rules; a_k -> r_k (ip_forward) -> b_k;"
+                    + " iptables in r1, nftables in r2, the jvisor firewall between a3 and r3, a jvisor forwarder (no"
+                    + " rules, no conntrack) between a4 and r4");
+            // iptables (legacy xtables) in r1, nftables in r2
+            String d1 = net + "14.2", d2 = net + "16.2", d3 = net + "18.2";
+            StringBuilder ipt = new StringBuilder("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n");
+            for (int i = 0; i < n - 1; i++) {
+                ipt.append("-A FORWARD -s ").append(peerAddress(i)).append("/32 -d ").append(d1)
+                        .append("/32 -p udp -m udp --dport 5000:5999 -j DROP\n");
+            }
+            ipt.append("-A FORWARD -j ACCEPT\nCOMMIT\n");
+            exec(lab.host("r1"), ipt.toString(), "iptables-legacy-restore");
+            StringBuilder nft = new StringBuilder("table ip jvbench {\n chain forward {\n  type filter hook forward priority 0;"
+                    + " policy drop;\n");
+            for (int i = 0; i < n - 1; i++) {
+                nft.append("  ip saddr ").append(peerAddress(i)).append(" ip daddr ").append(d2)
+                        .append(" udp dport 5000-5999 drop\n");
+            }
+            nft.append("  counter accept\n }\n}\n");
+            exec(lab.host("r2"), nft.toString(), "nft", "-f", "-");
+            String iptCount = exec(lab.host("r1"), "", "iptables-legacy", "-S", "FORWARD");
+            String nftCount = exec(lab.host("r2"), "", "nft", "list", "chain", "ip", "jvbench", "forward");
+            log.printf(Locale.ROOT, "== iptables FORWARD holds %d rules, nftables forward %d%n",
+                    iptCount.lines().filter(l -> l.startsWith("-A")).count(),
+                    nftCount.lines().filter(l -> l.contains("drop") || l.trim().endsWith("accept")).count() - 1);
+
+            ModuleCatalog catalog = ModuleCatalog.discover();
+            catalog.register(io.jvisor.engine.ModuleType.fromSource("fwd", "#include <jvisor/module.h>\n" + FORWARDER, 2));
+            engine = Engine.start(options, catalog);
+            long t0 = System.nanoTime();
+            engine.apply(Topology.builder().instance("fw", "firewall", config(n, d3).toMap())
+                    .connect("fw:0", "dev:" + lab.rootDevice("pa3"))
+                    .connect("fw:1", "dev:" + lab.rootDevice("pr3"))
+                    .instance("fwd", "fwd")
+                    .connect("fwd:0", "dev:" + lab.rootDevice("pa4"))
+                    .connect("fwd:1", "dev:" + lab.rootDevice("pr4")).build());
+            log.printf(Locale.ROOT, "== jvisor firewall with %d rules per chain applied in %.2f s%n", n,
+                    (System.nanoTime() - t0) / 1e9);
+
+            Map<String, Host[]> pairs = new LinkedHashMap<>();
+            for (int k = 0; k < 5; k++) {
+                pairs.put(PATHS[k], new Host[] {lab.host("a" + k), lab.host("b" + k)});
+            }
+            for (Host[] h : pairs.values()) {
+                Ping.run(h[0].netns(), h[1].address(), 1);
+                if (!Ping.run(h[0].netns(), h[1].address(), 2).allReplied()) {
+                    throw new IllegalStateException(h[0] + " does not reach " + h[1]);
+                }
+            }
+            if (!smoke) {
+                for (Host[] h : pairs.values()) {
+                    Iperf3.tcp(h[1].netns(), h[1].address(), h[0].netns(), Duration.ofSeconds(1));
+                }
+            }
+            log.printf(Locale.ROOT, "== %d rounds, %d s per measurement, order rotating%s%n", rounds, seconds,
+                    smoke ? " (SMOKE RUN: too short to compare)" : "");
+            Map<String, double[]> udp = new LinkedHashMap<>(), tcp = new LinkedHashMap<>();
+            for (String p : PATHS) {
+                udp.put(p, new double[rounds]);
+                tcp.put(p, new double[rounds]);
+            }
+            for (int r = 0; r < rounds; r++) {
+                List<String> order = new ArrayList<>(List.of(PATHS));
+                Collections.rotate(order, r);
+                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "   round %d:", r + 1));
+                for (String p : order) {
+                    Host[] h = pairs.get(p);
+                    udp.get(p)[r] = iperfUdp(h[1], h[0], seconds);
+                    tcp.get(p)[r] = Iperf3.tcp(h[1].netns(), h[1].address(), h[0].netns(), Duration.ofSeconds(seconds))
+                            .gbps();
+                    line.append(String.format(Locale.ROOT, " %s %.0f rx/s %.2f Gbit/s;", p, udp.get(p)[r], tcp.get(p)[r]));
+                }
+                log.println(line);
+            }
+            FirewallModule fm = (FirewallModule) engine.catalog().get("firewall");
+            var last = fm.instance("fw").counter(FirewallConfig.Chain.EGRESS, n * 10);
+            if (last.packets() == 0) {
+                throw new IllegalStateException("the jvisor firewall's last rule saw no packet");
+            }
+            // the peers really traversed their rule sets: the counters of their final accept
+            String iptLast = exec(lab.host("r1"), "", "iptables-legacy", "-L", "FORWARD", "-v", "-x", "-n").lines()
+                    .reduce((x, y) -> y).orElse("").trim();
+            String nftLast = exec(lab.host("r2"), "", "nft", "list", "chain", "ip", "jvbench", "forward").lines()
+                    .filter(l -> l.contains("counter")).findFirst().orElse("").trim();
+            log.println("== check: final accept rules counted: jvisor firewall (egress) " + last.packets()
+                    + " packets; iptables '" + iptLast.replaceAll("\\s+", " ") + "'; nftables '" + nftLast + "'");
+            String loadAfter = EngineBenchSupport.loadAverage();
+            log.println();
+            EngineBenchSupport.printMachine(log, loadBefore, loadAfter);
+            log.printf(Locale.ROOT, "== medians over %d rounds of %d s; ratios within a round, then the median.%s%n",
+                    rounds, seconds, smoke ? " SMOKE RUN." : "");
+            log.println();
+            log.println("| path (" + n + " rules) | UDP 64 B rx/s (iperf3) | per round | vs iptables | TCP Gbit/s | per round |"
+                    + " vs no firewall | vs jvisor forwarder |");
+            log.println("| --- | ---: | --- | ---: | ---: | --- | ---: | ---: |");
+            for (String p : PATHS) {
+                double[] ur = new double[rounds], tr = new double[rounds], fr = new double[rounds];
+                for (int i = 0; i < rounds; i++) {
+                    ur[i] = udp.get(p)[i] / udp.get("iptables")[i];
+                    tr[i] = tcp.get(p)[i] / tcp.get("no firewall")[i];
+                    fr[i] = tcp.get(p)[i] / tcp.get("jvisor forwarder")[i];
+                }
+                log.printf(Locale.ROOT, "| %s | %.0f | %s | **%.2f** | %.2f | %s | **%.2f** | **%.2f** |%n", p,
+                        EngineBenchSupport.median(udp.get(p)), EngineBenchSupport.list(udp.get(p), "%.0f"),
+                        EngineBenchSupport.median(ur), EngineBenchSupport.median(tcp.get(p)),
+                        EngineBenchSupport.list(tcp.get(p), "%.2f"), EngineBenchSupport.median(tr),
+                        EngineBenchSupport.median(fr));
+            }
+            log.println();
+        } finally {
+            EngineBenchSupport.destroyQuietly(engine, options, log);
+            if (lab != null) {
+                lab.close();
+            }
+        }
+    }
+
+    /**
+     * iperf3 UDP with 64-byte payloads at full speed ({@code -b 0}) from {@code client} to {@code server}:
+     * the datagrams the server received per second (sent minus the server's count of lost ones).
+     */
+    static double iperfUdp(Host server, Host client, int seconds) throws Exception {
+        int port = ThreadLocalRandom.current().nextInt(20000, 60000);
+        String addr = server.address().getHostAddress();
+        Process srv = server.netns().exec(new ProcessBuilder("iperf3", "-s", "-1", "--forceflush", "-B", addr, "-p",
+                Integer.toString(port)).redirectErrorStream(true));
+        try {
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(srv.getInputStream(), StandardCharsets.UTF_8));
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            for (String line = in.readLine(); ; line = in.readLine()) {
+                if (line == null || System.nanoTime() > deadline) {
+                    throw new IllegalStateException("iperf3 server in " + server + " did not start");
+                }
+                if (line.contains("listening")) {
+                    break;
+                }
+            }
+            Thread drain = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    in.transferTo(java.io.Writer.nullWriter());
+                } catch (java.io.IOException e) {
+                    // the server ended
+                }
+            });
+            Process cli = client.netns().exec(new ProcessBuilder("iperf3", "-u", "-l", "64", "-b", "0", "-t",
+                    Integer.toString(seconds), "-c", addr, "-p", Integer.toString(port), "-J").redirectErrorStream(true));
+            String out = new String(cli.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            cli.waitFor();
+            drain.join(2000);
+            var sum = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out).path("end").path("sum");
+            if (sum.isMissingNode() || !sum.has("packets")) {
+                throw new IllegalStateException("iperf3 UDP in " + client + " gave no summary: " + out);
+            }
+            return (sum.path("packets").asLong() - sum.path("lost_packets").asLong()) / sum.path("seconds").asDouble(seconds);
+        } finally {
+            srv.destroy();
+            if (!srv.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) {
+                srv.destroyForcibly();
+            }
+        }
+    }
+
+    /** Runs a command in a host's namespace with {@code input} on stdin; fails on a non-zero exit. */
+    static String exec(Host h, String input, String... cmd) throws Exception {
+        Process p = h.exec(List.of(cmd));
+        Thread feeder = Thread.ofPlatform().daemon().start(() -> {
+            try (var out = p.getOutputStream()) {
+                out.write(input.getBytes(StandardCharsets.UTF_8));
+            } catch (java.io.IOException e) {
+                // the command exited early; its status says why
+            }
+        });
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        feeder.join();
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException(String.join(" ", cmd) + " failed in " + h + ": " + err);
+        }
+        return out;
+    }
+}
