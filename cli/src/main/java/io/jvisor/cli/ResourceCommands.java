@@ -102,10 +102,47 @@ final class ResourceCommands {
                     (output == Output.TABLE ? Output.YAML : output).print(out(), n);
                     return Exit.OK;
                 }
-                Output.table(out(), rows(n.isArray() ? n : wrap(n)));
+                JsonNode list = n.isArray() ? n : wrap(n);
+                Output.table(out(), rows(kind == Kind.types ? typeSummaries(list) : list));
                 return Exit.OK;
             }
         }
+    }
+
+    /** At most this many key patterns in a type's one-line config summary. */
+    static final int SUMMARY_KEYS = 4;
+
+    /** Types with their config schema shortened to one line, for the {@code get types} table. */
+    static JsonNode typeSummaries(JsonNode types) {
+        var out = DaemonClient.JSON.createArrayNode();
+        for (JsonNode t : types) {
+            ObjectNode o = ((ObjectNode) t).deepCopy();
+            o.remove("configSchema");
+            o.put("config", configSummary(t.path("configSchema")));
+            out.add(o);
+        }
+        return out;
+    }
+
+    /**
+     * One line for a type's config schema: {@code 3 keys: port.N, route.N, neighbour.timeout} (the first
+     * {@value #SUMMARY_KEYS} patterns, then "..."), the record's components, or free-form.
+     */
+    static String configSummary(JsonNode schema) {
+        List<String> names = new ArrayList<>();
+        switch (schema.path("type").asText("")) {
+            case "keys" -> schema.path("keys").forEach(k -> names.add(k.path("pattern").asText()));
+            case "record" -> schema.path("keys").fieldNames().forEachRemaining(names::add);
+            default -> {
+                return "free-form";
+            }
+        }
+        if (names.isEmpty()) {
+            return "none";
+        }
+        String shown = String.join(", ", names.subList(0, Math.min(SUMMARY_KEYS, names.size())))
+                + (names.size() > SUMMARY_KEYS ? ", ..." : "");
+        return names.size() + (names.size() == 1 ? " key: " : " keys: ") + shown;
     }
 
     /** Types and devices need no engine: without a daemon they are read here. */

@@ -136,4 +136,27 @@ class BadInputTest {
         CliRun types = CliRun.run(engine, "get", "types");
         assertThat(types.out()).contains("bridge").contains("router");
     }
+
+    @Test
+    void typesShowTheirConfigKeys() throws Exception {
+        CliRun table = CliRun.run(engine, "get", "types");
+        assertThat(table.exit()).as(table.toString()).isZero();
+        assertThat(table.out()).contains("CONFIG").doesNotContain("free-form");
+        assertThat(table.out().lines().filter(l -> l.startsWith("router")).findFirst().orElseThrow())
+                .contains("3 keys: port.N, route.N, neighbour.timeout");
+        assertThat(table.out().lines().filter(l -> l.startsWith("firewall")).findFirst().orElseThrow())
+                .contains("10 keys: egress.N, ingress.N, egress.policy, ingress.policy, ...");
+        CliRun describe = CliRun.run(engine, "describe", "type", "router");
+        assertThat(describe.exit()).as(describe.toString()).isZero();
+        var yaml = new com.fasterxml.jackson.databind.ObjectMapper(
+                new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+        var keys = yaml.readTree(describe.out()).path("configSchema").path("keys");
+        assertThat(keys.findValuesAsText("pattern")).containsExactly("port.N", "route.N", "neighbour.timeout");
+        assertThat(keys.get(1).path("syntax").asText()).isEqualTo("A.B.C.D/LEN via A.B.C.D [metric M]");
+        assertThat(keys.get(1).path("description").asText()).contains("next hop");
+        assertThat(keys.get(2).path("default").asText()).isEqualTo("300");
+        CliRun json = CliRun.run(engine, "get", "type", "bridge", "-o", "json");
+        assertThat(DaemonClient.JSON.readTree(json.out()).path("configSchema").path("keys")
+                .findValuesAsText("pattern")).contains("port.N.vlan", "port.N.trunk", "port.N.native", "fdb.max");
+    }
 }

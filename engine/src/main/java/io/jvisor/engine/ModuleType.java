@@ -29,6 +29,18 @@ public interface ModuleType {
     }
 
     /**
+     * The configuration keys this type accepts, for documentation and for clients that check a
+     * configuration before they send it (the daemon's types resource serves them). A type that
+     * checks its own flat keys in {@link #validateConfig} declares them here, indexed keys with
+     * placeholders ({@code port.N.vlan}, {@code route.N}); {@link #validateConfig} stays the
+     * authority on what is valid. The default is empty: no keys declared (a type with a
+     * {@link #configSchema()} is described by its record).
+     */
+    default java.util.List<ConfigKey> configKeys() {
+        return java.util.List.of();
+    }
+
+    /**
      * Checks an instance's configuration. The default binds it to {@link #configSchema()}, or
      * accepts only an empty configuration when there is no schema.
      *

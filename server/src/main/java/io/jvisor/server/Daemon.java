@@ -422,7 +422,20 @@ public final class Daemon implements AutoCloseable {
         out.put("ports", t.ports());
         out.put("codeHash", t.code().hash());
         Class<? extends Record> schema = t.configSchema();
-        if (schema != null) {
+        List<io.jvisor.engine.ConfigKey> declared = t.configKeys();
+        if (!declared.isEmpty()) {
+            List<Map<String, Object>> keys = new ArrayList<>();
+            for (io.jvisor.engine.ConfigKey k : declared) {
+                Map<String, Object> key = new LinkedHashMap<>();
+                key.put("pattern", k.pattern());
+                key.put("syntax", k.syntax());
+                key.put("default", k.defaultValue());
+                key.put("required", k.required());
+                key.put("description", k.description());
+                keys.add(key);
+            }
+            out.put("configSchema", Map.of("type", "keys", "keys", keys));
+        } else if (schema != null) {
             Map<String, String> keys = new LinkedHashMap<>();
             for (var rc : schema.getRecordComponents()) {
                 keys.put(rc.getName(), rc.getType().getSimpleName());
@@ -430,7 +443,7 @@ public final class Daemon implements AutoCloseable {
             out.put("configSchema", Map.of("type", "record", "keys", keys));
         } else {
             out.put("configSchema", Map.of("type", "free-form", "description",
-                    "flat keys checked by the module's own validation; see docs/modules.md"));
+                    "no keys declared; flat keys checked by the module's own validation (see docs/modules.md)"));
         }
         return out;
     }

@@ -88,11 +88,32 @@ class DaemonRestTest {
     }
 
     @Test
-    void typesComeWithTheirSchemas() {
+    void typesComeWithTheirSchemas() throws Exception {
         JsonNode types = http.get("/v1/types").json();
         assertThat(types.findValuesAsText("name")).contains("bridge", "router");
         assertThat(http.get("/v1/types/router").json().path("ports").asInt()).isEqualTo(32);
-        assertThat(http.get("/v1/types/router").json().path("configSchema").isObject()).isTrue();
+        JsonNode schema = http.get("/v1/types/router").json().path("configSchema");
+        assertThat(schema.path("type").asText()).isEqualTo("keys");
+        assertThat(schema.path("keys").findValuesAsText("pattern")).containsExactly("port.N", "route.N",
+                "neighbour.timeout");
+        JsonNode route = schema.path("keys").get(1);
+        assertThat(route.path("syntax").asText()).isEqualTo("A.B.C.D/LEN via A.B.C.D [metric M]");
+        assertThat(route.path("default").isNull()).isTrue();
+        assertThat(route.path("required").asBoolean()).isFalse();
+        assertThat(route.path("description").asText()).contains("next hop");
+        assertThat(schema.path("keys").get(2).path("default").asText()).isEqualTo("300");
+        // every standard type declares its keys; none is left free-form
+        for (JsonNode t : types) {
+            assertThat(t.path("configSchema").path("type").asText()).as(t.path("name").asText()).isEqualTo("keys");
+        }
+        JsonNode bridge = http.get("/v1/types/bridge").json().path("configSchema").path("keys");
+        assertThat(bridge.findValuesAsText("pattern")).contains("port.N.vlan", "port.N.trunk", "fdb.max");
+        Http.Response yaml = http.send("GET", "/v1/types/router", null, null, "application/yaml");
+        assertThat(yaml.contentType()).startsWith("application/yaml");
+        JsonNode fromYaml = Daemon.YAML.readTree(yaml.body()).path("configSchema").path("keys");
+        assertThat(fromYaml.findValuesAsText("pattern")).containsExactly("port.N", "route.N", "neighbour.timeout");
+        assertThat(fromYaml.get(1).path("syntax").asText()).isEqualTo("A.B.C.D/LEN via A.B.C.D [metric M]");
+        assertThat(fromYaml.get(2).path("default").asText()).isEqualTo("300");
     }
 
     @Test
@@ -223,6 +244,20 @@ class DaemonRestTest {
         assertThat(doc.path("openapi").asText()).isEqualTo("3.1.0");
         assertThat(doc.path("paths").has("/v1/topology")).isTrue();
         assertThat(doc.path("paths").has("/v1/instances/{name}/tables/{table}/entries/{key}")).isTrue();
+        JsonNode key = doc.path("components").path("schemas").path("ConfigKey");
+        assertThat(key.path("properties").has("pattern")).isTrue();
+        assertThat(key.path("properties").has("syntax")).isTrue();
+        assertThat(key.path("properties").has("default")).isTrue();
+        // the document's ConfigKey describes exactly the fields a served key has
+        JsonNode served = http.get("/v1/types/router").json().path("configSchema").path("keys").get(0);
+        List<String> fields = new ArrayList<>();
+        served.fieldNames().forEachRemaining(fields::add);
+        List<String> documented = new ArrayList<>();
+        key.path("properties").fieldNames().forEachRemaining(documented::add);
+        assertThat(fields).containsExactlyElementsOf(documented);
+        List<String> required = new ArrayList<>();
+        key.path("required").forEach(r -> required.add(r.asText()));
+        assertThat(required).containsExactlyInAnyOrderElementsOf(documented);
     }
 
     @TestFactory

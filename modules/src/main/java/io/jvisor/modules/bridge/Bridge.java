@@ -64,6 +64,23 @@ public final class Bridge implements ModuleType {
         return ModuleCode.resource(Bridge.class, "bridge.c");
     }
 
+    /** The keys {@link #validateConfig} accepts (see its module's doc). */
+    @Override
+    public java.util.List<io.jvisor.engine.ConfigKey> configKeys() {
+        return java.util.List.of(
+            io.jvisor.engine.ConfigKey.optional("agingSeconds", "1..1000000", Long.toString(DEFAULT_AGING_SECONDS),
+                    "Seconds after which a learned MAC that was not seen again is forgotten."),
+            io.jvisor.engine.ConfigKey.optional(FDB_MAX_KEY, FDB_MIN + ".." + FDB_MAX, Integer.toString(FDB_SIZE),
+                    "Capacity of the learned FDB; when full, the least recently used entry is evicted."),
+            io.jvisor.engine.ConfigKey.optional("port.N.vlan", "1..4094", null,
+                    "Makes port N an access port in this VLAN (untagged). Once one port has a VLAN mode, ports "
+                            + "without one are access ports in VLAN 1."),
+            io.jvisor.engine.ConfigKey.optional("port.N.trunk", "VID[,VID...]", null,
+                    "Makes port N a trunk port carrying these VLANs (1..4094) tagged; not with port.N.vlan."),
+            io.jvisor.engine.ConfigKey.optional("port.N.native", "1..4094", null,
+                    "The native VLAN of trunk port N, sent and received untagged; needs port.N.trunk."));
+    }
+
     @Override
     public String validateConfig(Map<String, String> config) {
         try {

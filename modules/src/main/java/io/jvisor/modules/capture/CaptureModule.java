@@ -40,6 +40,22 @@ public final class CaptureModule implements ModuleType {
         return 2;
     }
 
+    /** The keys {@link #validateConfig} accepts (see its module's doc). */
+    @Override
+    public java.util.List<io.jvisor.engine.ConfigKey> configKeys() {
+        return java.util.List.of(
+            io.jvisor.engine.ConfigKey.optional("snaplen", "1.." + CaptureConfig.MAX_SNAPLEN, Integer.toString(CaptureConfig.MAX_SNAPLEN),
+                    "Bytes kept of each frame."),
+            io.jvisor.engine.ConfigKey.optional("ports", "0|1|0,1", "0,1", "The ports whose incoming frames are captured."),
+            io.jvisor.engine.ConfigKey.optional("filter.proto", "tcp|udp|icmp|sctp|0..255", null, "Capture only this IP protocol."),
+            io.jvisor.engine.ConfigKey.optional("filter.src", "A.B.C.D[/LEN]", null, "Capture only frames from this IPv4 address or prefix."),
+            io.jvisor.engine.ConfigKey.optional("filter.dst", "A.B.C.D[/LEN]", null, "Capture only frames to this IPv4 address or prefix."),
+            io.jvisor.engine.ConfigKey.optional("filter.sport", "0..65535", null, "Capture only frames from this TCP, UDP or SCTP port."),
+            io.jvisor.engine.ConfigKey.optional("filter.dport", "0..65535", null, "Capture only frames to this TCP, UDP or SCTP port."),
+            io.jvisor.engine.ConfigKey.optional("filter.both-ways", "true|false", "false",
+                    "Also capture frames the other way round (addresses and ports swapped)."));
+    }
+
     @Override
     public String validateConfig(Map<String, String> config) {
         try {

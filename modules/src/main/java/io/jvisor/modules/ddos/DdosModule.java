@@ -46,6 +46,21 @@ public final class DdosModule implements ModuleType {
         return 2;
     }
 
+    /** The keys {@link #validateConfig} accepts (see its module's doc). */
+    @Override
+    public java.util.List<io.jvisor.engine.ConfigKey> configKeys() {
+        return java.util.List.of(
+            io.jvisor.engine.ConfigKey.optional("block.src", "PREFIX[,PREFIX...]", null,
+                    "IPv4 prefixes or addresses (commas or spaces between them); frames from them are dropped."),
+            io.jvisor.engine.ConfigKey.optional("block.dst", "PREFIX[,PREFIX...]", null, "The same for destinations."),
+            io.jvisor.engine.ConfigKey.optional("rate.pps", "1..1000000000", null,
+                    "The per-source rate limit in packets per second; none when absent."),
+            io.jvisor.engine.ConfigKey.optional("rate.burst", "1..1000000000", null,
+                    "The per-source burst in packets (default: rate.pps, one second's worth); needs rate.pps."),
+            io.jvisor.engine.ConfigKey.optional("ports", "0|1|0,1", "0",
+                    "The ports whose incoming frames are policed; frames entering the other port pass."));
+    }
+
     @Override
     public String validateConfig(Map<String, String> config) {
         try {

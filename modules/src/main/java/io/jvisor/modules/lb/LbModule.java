@@ -30,6 +30,24 @@ public final class LbModule implements ModuleType {
         return 2;
     }
 
+    /** The keys {@link #validateConfig} accepts (see its module's doc). */
+    @Override
+    public java.util.List<io.jvisor.engine.ConfigKey> configKeys() {
+        return java.util.List.of(
+            io.jvisor.engine.ConfigKey.optional("service.NAME", "tcp|udp VIP:PORT [mode dnat|dsr]", null,
+                    "A service (NAME: letters, digits, - and _); mode dnat (the default) rewrites the "
+                            + "destination, dsr encapsulates in IPIP. At most " + LbConfig.MAX_SERVICES + "."),
+            io.jvisor.engine.ConfigKey.optional("backend.NAME.ID", "A.B.C.D[:PORT] [weight 1..65535] [draining]", null,
+                    "A backend of service NAME; the port defaults to the service's, the weight to 1. A "
+                            + "draining backend keeps its flows and gets no new ones."),
+            io.jvisor.engine.ConfigKey.optional("table.size", "PRIME (2..65537)", Integer.toString(Maglev.DEFAULT_SIZE),
+                    "The Maglev table size, larger than any service's number of backends."),
+            io.jvisor.engine.ConfigKey.optional("dsr.source", "A.B.C.D", null, "The outer source address of DSR packets; dsr services need it."),
+            io.jvisor.engine.ConfigKey.optional("mac", "XX:XX:XX:XX:XX:XX", null,
+                    "The LB's own MAC, with which it answers ARP for its VIPs; derived from the instance "
+                            + "name when not given."));
+    }
+
     @Override
     public String validateConfig(Map<String, String> config) {
         try {

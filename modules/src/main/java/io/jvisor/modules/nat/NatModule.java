@@ -30,6 +30,23 @@ public final class NatModule implements ModuleType {
         return 2;
     }
 
+    /** The keys {@link #validateConfig} accepts (see its module's doc). */
+    @Override
+    public java.util.List<io.jvisor.engine.ConfigKey> configKeys() {
+        return java.util.List.of(
+            io.jvisor.engine.ConfigKey.optional("snat.N", "A.B.C.D/LEN to E.F.G.H", null,
+                    "Source NAT: connections from inside sources in the prefix leave with source address "
+                            + "E.F.G.H and a port from 'ports'; the longest prefix wins."),
+            io.jvisor.engine.ConfigKey.optional("dnat.N", "tcp|udp E.F.G.H:P to A.B.C.D:Q", null,
+                    "Port forward: connections from the outside to E.F.G.H:P go to the inside service A.B.C.D:Q."),
+            io.jvisor.engine.ConfigKey.optional("ports", "MIN-MAX (1..65535)", "1024-65535", "The SNAT port range, inclusive."),
+            io.jvisor.engine.ConfigKey.optional("timeout.tcp", "SECONDS (>= 1)", "3600", "Seconds a TCP mapping lives without a packet."),
+            io.jvisor.engine.ConfigKey.optional("timeout.tcp.closed", "SECONDS (>= 1)", "10",
+                    "Seconds a TCP mapping lives without a packet once a FIN or RST crossed."),
+            io.jvisor.engine.ConfigKey.optional("timeout.udp", "SECONDS (>= 1)", "120", "Seconds a UDP mapping lives without a packet."),
+            io.jvisor.engine.ConfigKey.optional("timeout.icmp", "SECONDS (>= 1)", "30", "Seconds an ICMP echo mapping lives without a packet."));
+    }
+
     @Override
     public String validateConfig(Map<String, String> config) {
         try {

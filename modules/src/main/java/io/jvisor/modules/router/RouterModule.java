@@ -30,6 +30,20 @@ public final class RouterModule implements ModuleType {
         return Sdk.MAX_PORTS;
     }
 
+    /** The keys {@link #validateConfig} accepts (see its module's doc). */
+    @Override
+    public java.util.List<io.jvisor.engine.ConfigKey> configKeys() {
+        return java.util.List.of(
+            io.jvisor.engine.ConfigKey.optional("port.N", "A.B.C.D/LEN [mac XX:XX:XX:XX:XX:XX]", null,
+                    "Port N's address and prefix (/30 or shorter; ports must not overlap) and its MAC, derived "
+                            + "from the instance name and the port when not given. N is 0..31."),
+            io.jvisor.engine.ConfigKey.optional("route.N", "A.B.C.D/LEN via A.B.C.D [metric M]", null,
+                    "A static route; the next hop must be on a port's subnet, whose port becomes the out "
+                            + "port. The lowest metric (default 0) wins; a connected route beats a static one."),
+            io.jvisor.engine.ConfigKey.optional("neighbour.timeout", "SECONDS (>= 1)", "300",
+                    "How long a neighbour entry lives without being confirmed."));
+    }
+
     @Override
     public String validateConfig(Map<String, String> config) {
         try {
