@@ -66,10 +66,17 @@ final class EngineBenchSupport {
     }
 
     /** Options for a throw-away engine: a unique name and a fresh state directory. */
+    /**
+     * Options for a benchmark engine. The environment variable JVISOR_BENCH_PEER_REDIRECT=off turns
+     * peer redirects off, to compare against the plain bpf_redirect path (docs/benchmarks.md, "Peer
+     * redirect").
+     */
     static EngineOptions engineOptions(String prefix) {
         try {
             Path state = Files.createTempDirectory("jvisor-bench-engine");
-            return EngineOptions.named(unique(prefix)).withStateDir(state);
+            boolean peer = !"off".equals(System.getenv("JVISOR_BENCH_PEER_REDIRECT"));
+            System.err.println("engine peer redirects: " + (peer ? "on" : "off"));
+            return EngineOptions.named(unique(prefix)).withStateDir(state).withPeerRedirect(peer);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

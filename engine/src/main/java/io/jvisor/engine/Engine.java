@@ -755,7 +755,7 @@ public final class Engine implements AutoCloseable {
         byte[] old = ports().lookup(BpfMapKeys.u32(key)).orElseThrow();
         byte[] value = switch (peer) {
             case Endpoint.Port p -> peerValue(Sdk.PEER_INSTANCE, instances.get(p.instance()).slot, p.port());
-            case Endpoint.Device d -> peerValue(Sdk.PEER_DEVICE, deviceIfindex(d), 0);
+            case Endpoint.Device d -> deviceValue(d, deviceIfindex(d));
         };
         ports().update(BpfMapKeys.u32(key), value);
         tx.onUndo(() -> ports().update(BpfMapKeys.u32(key), old));
@@ -823,9 +823,57 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * The jv_ports value of a port connected to device d: its ifindex and, when the engine allows peer
+     * redirects on the tc hook and d is a veth whose other end is in another namespace, the flag and
+     * that end's MAC (module.h jv_tc_redirect). Anything else keeps plain redirects.
+     */
+    private byte[] deviceValue(Endpoint.Device d, int ifindex) {
+        byte[] peerMac = options.peerRedirect() && options.hook() == Hook.TC ? peerRedirectMac(d, ifindex) : null;
+        ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(Sdk.PEER_DEVICE).putInt(ifindex);
+        if (peerMac == null) {
+            return b.putInt(0).putInt(0).array();
+        }
+        return b.put(peerMac).putShort((short) Sdk.DEV_F_PEER_REDIRECT).array();
+    }
+
+    /** The MAC of the other end of veth d when that end is in another namespace, else null. */
+    private static byte[] peerRedirectMac(Endpoint.Device d, int ifindex) {
+        try {
+            return DeviceAttachment.withRtnl(d, r -> {
+                io.jvisor.net.Link l = r.link(ifindex);
+                if (!"veth".equals(l.kind()) || l.linkNetnsId().isEmpty() || l.linkIfindex().isEmpty()) {
+                    return null;
+                }
+                return r.link(l.linkIfindex().getAsInt(), l.linkNetnsId().getAsInt()).mac()
+                        .map(m -> m.bytes()).orElse(null);
+            });
+        } catch (RuntimeException e) {
+            LOG.warn("device {}: cannot tell whether its veth peer can take peer redirects ({}); using plain "
+                    + "redirects", d, e.getMessage());
+            return null;
+        }
+    }
+
     private static byte[] peerValue(int kind, int target, int port) {
         return ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(kind).putInt(target).putInt(port).putInt(0)
                 .array();
+    }
+
+    /**
+     * Adoption keeps the pinned jv_ports values, and with them the forwarding; a device's value is
+     * rewritten only when this engine's options or the device's veth peer call for another one.
+     */
+    private void refreshDeviceValue(Endpoint.Port port, Endpoint.Device d, int ifindex) {
+        LiveInstance li = instances.get(port.instance());
+        if (li == null || ifindex == 0) {
+            return;
+        }
+        byte[] key = BpfMapKeys.u32(li.slot * Sdk.MAX_PORTS + port.port());
+        byte[] value = deviceValue(d, ifindex);
+        if (!java.util.Arrays.equals(ports().lookup(key).orElse(null), value)) {
+            ports().update(key, value);
+        }
     }
 
     private BpfProgram loadEntry(int slot, int port, String element) {
@@ -1038,6 +1086,7 @@ public final class Engine implements AutoCloseable {
                             : new DeviceAttachment.NetlinkXdp(d, ifindex);
                 }
                 devices.put(d, new LiveDevice(d, ifindex, c.a(), stub, attachment));
+                refreshDeviceValue(c.a(), d, ifindex);
             }
         }
         current = t;

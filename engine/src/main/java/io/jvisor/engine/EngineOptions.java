@@ -12,8 +12,12 @@ import java.util.regex.Pattern;
  * @param stateDir where the desired state is saved (crash-safely)
  * @param hook where instances run
  * @param attach how device entries are attached (bpf links, or the netlink paths of older kernels)
+ * @param peerRedirect whether an instance forwarding to a veth whose other end is in another network
+ *     namespace hands frames addressed to that end straight to its ingress (bpf_redirect_peer, tc
+ *     only) rather than transmitting them on the veth; on by default
  */
-public record EngineOptions(String name, Path bpffs, Path stateDir, Hook hook, AttachMethod attach) {
+public record EngineOptions(String name, Path bpffs, Path stateDir, Hook hook, AttachMethod attach,
+                            boolean peerRedirect) {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,32}");
 
     public EngineOptions {
@@ -26,6 +30,11 @@ public record EngineOptions(String name, Path bpffs, Path stateDir, Hook hook, A
         attach = attach == null ? AttachMethod.AUTO : attach;
     }
 
+    /** Options with peer redirects on; null arguments take the defaults of {@link #named}. */
+    public EngineOptions(String name, Path bpffs, Path stateDir, Hook hook, AttachMethod attach) {
+        this(name, bpffs, stateDir, hook, attach, true);
+    }
+
     /** Defaults for engine {@code name}: bpffs at /sys/fs/bpf, state in /var/lib/jvisor/NAME, tc. */
     public static EngineOptions named(String name) {
         return new EngineOptions(name, null, null, null, null);
@@ -33,17 +42,25 @@ public record EngineOptions(String name, Path bpffs, Path stateDir, Hook hook, A
 
     /** These options with another state directory. */
     public EngineOptions withStateDir(Path dir) {
-        return new EngineOptions(name, bpffs, dir, hook, attach);
+        return new EngineOptions(name, bpffs, dir, hook, attach, peerRedirect);
     }
 
     /** These options with another hook. */
     public EngineOptions withHook(Hook h) {
-        return new EngineOptions(name, bpffs, stateDir, h, attach);
+        return new EngineOptions(name, bpffs, stateDir, h, attach, peerRedirect);
     }
 
     /** These options with another attach method. */
     public EngineOptions withAttach(AttachMethod a) {
-        return new EngineOptions(name, bpffs, stateDir, hook, a);
+        return new EngineOptions(name, bpffs, stateDir, hook, a, peerRedirect);
+    }
+
+    /**
+     * These options with peer redirects on or off. Off, every frame an instance forwards to a device
+     * is transmitted on it (bpf_redirect), as on the XDP hook.
+     */
+    public EngineOptions withPeerRedirect(boolean on) {
+        return new EngineOptions(name, bpffs, stateDir, hook, attach, on);
     }
 
     /** The directory of the engine's pins. */

@@ -19,6 +19,9 @@ public final class Sdk {
     /** Peer kinds in {@code jv_ports}. */
     public static final int PEER_NONE = 0, PEER_DEVICE = 1, PEER_INSTANCE = 2;
 
+    /** A device peer's flag in {@code jv_ports}: frames to the veth peer's MAC go by bpf_redirect_peer. */
+    public static final int DEV_F_PEER_REDIRECT = 1;
+
     /** Framework drop reasons; modules use {@link #DROP_USER} and up. */
     public static final int DROP_MODULE = 0, DROP_UNCONNECTED = 1, DROP_BAD_PORT = 2, DROP_MISSED_TAIL_CALL = 3,
             DROP_SLOWPATH_FULL = 4, DROP_FLOOD_LIMIT = 5, DROP_NO_METADATA = 6, DROP_USER = 256;

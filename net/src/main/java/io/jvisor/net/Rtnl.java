@@ -42,7 +42,7 @@ public final class Rtnl implements AutoCloseable {
     // Link attributes (linux/if_link.h).
     private static final int IFLA_ADDRESS = 1, IFLA_IFNAME = 3, IFLA_MTU = 4, IFLA_LINK = 5, IFLA_MASTER = 10,
             IFLA_OPERSTATE = 16, IFLA_LINKINFO = 18, IFLA_NET_NS_FD = 28, IFLA_EXT_MASK = 29,
-            IFLA_LINK_NETNSID = 37;
+            IFLA_LINK_NETNSID = 37, IFLA_TARGET_NETNSID = 46;
     private static final int IFLA_INFO_KIND = 1, IFLA_INFO_DATA = 2;
     private static final int VETH_INFO_PEER = 1;
     private static final int IFLA_VXLAN_ID = 1, IFLA_VXLAN_LOCAL = 4, IFLA_VXLAN_LEARNING = 7, IFLA_VXLAN_PORT = 15,
@@ -118,6 +118,21 @@ public final class Rtnl implements AutoCloseable {
                 .u8(Libc.AF_UNSPEC).u8(0).u16(0).u32(ifindex).u32(0).u32(0)
                 .attrU32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS),
                 op("get link"), "#" + ifindex);
+        return parseLink(m.body());
+    }
+
+    /**
+     * The device with index {@code ifindex} in the namespace that this one knows by the id
+     * {@code netnsId} (IFLA_TARGET_NETNSID), e.g. a veth's peer as {@link Link#linkIfindex()} and
+     * {@link Link#linkNetnsId()} name it.
+     *
+     * @throws NetlinkException ENODEV when there is none, EINVAL when no namespace has that id
+     */
+    public synchronized Link link(int ifindex, int netnsId) {
+        Message m = socket.get(socket.request(RTM_GETLINK, 0)
+                .u8(Libc.AF_UNSPEC).u8(0).u16(0).u32(ifindex).u32(0).u32(0)
+                .attrU32(IFLA_TARGET_NETNSID, netnsId).attrU32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS),
+                op("get link"), "#" + ifindex + " in namespace id " + netnsId);
         return parseLink(m.body());
     }
 

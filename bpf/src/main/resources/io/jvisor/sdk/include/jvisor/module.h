@@ -96,12 +96,30 @@ struct jv_ctx {
 
 /* ---- framework maps (created by the engine, shared by every instance) -- */
 
+/* Flags of a device peer (struct jv_peer.dev_flags). */
+enum jv_dev_flags {
+	/*
+	 * The device is a veth whose other end lives in another network namespace, and the engine
+	 * allows peer redirects: in tc, a frame addressed to peer_mac goes straight into the ingress of
+	 * that other end (bpf_redirect_peer) instead of out of the device and through the backlog.
+	 */
+	JV_DEV_F_PEER_REDIRECT = 1,
+};
+
 /* A port's peer: a device (ifindex) or a port of another instance (slot, port). */
 struct jv_peer {
 	__u32 kind;   /* enum jv_peer_kind */
 	__u32 target; /* ifindex, or the peer instance's slot */
-	__u32 port;   /* the peer instance's port */
-	__u32 flags;
+	union {
+		struct {          /* JV_PEER_INSTANCE */
+			__u32 port;   /* the peer instance's port */
+			__u32 flags;
+		};
+		struct {          /* JV_PEER_DEVICE */
+			__u8 peer_mac[6]; /* the MAC of the veth's other end (JV_DEV_F_PEER_REDIRECT) */
+			__u16 dev_flags;  /* enum jv_dev_flags */
+		};
+	};
 };
 
 struct jv_port_stats {
@@ -447,6 +465,31 @@ static __always_inline void jv_tc_store_md(struct __sk_buff *skb, __u32 in_port,
 	skb->cb[4] = 0;
 }
 
+/*
+ * To a device, in tc. A frame addressed to the MAC of the other end of a veth flagged
+ * JV_DEV_F_PEER_REDIRECT enters that end's ingress directly (bpf_redirect_peer: one netns switch,
+ * no transmit on the veth and no trip through the per-CPU backlog). Every other frame (broadcast,
+ * multicast, another unicast address, a device that is not such a veth) leaves by bpf_redirect as
+ * before, so that the receiving end classifies it (pkt_type) exactly as a transmitted frame.
+ */
+static __always_inline int jv_tc_redirect(struct __sk_buff *skb, struct jv_peer *p)
+{
+	if (p->dev_flags & JV_DEV_F_PEER_REDIRECT) {
+		void *data = (void *)(long)skb->data;
+		void *data_end = (void *)(long)skb->data_end;
+		struct ethhdr *eth = data;
+		if ((void *)(eth + 1) <= data_end &&
+		    ((eth->h_dest[0] ^ p->peer_mac[0]) | (eth->h_dest[1] ^ p->peer_mac[1]) |
+		     (eth->h_dest[2] ^ p->peer_mac[2]) | (eth->h_dest[3] ^ p->peer_mac[3]) |
+		     (eth->h_dest[4] ^ p->peer_mac[4]) | (eth->h_dest[5] ^ p->peer_mac[5])) == 0) {
+			/* the kernel sets PACKET_HOST itself since 6.15; older kernels keep the ingress type */
+			bpf_skb_change_type(skb, 0 /* PACKET_HOST */);
+			return bpf_redirect_peer(p->target, 0);
+		}
+	}
+	return bpf_redirect(p->target, 0);
+}
+
 /* Out of port, to a device or to the next instance; returns the tc verdict. */
 static __always_inline int jv_tc_out(struct __sk_buff *skb, struct jv_md *md, __u32 port)
 {
@@ -462,7 +505,7 @@ static __always_inline int jv_tc_out(struct __sk_buff *skb, struct jv_md *md, __
 	}
 	jv_count_tx(port, skb->len);
 	if (p->kind == JV_PEER_DEVICE)
-		return bpf_redirect(p->target, 0);
+		return jv_tc_redirect(skb, p);
 	__u32 slot = p->target;
 	jv_tc_store_md(skb, p->port, slot, md->mark);
 	bpf_tail_call(skb, &jv_patch_tc, slot);
