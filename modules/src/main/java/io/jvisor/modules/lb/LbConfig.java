@@ -1,5 +1,7 @@
 package io.jvisor.modules.lb;
 
+import io.jvisor.modules.ConfigValues;
+
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -234,72 +236,24 @@ public record LbConfig(List<Service> services, int tableSize, int dsrSource, byt
     }
 
     static IllegalArgumentException bad(String k, String v, String why) {
-        return new IllegalArgumentException("key '" + k + "': '" + v + "': " + why);
+        return ConfigValues.bad(k, v, why);
     }
 
     /** A.B.C.D:PORT, or A.B.C.D with defaultPort (-1: the port is required). */
     static int[] endpoint(String k, String s, int defaultPort) {
-        int colon = s.lastIndexOf(':');
-        if (colon < 0) {
-            if (defaultPort < 0) {
-                throw bad(k, s, "expected A.B.C.D:PORT");
-            }
-            return new int[] {ip(k, s), defaultPort};
-        }
-        int port;
-        try {
-            port = Integer.parseInt(s.substring(colon + 1));
-        } catch (NumberFormatException x) {
-            throw bad(k, s, "bad port");
-        }
-        if (port < 1 || port > 65535) {
-            throw bad(k, s, "the port must be 1..65535");
-        }
-        return new int[] {ip(k, s.substring(0, colon)), port};
+        return ConfigValues.endpoint(k, s, defaultPort);
     }
 
     static int ip(String k, String s) {
-        String[] o = s.split("\\.", -1);
-        if (o.length != 4) {
-            throw bad(k, s, "not an IPv4 address");
-        }
-        int v = 0;
-        for (String x : o) {
-            int b;
-            try {
-                b = Integer.parseInt(x);
-            } catch (NumberFormatException e) {
-                throw bad(k, s, "not an IPv4 address");
-            }
-            if (b < 0 || b > 255) {
-                throw bad(k, s, "not an IPv4 address");
-            }
-            v = (v << 8) | b;
-        }
-        return v;
+        return ConfigValues.ip(k, s);
     }
 
     static byte[] mac(String k, String s) {
-        String[] o = s.split(":", -1);
-        if (o.length != 6) {
-            throw bad(k, s, "not a MAC address");
-        }
-        byte[] m = new byte[6];
-        for (int i = 0; i < 6; i++) {
-            try {
-                m[i] = (byte) Integer.parseInt(o[i], 16);
-            } catch (NumberFormatException e) {
-                throw bad(k, s, "not a MAC address");
-            }
-        }
-        if ((m[0] & 1) != 0) {
-            throw bad(k, s, "must be unicast");
-        }
-        return m;
+        return ConfigValues.unicastMac(k, s, "must be unicast");
     }
 
     static String ipString(int ip) {
-        return (ip >>> 24) + "." + ((ip >>> 16) & 255) + "." + ((ip >>> 8) & 255) + "." + (ip & 255);
+        return ConfigValues.ipString(ip);
     }
 
     /** The services by name. */

@@ -1,5 +1,6 @@
 package io.jvisor.modules.lb;
 
+import io.jvisor.modules.MapSync.ByteKey;
 import io.jvisor.bpf.BpfMap;
 import io.jvisor.bpf.UpdateFlag;
 import io.jvisor.engine.InstanceContext;
@@ -21,6 +22,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import static io.jvisor.modules.MapSync.keys;
+import static io.jvisor.modules.MapSync.setIfDifferent;
+import static io.jvisor.modules.MapSync.sync;
 
 /**
  * The load balancer's control plane. On start it writes the configuration into the data plane:
@@ -390,45 +395,6 @@ public final class LbHandler implements ModuleHandler {
 
     // ---- map helpers -------------------------------------------------------------------------------
 
-    private static void sync(BpfMap m, Map<ByteKey, byte[]> want) {
-        Set<ByteKey> have = new HashSet<>();
-        for (byte[] k : keys(m)) {
-            have.add(new ByteKey(k));
-        }
-        for (var e : want.entrySet()) {
-            setIfDifferent(m, e.getKey().b(), e.getValue());
-        }
-        for (ByteKey k : have) {
-            if (!want.containsKey(k)) {
-                m.delete(k.b());
-            }
-        }
-    }
-
-    private static void setIfDifferent(BpfMap m, byte[] k, byte[] v) {
-        var old = m.lookup(k);
-        if (old.isEmpty() || !Arrays.equals(old.get(), v)) {
-            m.update(k, v);
-        }
-    }
-
-    private static List<byte[]> keys(BpfMap m) {
-        List<byte[]> out = new ArrayList<>();
-        m.keys().forEach(out::add);
-        return out;
-    }
-
-    private record ByteKey(byte[] b) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof ByteKey k && Arrays.equals(b, k.b);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(b);
-        }
-    }
 
     private static ByteBuffer le(byte[] b) {
         return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);

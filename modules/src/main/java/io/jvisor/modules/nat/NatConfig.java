@@ -1,5 +1,7 @@
 package io.jvisor.modules.nat;
 
+import io.jvisor.modules.ConfigValues;
+
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -168,66 +170,24 @@ public record NatConfig(List<Snat> snat, List<Dnat> dnat, int portMin, int portM
     }
 
     static IllegalArgumentException bad(String k, String v, String why) {
-        return new IllegalArgumentException("key '" + k + "': '" + v + "': " + why);
+        return ConfigValues.bad(k, v, why);
     }
 
     static int[] endpoint(String k, String s) {
-        int colon = s.lastIndexOf(':');
-        if (colon < 0) {
-            throw bad(k, s, "expected A.B.C.D:PORT");
-        }
-        int port;
-        try {
-            port = Integer.parseInt(s.substring(colon + 1));
-        } catch (NumberFormatException x) {
-            throw bad(k, s, "bad port");
-        }
-        if (port < 1 || port > 65535) {
-            throw bad(k, s, "the port must be 1..65535");
-        }
-        return new int[] {ip(k, s.substring(0, colon)), port};
+        return ConfigValues.endpoint(k, s, -1);
     }
 
+    /** The prefix with its host bits cleared. */
     static int[] prefix(String k, String s) {
-        int slash = s.indexOf('/');
-        if (slash < 0) {
-            throw bad(k, s, "expected A.B.C.D/LEN");
-        }
-        int len;
-        try {
-            len = Integer.parseInt(s.substring(slash + 1));
-        } catch (NumberFormatException x) {
-            throw bad(k, s, "bad prefix length");
-        }
-        if (len < 0 || len > 32) {
-            throw bad(k, s, "prefix length must be 0..32");
-        }
-        int mask = len == 0 ? 0 : -1 << (32 - len);
-        return new int[] {ip(k, s.substring(0, slash)) & mask, len};
+        int[] p = ConfigValues.prefix(k, s);
+        return new int[] {p[0] & ConfigValues.mask(p[1]), p[1]};
     }
 
     static int ip(String k, String s) {
-        String[] o = s.split("\\.", -1);
-        if (o.length != 4) {
-            throw bad(k, s, "not an IPv4 address");
-        }
-        int v = 0;
-        for (String x : o) {
-            int b;
-            try {
-                b = Integer.parseInt(x);
-            } catch (NumberFormatException e) {
-                throw bad(k, s, "not an IPv4 address");
-            }
-            if (b < 0 || b > 255) {
-                throw bad(k, s, "not an IPv4 address");
-            }
-            v = (v << 8) | b;
-        }
-        return v;
+        return ConfigValues.ip(k, s);
     }
 
     static String ipString(int ip) {
-        return (ip >>> 24) + "." + ((ip >>> 16) & 255) + "." + ((ip >>> 8) & 255) + "." + (ip & 255);
+        return ConfigValues.ipString(ip);
     }
 }

@@ -1,23 +1,25 @@
 package io.jvisor.modules.nat;
 
+import io.jvisor.modules.MapSync.ByteKey;
 import io.jvisor.bpf.BpfMap;
 import io.jvisor.engine.InstanceContext;
 import io.jvisor.engine.ModuleHandler;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import static io.jvisor.modules.MapSync.keys;
+import static io.jvisor.modules.MapSync.setIfDifferent;
+import static io.jvisor.modules.MapSync.sync;
 
 /**
  * The NAT's control plane: writes the rules into the data plane's maps (only the entries that
@@ -201,46 +203,6 @@ public final class NatHandler implements ModuleHandler {
         return NatConfig.ipString(b.getInt(addrOff)) + ":" + (b.getShort(portOff) & 0xffff);
     }
 
-    /** Makes the map hold exactly {@code want}: adds and changes first, then deletes; same entries are left alone. */
-    private static void sync(BpfMap m, Map<ByteKey, byte[]> want) {
-        Set<ByteKey> have = new HashSet<>();
-        for (byte[] k : keys(m)) {
-            have.add(new ByteKey(k));
-        }
-        for (var e : want.entrySet()) {
-            setIfDifferent(m, e.getKey().b(), e.getValue());
-        }
-        for (ByteKey k : have) {
-            if (!want.containsKey(k)) {
-                m.delete(k.b());
-            }
-        }
-    }
-
-    private static void setIfDifferent(BpfMap m, byte[] k, byte[] v) {
-        var old = m.lookup(k);
-        if (old.isEmpty() || !Arrays.equals(old.get(), v)) {
-            m.update(k, v);
-        }
-    }
-
-    private static List<byte[]> keys(BpfMap m) {
-        List<byte[]> out = new ArrayList<>();
-        m.keys().forEach(out::add);
-        return out;
-    }
-
-    private record ByteKey(byte[] b) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof ByteKey k && Arrays.equals(b, k.b);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(b);
-        }
-    }
 
     private static ByteBuffer le(byte[] b) {
         return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);

@@ -1,5 +1,7 @@
 package io.jvisor.modules.router;
 
+import io.jvisor.modules.ConfigValues;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -140,67 +142,22 @@ public record RouterConfig(Map<Integer, Port> ports, List<Route> statics, long n
     }
 
     private static IllegalArgumentException bad(String k, String v, String why) {
-        return new IllegalArgumentException("key '" + k + "': '" + v + "': " + why);
+        return ConfigValues.bad(k, v, why);
     }
 
     static int[] prefix(String k, String s) {
-        int slash = s.indexOf('/');
-        if (slash < 0) {
-            throw bad(k, s, "expected A.B.C.D/LEN");
-        }
-        int len;
-        try {
-            len = Integer.parseInt(s.substring(slash + 1));
-        } catch (NumberFormatException x) {
-            throw bad(k, s, "bad prefix length");
-        }
-        if (len < 0 || len > 32) {
-            throw bad(k, s, "prefix length must be 0..32");
-        }
-        return new int[] {ip(k, s.substring(0, slash)), len};
+        return ConfigValues.prefix(k, s);
     }
 
     static int ip(String k, String s) {
-        String[] o = s.split("\\.", -1);
-        if (o.length != 4) {
-            throw bad(k, s, "not an IPv4 address");
-        }
-        int v = 0;
-        for (String x : o) {
-            int b;
-            try {
-                b = Integer.parseInt(x);
-            } catch (NumberFormatException e) {
-                throw bad(k, s, "not an IPv4 address");
-            }
-            if (b < 0 || b > 255) {
-                throw bad(k, s, "not an IPv4 address");
-            }
-            v = (v << 8) | b;
-        }
-        return v;
+        return ConfigValues.ip(k, s);
     }
 
     static byte[] mac(String k, String s) {
-        String[] o = s.split(":", -1);
-        if (o.length != 6) {
-            throw bad(k, s, "not a MAC address");
-        }
-        byte[] m = new byte[6];
-        for (int i = 0; i < 6; i++) {
-            try {
-                m[i] = (byte) Integer.parseInt(o[i], 16);
-            } catch (NumberFormatException e) {
-                throw bad(k, s, "not a MAC address");
-            }
-        }
-        if ((m[0] & 1) != 0) {
-            throw bad(k, s, "a port's MAC must be unicast");
-        }
-        return m;
+        return ConfigValues.unicastMac(k, s, "a port's MAC must be unicast");
     }
 
     static String ipString(int ip) {
-        return (ip >>> 24) + "." + ((ip >>> 16) & 255) + "." + ((ip >>> 8) & 255) + "." + (ip & 255);
+        return ConfigValues.ipString(ip);
     }
 }

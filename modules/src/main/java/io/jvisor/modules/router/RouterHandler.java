@@ -1,5 +1,6 @@
 package io.jvisor.modules.router;
 
+import io.jvisor.modules.MapSync.ByteKey;
 import io.jvisor.bpf.BpfMap;
 import io.jvisor.engine.InstanceContext;
 import io.jvisor.engine.ModuleHandler;
@@ -9,10 +10,8 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -21,6 +20,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import static io.jvisor.modules.MapSync.keys;
+import static io.jvisor.modules.MapSync.setIfDifferent;
+import static io.jvisor.modules.MapSync.sync;
 
 /**
  * The router's control plane: fills the data plane's maps from the configuration (only the entries
@@ -150,46 +153,6 @@ public final class RouterHandler implements ModuleHandler {
         sync(trie, want);
     }
 
-    /** Makes the map hold exactly {@code want}: adds and changes first, then deletes; same entries are left alone. */
-    private static void sync(BpfMap m, Map<ByteKey, byte[]> want) {
-        Set<ByteKey> have = new HashSet<>();
-        for (byte[] k : keys(m)) {
-            have.add(new ByteKey(k));
-        }
-        for (var e : want.entrySet()) {
-            setIfDifferent(m, e.getKey().b(), e.getValue());
-        }
-        for (ByteKey k : have) {
-            if (!want.containsKey(k)) {
-                m.delete(k.b());
-            }
-        }
-    }
-
-    private static void setIfDifferent(BpfMap m, byte[] k, byte[] v) {
-        var old = m.lookup(k);
-        if (old.isEmpty() || !Arrays.equals(old.get(), v)) {
-            m.update(k, v);
-        }
-    }
-
-    private static List<byte[]> keys(BpfMap m) {
-        List<byte[]> out = new ArrayList<>();
-        m.keys().forEach(out::add);
-        return out;
-    }
-
-    private record ByteKey(byte[] b) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof ByteKey k && Arrays.equals(b, k.b);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(b);
-        }
-    }
 
     // ---- slow path ---------------------------------------------------------------------------------
 
