@@ -65,9 +65,8 @@ final class EngineBenchSupport {
         return new CollectionSpec(spec.name(), progs, spec.maps(), spec.btf(), spec.license());
     }
 
-    /** Options for a throw-away engine: a unique name and a fresh state directory. */
     /**
-     * Options for a benchmark engine. The environment variable JVISOR_BENCH_PEER_REDIRECT=off turns
+     * Options for a throw-away benchmark engine: a unique name and a fresh state directory. The environment variable JVISOR_BENCH_PEER_REDIRECT=off turns
      * peer redirects off, to compare against the plain bpf_redirect path (docs/benchmarks.md, "Peer
      * redirect").
      */
