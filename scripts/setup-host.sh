@@ -15,7 +15,7 @@ packages=(
   clang llvm            # compile C data planes to BPF objects (llvm-strip, llvm-objdump)
   libbpf-dev            # bpf_helpers.h and friends (headers only; no libbpf at run time)
   libelf-dev linux-libc-dev gcc make
-  iproute2 ethtool iperf3 iputils-ping tcpdump   # lab, tests, benchmarks
+  iproute2 ethtool iperf3 iputils-ping tcpdump curl   # lab, tests, benchmarks; curl for the README tour
   python3 util-linux    # raw-frame test tools (bridge VLAN trunk test); nsenter for Netns.exec
   iptables nftables     # benchmark peers: firewall (iptables, nftables), NAT (nftables masquerade)
 )

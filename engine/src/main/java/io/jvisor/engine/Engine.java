@@ -1230,13 +1230,19 @@ public final class Engine implements AutoCloseable {
         synchronized (txLock) {
             if (txSocket == null) {
                 txSocket = io.jvisor.net.PacketSocket.open();
+                txMark = 0;
             }
-            txSocket.setMark(Math.max(mark, 0));
+            int want = Math.max(mark, 0);
+            if (want != txMark) { // one setsockopt only when the target changes
+                txSocket.setMark(want);
+                txMark = want;
+            }
             txSocket.send(ifindex, frame);
         }
     }
 
     private final Object txLock = new Object();
+    private int txMark; // the SO_MARK txSocket carries, guarded by txLock
 
     /** The reinjection veth pair: frames sent into {@code a} reach {@code jv_reinject_tc} on {@code b}. */
     private record Reinjector(int ifindex, BpfProgram program, BpfLink link) {}

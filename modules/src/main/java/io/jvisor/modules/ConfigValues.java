@@ -8,6 +8,19 @@ public final class ConfigValues {
     private ConfigValues() {
     }
 
+    /**
+     * What {@link io.jvisor.engine.ModuleType#validateConfig} returns: null when {@code parse}
+     * accepts the configuration, else the message of the {@link IllegalArgumentException} it threw.
+     */
+    public static String problemOf(Runnable parse) {
+        try {
+            parse.run();
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+    }
+
     /** The error for {@code value} of key {@code key}: {@code key 'k': 'v': why}. */
     public static IllegalArgumentException bad(String key, String value, String why) {
         return new IllegalArgumentException("key '" + key + "': '" + value + "': " + why);

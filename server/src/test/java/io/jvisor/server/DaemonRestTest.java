@@ -225,11 +225,11 @@ class DaemonRestTest {
                         && l.contains("\"subject\":\"r1\""))
                 .findFirst().orElse(""));
         // h1 asks for the router's MAC (ARP goes to r1's control plane) and pings it
-        String ns = daemon.controller().hostNamespace("h1");
-        for (int i = 0; i < 30 && !seen.isDone(); i++) {
-            new ProcessBuilder("ip", "netns", "exec", ns, "ip", "neigh", "flush", "all").start().waitFor();
-            new ProcessBuilder("ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "1", "10.77.1.1")
-                    .redirectErrorStream(true).start().waitFor();
+        try (io.jvisor.net.Netns h1 = io.jvisor.net.Netns.open(daemon.controller().hostNamespace("h1"))) {
+            for (int i = 0; i < 30 && !seen.isDone(); i++) {
+                h1.exec(List.of("ip", "neigh", "flush", "all")).waitFor();
+                io.jvisor.net.lab.Ping.run(h1, java.net.InetAddress.getByName("10.77.1.1"), 1);
+            }
         }
         JsonNode event = new ObjectMapper().readTree(seen.get(10, TimeUnit.SECONDS).substring("data:".length()));
         resp.body().close();

@@ -1,5 +1,7 @@
 package io.jvisor.modules.bridge;
 
+import io.jvisor.modules.ConfigValues;
+
 import io.jvisor.bpf.BpfMap;
 import io.jvisor.engine.Engine;
 import io.jvisor.engine.InstanceContext;
@@ -83,13 +85,10 @@ public final class Bridge implements ModuleType {
 
     @Override
     public String validateConfig(Map<String, String> config) {
-        try {
+        return ConfigValues.problemOf(() -> {
             parse(config);
             fdbSize(config);
-            return null;
-        } catch (IllegalArgumentException e) {
-            return e.getMessage();
-        }
+        });
     }
 
     static Config parse(Map<String, String> config) {

@@ -1,5 +1,7 @@
 package io.jvisor.modules.capture;
 
+import io.jvisor.modules.ConfigValues;
+
 import io.jvisor.bpf.BpfMap;
 import io.jvisor.engine.Engine;
 import io.jvisor.engine.InstanceContext;
@@ -58,12 +60,7 @@ public final class CaptureModule implements ModuleType {
 
     @Override
     public String validateConfig(Map<String, String> config) {
-        try {
-            CaptureConfig.parse(config);
-            return null;
-        } catch (IllegalArgumentException e) {
-            return e.getMessage();
-        }
+        return ConfigValues.problemOf(() -> CaptureConfig.parse(config));
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.jvisor.modules.ddos;
 
+import io.jvisor.modules.ConfigValues;
+
 import io.jvisor.bpf.BpfMap;
 import io.jvisor.engine.Engine;
 import io.jvisor.engine.InstanceContext;
@@ -63,12 +65,7 @@ public final class DdosModule implements ModuleType {
 
     @Override
     public String validateConfig(Map<String, String> config) {
-        try {
-            DdosConfig.parse(config);
-            return null;
-        } catch (IllegalArgumentException e) {
-            return e.getMessage();
-        }
+        return ConfigValues.problemOf(() -> DdosConfig.parse(config));
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.jvisor.modules.firewall;
 
+import io.jvisor.modules.ConfigValues;
+
 import io.jvisor.engine.ModuleCode;
 import io.jvisor.engine.ModuleHandler;
 import io.jvisor.engine.ModuleType;
@@ -60,12 +62,7 @@ public final class FirewallModule implements ModuleType {
 
     @Override
     public String validateConfig(Map<String, String> config) {
-        try {
-            check(FirewallConfig.parse(config));
-            return null;
-        } catch (IllegalArgumentException e) {
-            return e.getMessage();
-        }
+        return ConfigValues.problemOf(() -> check(FirewallConfig.parse(config)));
     }
 
     /** Throws IllegalArgumentException when the data plane cannot hold the configuration's rule set. */

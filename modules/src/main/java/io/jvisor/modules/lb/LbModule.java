@@ -1,5 +1,7 @@
 package io.jvisor.modules.lb;
 
+import io.jvisor.modules.ConfigValues;
+
 import io.jvisor.engine.ModuleCode;
 import io.jvisor.engine.ModuleHandler;
 import io.jvisor.engine.ModuleType;
@@ -50,12 +52,7 @@ public final class LbModule implements ModuleType {
 
     @Override
     public String validateConfig(Map<String, String> config) {
-        try {
-            LbConfig.parse(config);
-            return null;
-        } catch (IllegalArgumentException e) {
-            return e.getMessage();
-        }
+        return ConfigValues.problemOf(() -> LbConfig.parse(config));
     }
 
     @Override

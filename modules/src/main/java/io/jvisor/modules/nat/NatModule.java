@@ -1,5 +1,7 @@
 package io.jvisor.modules.nat;
 
+import io.jvisor.modules.ConfigValues;
+
 import io.jvisor.engine.ModuleCode;
 import io.jvisor.engine.ModuleHandler;
 import io.jvisor.engine.ModuleType;
@@ -49,12 +51,7 @@ public final class NatModule implements ModuleType {
 
     @Override
     public String validateConfig(Map<String, String> config) {
-        try {
-            NatConfig.parse(config);
-            return null;
-        } catch (IllegalArgumentException e) {
-            return e.getMessage();
-        }
+        return ConfigValues.problemOf(() -> NatConfig.parse(config));
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.jvisor.modules.router;
 
+import io.jvisor.modules.ConfigValues;
+
 import io.jvisor.engine.ModuleCode;
 import io.jvisor.engine.ModuleHandler;
 import io.jvisor.engine.ModuleType;
@@ -46,12 +48,7 @@ public final class RouterModule implements ModuleType {
 
     @Override
     public String validateConfig(Map<String, String> config) {
-        try {
-            RouterConfig.parse(config);
-            return null;
-        } catch (IllegalArgumentException e) {
-            return e.getMessage();
-        }
+        return ConfigValues.problemOf(() -> RouterConfig.parse(config));
     }
 
     @Override
