@@ -209,22 +209,6 @@ static __always_inline __u32 lb_hash(struct lb_conn_key *k)
 	return lb_mix(h ^ k->proto);
 }
 
-static __always_inline __u16 lb_fold(__u32 s)
-{
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (__u16)s;
-}
-
-static __always_inline __u16 lb_csum_update(__u16 check, __u32 from, __u32 to, int words)
-{
-	__u32 s = (__u16)~check;
-	s += (__u16)~(from & 0xffff) + (to & 0xffff);
-	if (words == 2)
-		s += (__u16)~(from >> 16) + (to >> 16);
-	return (__u16)~lb_fold(s);
-}
-
 static __always_inline int lb_mac_eq(const __u8 *a, const __u8 *b)
 {
 	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4] && a[5] == b[5];
@@ -265,7 +249,7 @@ static __always_inline int lb_rewrite(struct jv_ctx *ctx, int to_dst, __be32 add
 	__be32 old_a = *pa;
 	__be16 old_p = *pp;
 	/* the IPv4 header checksum is never offloaded: RFC 1624 in place at both hooks, no helper call */
-	ip->check = lb_csum_update(ip->check, old_a, addr, 2);
+	ip->check = jv_csum_update(ip->check, old_a, addr, 2);
 	*pa = addr;
 	if (ctx->hook == JV_HOOK_TC) {
 		/* L4: the kernel's helpers, which handle CHECKSUM_PARTIAL and CHECKSUM_COMPLETE skbs */
@@ -285,8 +269,8 @@ static __always_inline int lb_rewrite(struct jv_ctx *ctx, int to_dst, __be32 add
 		return -1;
 	__u16 c = *pc;
 	if (!(udp && c == 0)) {
-		c = lb_csum_update(c, old_a, addr, 2);
-		c = lb_csum_update(c, old_p, port, 1);
+		c = jv_csum_update(c, old_a, addr, 2);
+		c = jv_csum_update(c, old_p, port, 1);
 		if (udp && c == 0)
 			c = 0xffff;
 		*pc = c;
@@ -337,7 +321,7 @@ static __always_inline int lb_encap(struct jv_ctx *ctx, __be32 src, __be32 dst)
 #pragma unroll
 	for (int i = 0; i < 10; i++)
 		s += w[i];
-	outer->check = ~lb_fold(s);
+	outer->check = ~jv_csum_fold(s);
 	return 0;
 }
 

@@ -118,24 +118,6 @@ struct {
 	__type(value, struct nat_entry);
 } nat_conn SEC(".maps");
 
-/* ---- checksums (XDP: RFC 1624, HC' = ~(~HC + ~m + m')) ---------------------------------------- */
-
-static __always_inline __u16 nat_fold(__u32 s)
-{
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (__u16)s;
-}
-
-static __always_inline __u16 nat_csum_update(__u16 check, __u32 from, __u32 to, int words)
-{
-	__u32 s = (__u16)~check;
-	s += (__u16)~(from & 0xffff) + (to & 0xffff);
-	if (words == 2)
-		s += (__u16)~(from >> 16) + (to >> 16);
-	return (__u16)~nat_fold(s);
-}
-
 /* ---- rewriting -------------------------------------------------------------------------------- */
 
 /*
@@ -220,8 +202,8 @@ static __always_inline int nat_rewrite(struct jv_ctx *ctx, struct nat_key *k, st
 	/* XDP: no skb, no CHECKSUM_PARTIAL; plain incremental arithmetic. Pointers are taken again from
 	 * offsets, each bounds-checked: the verifier loses track of the per-protocol ones above. */
 	__u16 ipc = ip->check;
-	ipc = nat_csum_update(ipc, old_sa, e->saddr, 2);
-	ipc = nat_csum_update(ipc, old_da, e->daddr, 2);
+	ipc = jv_csum_update(ipc, old_sa, e->saddr, 2);
+	ipc = jv_csum_update(ipc, old_da, e->daddr, 2);
 	ip->check = ipc;
 	ip->saddr = e->saddr;
 	ip->daddr = e->daddr;
@@ -233,11 +215,11 @@ static __always_inline int nat_rewrite(struct jv_ctx *ctx, struct nat_key *k, st
 	int udp_nocsum = k->proto == IPPROTO_UDP && c == 0;
 	if (!udp_nocsum) {
 		if (!is_icmp) {
-			c = nat_csum_update(c, old_sa, e->saddr, 2);
-			c = nat_csum_update(c, old_da, e->daddr, 2);
+			c = jv_csum_update(c, old_sa, e->saddr, 2);
+			c = jv_csum_update(c, old_da, e->daddr, 2);
 		}
-		c = nat_csum_update(c, old_s, new_s, 1);
-		c = nat_csum_update(c, old_d, new_d, 1);
+		c = jv_csum_update(c, old_s, new_s, 1);
+		c = jv_csum_update(c, old_d, new_d, 1);
 		if (k->proto == IPPROTO_UDP && c == 0)
 			c = 0xffff;
 		*pc = c;
@@ -298,41 +280,41 @@ static __always_inline int nat_icmp_error(struct jv_ctx *ctx, struct jv_md *md, 
 
 	__u16 ic = p->icmp.checksum;
 	__u16 old_ich = p->in.check;
-	__u16 new_ich = nat_csum_update(nat_csum_update(old_ich, i_sa, ni_sa, 2), i_da, ni_da, 2);
-	ic = nat_csum_update(ic, i_sa, ni_sa, 2);
-	ic = nat_csum_update(ic, i_da, ni_da, 2);
-	ic = nat_csum_update(ic, old_ich, new_ich, 1);
+	__u16 new_ich = jv_csum_update(jv_csum_update(old_ich, i_sa, ni_sa, 2), i_da, ni_da, 2);
+	ic = jv_csum_update(ic, i_sa, ni_sa, 2);
+	ic = jv_csum_update(ic, i_da, ni_da, 2);
+	ic = jv_csum_update(ic, old_ich, new_ich, 1);
 	p->in.saddr = ni_sa;
 	p->in.daddr = ni_da;
 	p->in.check = new_ich;
 	if (echo) {
 		__be16 oid = p->in_l4[2];
 		__u16 oc = p->in_l4[1];
-		__u16 nc = nat_csum_update(oc, oid, e_dport, 1);
-		ic = nat_csum_update(ic, oid, e_dport, 1);
-		ic = nat_csum_update(ic, oc, nc, 1);
+		__u16 nc = jv_csum_update(oc, oid, e_dport, 1);
+		ic = jv_csum_update(ic, oid, e_dport, 1);
+		ic = jv_csum_update(ic, oc, nc, 1);
 		p->in_l4[2] = e_dport;
 		p->in_l4[1] = nc;
 	} else {
 		__be16 osp = p->in_l4[0], odp = p->in_l4[1];
-		ic = nat_csum_update(ic, osp, e_dport, 1);
-		ic = nat_csum_update(ic, odp, e_sport, 1);
+		ic = jv_csum_update(ic, osp, e_dport, 1);
+		ic = jv_csum_update(ic, odp, e_sport, 1);
 		p->in_l4[0] = e_dport;
 		p->in_l4[1] = e_sport;
 		__u16 oc = p->in_l4[3];
 		if (k.proto == IPPROTO_UDP && oc != 0) {
-			__u16 nc = nat_csum_update(oc, i_sa, ni_sa, 2);
-			nc = nat_csum_update(nc, i_da, ni_da, 2);
-			nc = nat_csum_update(nc, osp, e_dport, 1);
-			nc = nat_csum_update(nc, odp, e_sport, 1);
+			__u16 nc = jv_csum_update(oc, i_sa, ni_sa, 2);
+			nc = jv_csum_update(nc, i_da, ni_da, 2);
+			nc = jv_csum_update(nc, osp, e_dport, 1);
+			nc = jv_csum_update(nc, odp, e_sport, 1);
 			if (nc == 0)
 				nc = 0xffff;
-			ic = nat_csum_update(ic, oc, nc, 1);
+			ic = jv_csum_update(ic, oc, nc, 1);
 			p->in_l4[3] = nc;
 		}
 	}
 	p->icmp.checksum = ic;
-	p->ip.check = nat_csum_update(nat_csum_update(p->ip.check, o_sa, n_sa, 2), o_da, n_da, 2);
+	p->ip.check = jv_csum_update(jv_csum_update(p->ip.check, o_sa, n_sa, 2), o_da, n_da, 2);
 	p->ip.saddr = n_sa;
 	p->ip.daddr = n_da;
 	return jv_forward(md, out);

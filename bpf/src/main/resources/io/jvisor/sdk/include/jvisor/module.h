@@ -388,6 +388,28 @@ struct jv_arphdr {
 	__be32 tpa;
 } __attribute__((packed));
 
+/*
+ * Incremental checksum update (RFC 1624: HC' = ~(~HC + ~m + m')) of a 16-bit
+ * one's-complement checksum when one 16-bit word (words == 1) or one 32-bit
+ * value (words == 2) changes from `from` to `to`, both as they sit in the
+ * packet. For XDP, which has no bpf_l3/l4_csum_replace.
+ */
+static __always_inline __u16 jv_csum_fold(__u32 s)
+{
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)s;
+}
+
+static __always_inline __u16 jv_csum_update(__u16 check, __u32 from, __u32 to, int words)
+{
+	__u32 s = (__u16)~check;
+	s += (__u16)~(from & 0xffff) + (to & 0xffff);
+	if (words == 2)
+		s += (__u16)~(from >> 16) + (to >> 16);
+	return (__u16)~jv_csum_fold(s);
+}
+
 static __always_inline int jv_is_broadcast(const __u8 *mac)
 {
 	return mac[0] == 0xff && mac[1] == 0xff && mac[2] == 0xff && mac[3] == 0xff && mac[4] == 0xff &&
