@@ -268,12 +268,17 @@ class LbTest {
             return out;
         }
 
+        /** The Maglev table slot a client flow hashes to. */
+        int slot(int clientPort, int vipPort, int protocol, int tableSize) {
+            int h = LbHandler.flowHash(LbConfig.ip("c", net + "1.2"), LbConfig.ip("v", vip()), clientPort, vipPort,
+                    protocol);
+            return Integer.remainderUnsigned(h, tableSize);
+        }
+
         /** The backend number the Maglev table names for a client flow (what a flow not in lb_conn gets). */
         int predicted(String service, int clientPort, int vipPort, int protocol) throws Exception {
             List<String> table = lb().table(service);
-            int h = LbHandler.flowHash(LbConfig.ip("c", net + "1.2"), LbConfig.ip("v", vip()), clientPort, vipPort,
-                    protocol);
-            String be = table.get(Integer.remainderUnsigned(h, table.size()));
+            String be = table.get(slot(clientPort, vipPort, protocol, table.size()));
             return Integer.parseInt(be.substring(be.lastIndexOf('.') + 1, be.indexOf(':'))) - 10;
         }
 
@@ -364,8 +369,10 @@ class LbTest {
             assertThat(bed.lb().connections()).hasSizeGreaterThanOrEqualTo(n);
 
             // remove b3: its flows go to b1 and b2; every other flow stays where it was
+            List<String> before = bed.lb().table("dns");
             bed.apply(config(bed, "backend.dns.b1", bed.backend(1) + " weight 1", "backend.dns.b2",
                     bed.backend(2) + " weight 2"));
+            List<String> after = bed.lb().table("dns");
             Map<Integer, Integer> second = bed.udpFlows(ports);
             int moved = 0;
             for (int p : ports) {
@@ -381,17 +388,32 @@ class LbTest {
             // without the connection table, the new Maglev table alone decides, as predicted
             bed.lb().flushConnections();
             Map<Integer, Integer> third = bed.udpFlows(ports);
-            int others = 0;
             for (int p : ports) {
                 assertThat(third.get(p)).isEqualTo(bed.predicted("dns", p, UDP_PORT, 17));
-                if (first.get(p) != 3 && !third.get(p).equals(first.get(p))) {
-                    others++;
+            }
+            // Maglev keeps almost every slot of b1 and b2 in place. MaglevTest holds generated sets to 2%
+            // of the other slots; this 1:2:3 set loses half its slots, and over the 150 address sets
+            // the test may draw, the worst moves 3.6% of the others (0.07% on average): bound it at 5%
+            String gone = bed.backend(3) + ":" + UDP_PORT;
+            int otherSlots = 0, otherSlotsMoved = 0;
+            for (int s = 0; s < before.size(); s++) {
+                if (!before.get(s).equals(gone)) {
+                    otherSlots++;
+                    if (!before.get(s).equals(after.get(s))) {
+                        otherSlotsMoved++;
+                    }
                 }
             }
-            // Maglev keeps almost every other flow in place (MaglevTest bounds the table's share at 2%;
-            // here 3000 flows sample it: 2% plus 5 standard deviations)
-            int rest = n - c[3];
-            assertThat(others).isLessThanOrEqualTo((int) (rest * 0.02 + 5 * Math.sqrt(rest * 0.02)));
+            assertThat(otherSlotsMoved).as("slots of b1 and b2 that moved, of %d", otherSlots)
+                    .isLessThanOrEqualTo(otherSlots / 20);
+            // and the flows that moved from b1 or b2 are exactly those whose slot moved
+            for (int p : ports) {
+                if (first.get(p) != 3) {
+                    int slot = bed.slot(p, UDP_PORT, 17, before.size());
+                    assertThat(!third.get(p).equals(first.get(p))).as("client port %d, slot %d", p, slot)
+                            .isEqualTo(!before.get(slot).equals(after.get(slot)));
+                }
+            }
         }
     }
 
