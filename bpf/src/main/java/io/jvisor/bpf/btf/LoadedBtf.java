@@ -3,6 +3,7 @@ package io.jvisor.bpf.btf;
 import io.jvisor.bpf.BpfException;
 import io.jvisor.bpf.Fd;
 import io.jvisor.bpf.sys.Attr;
+import io.jvisor.bpf.sys.Kernel;
 import io.jvisor.bpf.sys.Syscall;
 
 import java.lang.foreign.Arena;
@@ -55,6 +56,31 @@ public final class LoadedBtf implements AutoCloseable {
                 }
             }
             return new LoadedBtf(Fd.adopt((int) r, "BTF of " + what), btf);
+        }
+    }
+
+    /**
+     * Reads back the BTF the kernel holds under {@code btfId}, such as a map's
+     * {@link io.jvisor.bpf.MapInfo#btfId()} (BPF_BTF_GET_FD_BY_ID, then BPF_OBJ_GET_INFO_BY_FD).
+     *
+     * @throws BpfException when no BTF has that id, or the kernel's bytes do not parse
+     */
+    public static Btf fetch(int btfId) {
+        try (Fd fd = Fd.adopt(Kernel.fdById(Attr.BTF_GET_FD_BY_ID, btfId, "BTF"), "BTF id " + btfId);
+             Arena arena = Arena.ofConfined()) {
+            MemorySegment info = arena.allocate(Attr.BtfInfo.LAYOUT);
+            Kernel.info(fd.get(), info, "BTF id " + btfId);
+            int size = info.get(JAVA_INT, Attr.BtfInfo.BTF_SIZE);
+            MemorySegment data = arena.allocate(size);
+            info.fill((byte) 0);
+            info.set(JAVA_LONG, Attr.BtfInfo.BTF, data.address());
+            info.set(JAVA_INT, Attr.BtfInfo.BTF_SIZE, size);
+            Kernel.info(fd.get(), info, "BTF id " + btfId);
+            try {
+                return Btf.parse(data.toArray(JAVA_BYTE));
+            } catch (BtfFormatException e) {
+                throw new BpfException("parse the BTF with id " + btfId, 0, e.getMessage(), e);
+            }
         }
     }
 

@@ -40,7 +40,7 @@ public final class Attr {
     public static final int MAP_CREATE = 0, MAP_LOOKUP_ELEM = 1, MAP_UPDATE_ELEM = 2, MAP_DELETE_ELEM = 3,
             MAP_GET_NEXT_KEY = 4, PROG_LOAD = 5, OBJ_PIN = 6, OBJ_GET = 7, PROG_TEST_RUN = 10,
             PROG_GET_NEXT_ID = 11, MAP_GET_NEXT_ID = 12, PROG_GET_FD_BY_ID = 13, MAP_GET_FD_BY_ID = 14,
-            OBJ_GET_INFO_BY_FD = 15, BTF_LOAD = 18, MAP_LOOKUP_AND_DELETE_ELEM = 21, MAP_FREEZE = 22,
+            OBJ_GET_INFO_BY_FD = 15, BTF_LOAD = 18, BTF_GET_FD_BY_ID = 19, MAP_LOOKUP_AND_DELETE_ELEM = 21, MAP_FREEZE = 22,
             MAP_LOOKUP_BATCH = 24, MAP_LOOKUP_AND_DELETE_BATCH = 25, MAP_UPDATE_BATCH = 26,
             MAP_DELETE_BATCH = 27, LINK_CREATE = 28, LINK_UPDATE = 29, LINK_GET_FD_BY_ID = 30,
             LINK_GET_NEXT_ID = 31, LINK_DETACH = 34;
@@ -170,6 +170,13 @@ public final class Attr {
         public static final long BTF = off(LAYOUT, "btf"), BTF_LOG_BUF = off(LAYOUT, "btf_log_buf"),
                 BTF_SIZE = off(LAYOUT, "btf_size"), BTF_LOG_SIZE = off(LAYOUT, "btf_log_size"),
                 BTF_LOG_LEVEL = off(LAYOUT, "btf_log_level");
+    }
+
+    /** struct bpf_btf_info. */
+    public static final class BtfInfo {
+        public static final StructLayout LAYOUT = structLayout(
+                u64("btf"), u32("btf_size"), u32("id"), u64("name"), u32("name_len"), u32("kernel_btf"));
+        public static final long BTF = off(LAYOUT, "btf"), BTF_SIZE = off(LAYOUT, "btf_size"), ID = off(LAYOUT, "id");
     }
 
     /** struct bpf_map_info. */
