@@ -10,11 +10,15 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code jvisor table INSTANCE TABLE list|get|set|delete}: an instance's map as entries. */
-@Command(name = "table", description = {"Read and write an instance's tables (its own BPF maps). Keys and values are "
-        + "hex bytes in the map's layout.", "Without TABLE: list the instance's tables."},
+@Command(name = "table", description = {"Read and write an instance's tables (its own BPF maps). Entries are shown "
+        + "by their C types (from the map's BTF): one column per struct member, IPv4 addresses dotted, MACs "
+        + "colon-separated; -o json|yaml adds the raw hex.",
+        "A KEY or VALUE is hex bytes in the map's layout, or JSON in the decoded form ('{...}' or '[...]'); members "
+        + "left out are zero.", "Without TABLE: list the instance's tables."},
         footer = {"", "Examples:", "  sudo jvisor table br1", "  sudo jvisor table br1 fdb list",
+                "  sudo jvisor table br1 fdb_static set '{\"mac\":\"02:00:00:00:00:01\",\"vlan\":1}' '{\"port\":1}'",
+                "  sudo jvisor table br1 fdb_static get '{\"mac\":\"02:00:00:00:00:01\",\"vlan\":1}'",
                 "  sudo jvisor table br1 fdb_static set 0200000000010100 01000000000000000000000000000000",
-                "  sudo jvisor table br1 fdb_static get 0200000000010100",
                 "  sudo jvisor table br1 fdb_static delete 0200000000010100"})
 public final class TableCommand extends ResourceCommands.Base implements Callable<Integer> {
     @CommandLine.Parameters(index = "0", paramLabel = "INSTANCE")
@@ -46,11 +50,11 @@ public final class TableCommand extends ResourceCommands.Base implements Callabl
             switch (action) {
                 case "list" -> {
                     JsonNode n = c.get(t + "?limit=" + limit);
-                    show(output == Output.TABLE ? n.path("entries") : n);
+                    show(output == Output.TABLE ? decoded(n.path("entries")) : n);
                 }
-                case "get" -> show(c.get(t + "/entries/" + DaemonClient.enc(arg(0, "KEY"))));
-                case "set", "put" -> show(c.send("PUT", t + "/entries/" + DaemonClient.enc(arg(0, "KEY")),
-                        Map.of("value", arg(1, "VALUE"))));
+                case "get" -> show(decoded(c.get(t + "/entries/" + DaemonClient.enc(arg(0, "KEY")))));
+                case "set", "put" -> show(decoded(c.send("PUT", t + "/entries/" + DaemonClient.enc(arg(0, "KEY")),
+                        Map.of("value", value(arg(1, "VALUE"))))));
                 case "delete", "del" -> {
                     c.send("DELETE", t + "/entries/" + DaemonClient.enc(arg(0, "KEY")), null);
                     if (output == Output.TABLE) {
@@ -63,6 +67,53 @@ public final class TableCommand extends ResourceCommands.Base implements Callabl
             }
             return Exit.OK;
         }
+    }
+
+    /** A VALUE argument: JSON in the decoded form when it starts with '{' or '[', else hex. */
+    private Object value(String v) {
+        if (v.startsWith("{") || v.startsWith("[")) {
+            try {
+                return DaemonClient.JSON.readTree(v);
+            } catch (com.fasterxml.jackson.core.JacksonException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "VALUE is not JSON: " + e.getOriginalMessage());
+            }
+        }
+        return v;
+    }
+
+    /**
+     * For the table output: each entry as the members of its decoded key, then of its decoded value
+     * (a value member named like a key member gets a {@code value.} prefix); hex where an entry has
+     * no BTF. JSON and YAML output keep the whole entry.
+     */
+    private JsonNode decoded(JsonNode entries) {
+        if (output != Output.TABLE) {
+            return entries;
+        }
+        if (!entries.isArray()) {
+            return decoded(DaemonClient.JSON.createArrayNode().add(entries));
+        }
+        com.fasterxml.jackson.databind.node.ArrayNode out = DaemonClient.JSON.createArrayNode();
+        for (JsonNode e : entries) {
+            com.fasterxml.jackson.databind.node.ObjectNode row = DaemonClient.JSON.createObjectNode();
+            JsonNode kf = e.path("keyFields"), vf = e.path("valueFields");
+            if (kf.isObject()) {
+                row.setAll((com.fasterxml.jackson.databind.node.ObjectNode) kf);
+            } else {
+                row.set("key", kf.isMissingNode() || kf.isNull() ? e.path("key") : kf);
+            }
+            if (vf.isObject()) {
+                vf.fields().forEachRemaining(f -> row.set(row.has(f.getKey()) ? "value." + f.getKey() : f.getKey(),
+                        f.getValue()));
+            } else if (!vf.isMissingNode() && !vf.isNull()) {
+                row.set(row.has("value") ? "value.value" : "value", vf);
+            } else {
+                row.set(e.path("values").isArray() ? "values" : "value", e.path("values").isArray() ? e.path("values")
+                        : e.path("value"));
+            }
+            out.add(row);
+        }
+        return out;
     }
 
     private String arg(int i, String what) {

@@ -100,6 +100,12 @@ class BadInputTest {
         CliRun k = CliRun.run(engine, "table", "b1", "fdb_static", "set", "zz", "00");
         assertThat(k.exit()).isEqualTo(65);
         assertThat(k.err()).contains("key").contains("not hex bytes");
+        CliRun v = CliRun.run(engine, "table", "b1", "fdb_static", "set", "0200000000090100", "{\"port\": -1}");
+        assertThat(v.exit()).isEqualTo(65);
+        assertThat(v.err()).contains("value.port").contains("-1 is out of range 0..4294967295");
+        CliRun j = CliRun.run(engine, "table", "b1", "fdb_static", "set", "0200000000090100", "{\"port\": ");
+        assertThat(j.exit()).isEqualTo(2);
+        assertThat(j.err()).contains("VALUE is not JSON");
         CliRun x = CliRun.run("lab", "exec", engine.get(0), engine.get(1), engine.get(2), engine.get(3), "nohost", "--",
                 "true");
         assertThat(x.exit()).isEqualTo(1);

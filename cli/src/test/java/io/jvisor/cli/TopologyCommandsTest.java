@@ -57,6 +57,20 @@ class TopologyCommandsTest {
             assertThat(set.exit()).as(set.toString()).isZero();
             CliRun read = CliRun.run(e, "table", "br9", "fdb_static", "get", "0200000000090100", "-o", "json");
             assertThat(JSON.readTree(read.out()).path("value").asText()).isEqualTo("01000000000000000000000000000000");
+            // the same table by its C types: a decoded key and value in, columns per member out
+            CliRun setDecoded = CliRun.run(e, "table", "br9", "fdb_static", "set",
+                    "{\"mac\": \"02:00:00:00:00:0a\", \"vlan\": 1}", "{\"port\": 3}");
+            assertThat(setDecoded.exit()).as(setDecoded.toString()).isZero();
+            CliRun list = CliRun.run(e, "table", "br9", "fdb_static", "list");
+            assertThat(list.exit()).as(list.toString()).isZero();
+            assertThat(list.out()).contains("MAC").contains("VLAN").contains("PORT").contains("SEEN")
+                    .contains("02:00:00:00:00:0a").contains("02:00:00:00:00:09");
+            CliRun hex = CliRun.run(e, "table", "br9", "fdb_static", "get", "02000000000a0100", "-o", "json");
+            assertThat(JSON.readTree(hex.out()).path("value").asText()).isEqualTo("03000000000000000000000000000000");
+            // br1 learned its hosts during `up`: its FDB reads as MACs on ports
+            CliRun fdb = CliRun.run(e, "table", "br1", "fdb");
+            assertThat(fdb.exit()).as(fdb.toString()).isZero();
+            assertThat(fdb.out()).contains("MAC").contains("PORT").containsPattern("([0-9a-f]{2}:){5}[0-9a-f]{2}");
             CliRun del = CliRun.run(e, "delete", "instance", "br9");
             assertThat(del.exit()).as(del.toString()).isZero();
             assertThat(del.out()).contains("- instance br9");

@@ -45,6 +45,9 @@ import java.util.Set;
  */
 public final class Daemon implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
+    /** Reads decoded table values: integers as BigInteger, so a 64-bit unsigned value keeps its digits. */
+    private static final ObjectMapper TABLE_VALUES = new ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_INTEGER_FOR_INTS);
     /** The file, in the engine's state directory, that tells clients where the daemon listens. */
     public static final String ENDPOINT_FILE = "daemon.json";
     /** The bearer token file, in the engine's state directory (0600), for non-loopback binds. */
@@ -297,11 +300,13 @@ public final class Daemon implements AutoCloseable {
                         .orElseThrow(() -> new ApiException(404, "key", ctx.pathParam("key"), "no such entry"))));
         r.put("/v1/instances/{name}/tables/{table}/entries/{key}", ctx -> {
             JsonNode b = body(ctx);
-            if (!b.isObject() || !b.has("value") || !b.get("value").isTextual() || b.size() != 1) {
-                throw new ApiException(400, "value", b.toString(), "the body is {\"value\": \"HEX\"}");
+            if (!b.isObject() || !b.has("value") || b.get("value").isNull() || b.size() != 1) {
+                throw new ApiException(400, "value", b.toString(), "the body is {\"value\": \"HEX\"}, or {\"value\": "
+                        + "VALUE} with VALUE decoded as the table's entries show it");
             }
+            JsonNode v = b.get("value");
             Tables.Entry e = tables.put(ctx.pathParam("name"), ctx.pathParam("table"), ctx.pathParam("key"),
-                    b.get("value").asText());
+                    v.isTextual() ? v.asText() : TABLE_VALUES.convertValue(v, Object.class));
             controller.publish(ChangeEvent.of("table-put", ctx.pathParam("name") + "/" + ctx.pathParam("table"),
                     Map.of("key", e.key(), "value", e.value())));
             send(ctx, 200, e);

@@ -177,6 +177,38 @@ class DaemonRestTest {
     }
 
     @Test
+    void tableEntriesAreShownAndWrittenByTheirCTypes() {
+        String table = "/v1/instances/b1/tables/fdb_static";
+        JsonNode info = http.get(table).json().path("table");
+        assertThat(info.path("keyType").asText()).isEqualTo("struct fdb_key");
+        assertThat(info.path("valueType").asText()).isEqualTo("struct fdb_entry");
+        // written decoded, read back in hex and decoded
+        String key = "{\"mac\": \"02:00:00:00:00:78\", \"vlan\": 1}";
+        Http.Response put = http.json("PUT", table + "/entries/" + enc(key), "{\"value\": {\"port\": 2}}");
+        assertThat(put.status()).as(put.body()).isEqualTo(200);
+        JsonNode e = http.get(table + "/entries/0200000000780100").json();
+        assertThat(e.path("value").asText()).isEqualTo("02000000000000000000000000000000");
+        assertThat(e.path("keyFields").path("mac").asText()).isEqualTo("02:00:00:00:00:78");
+        assertThat(e.path("keyFields").path("vlan").asLong()).isEqualTo(1);
+        assertThat(e.path("valueFields").path("port").asLong()).isEqualTo(2);
+        assertThat(e.path("valueFields").path("seen").asLong()).isZero();
+        // the entry list shows the decoded form next to the hex, and a decoded key finds the entry
+        assertThat(http.get(table).json().path("entries").findValuesAsText("mac")).contains("02:00:00:00:00:78");
+        assertThat(http.get(table + "/entries/" + enc(key)).json().path("key").asText()).isEqualTo("0200000000780100");
+        assertThat(http.json("DELETE", table + "/entries/" + enc(key), null).status()).isEqualTo(204);
+        assertThat(http.get(table + "/entries/0200000000780100").status()).isEqualTo(404);
+        // the learned FDB reads as MACs and ports: h1 and h2 have talked (traffic checks ran at start-up)
+        TrafficCheck.run(daemon.controller(), 1);
+        JsonNode fdb = http.get("/v1/instances/b1/tables/fdb").json().path("entries");
+        assertThat(fdb.findValuesAsText("mac")).isNotEmpty().allMatch(m -> m.matches("([0-9a-f]{2}:){5}[0-9a-f]{2}"));
+        assertThat(fdb.findValues("port").stream().map(JsonNode::asInt).toList()).contains(0, 1);
+    }
+
+    static String enc(String s) {
+        return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    @Test
     void countersAndMetricsCountRealTraffic() {
         List<TrafficCheck.Result> checks = TrafficCheck.run(daemon.controller(), 200);
         assertThat(checks).isNotEmpty().allSatisfy(c -> assertThat(c.passed()).as(c.toString()).isTrue());
@@ -323,6 +355,17 @@ class DaemonRestTest {
         l.add(new Bad("value missing", "PUT", entry + "0200000000770100", "application/json", "{}", 400, "value"));
         l.add(new Bad("value not text", "PUT", entry + "0200000000770100", "application/json", "{\"value\": 5}", 400,
                 "value"));
+        l.add(new Bad("decoded value, unknown member", "PUT", entry + "0200000000770100", "application/json",
+                "{\"value\": {\"colour\": 1}}", 400, "value.colour"));
+        l.add(new Bad("decoded value, out of range", "PUT", entry + "0200000000770100", "application/json",
+                "{\"value\": {\"port\": -1}}", 400, "value.port"));
+        l.add(new Bad("decoded value, not a number", "PUT", entry + "0200000000770100", "application/json",
+                "{\"value\": {\"port\": \"one\"}}", 400, "value.port"));
+        l.add(new Bad("decoded key, not JSON", "GET", entry + enc("{\"mac\": "), null, null, 400, "key"));
+        l.add(new Bad("decoded key, short MAC", "GET", entry + enc("{\"mac\": \"02:00\"}"), null, null, 400,
+                "key.mac"));
+        l.add(new Bad("decoded key, vlan out of range", "DELETE", entry + enc("{\"vlan\": 65536}"), null, null, 400,
+                "key.vlan"));
         l.add(new Bad("entry not there", "DELETE", entry + "0200000000779900", null, null, 404, "key"));
         l.add(new Bad("limit not a number", "GET", "/v1/instances/b1/tables/fdb?limit=lots", null, null, 400, "limit"));
         l.add(new Bad("limit zero", "GET", "/v1/instances/b1/tables/fdb?limit=0", null, null, 400, "limit"));
