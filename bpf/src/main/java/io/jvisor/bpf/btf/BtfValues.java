@@ -22,12 +22,13 @@ import java.util.Map;
  *   <li>{@code __be16}, {@code __be64}: the number, read in network byte order;</li>
  *   <li>an array of 1-byte unsigned integers: hex bytes, colon-separated up to 16 bytes
  *       ({@code "02:00:0a:00:00:01"}, a MAC address), plain hex above that;</li>
- *   <li>an array of {@code char}: the string up to its first NUL.</li>
+ *   <li>an array of {@code char}: the string up to its first NUL, when the bytes are text and
+ *       nothing follows the NUL; otherwise the list of byte values.</li>
  * </ul>
  *
  * <p>Anonymous struct and union members are merged into their parent. A union is shown through each
- * of its members; to write one, give exactly one member. Members left out of a struct are written
- * as zero. Pointers are numbers. The host byte order is used for everything not named
+ * of its members; to write one, give one member, or several that agree on the bytes they share (so
+ * what {@code decode} shows writes back unchanged). Members left out of a struct are written as zero. Pointers are numbers. The host byte order is used for everything not named
  * {@code __be*}.
  */
 public final class BtfValues {
@@ -168,13 +169,11 @@ public final class BtfValues {
         int elem = btf.skipQualifiers(a.type());
         BtfType et = btf.type(elem);
         if (et instanceof BtfType.Int i && i.size() == 1 && isChar(i)) {
-            int len = 0;
-            while (len < n && b.get(off + len) != 0) {
-                len++;
+            String text = text(b, off, n);
+            if (text != null) {
+                return text;
             }
-            byte[] s = new byte[len];
-            b.get(off, s);
-            return new String(s, StandardCharsets.UTF_8);
+            // not text: the bytes, as a list of numbers (which encode takes back)
         }
         if (et instanceof BtfType.Int i && i.size() == 1 && (i.encoding() & BtfType.Int.SIGNED) == 0
                 && (i.encoding() & 4) == 0) {
@@ -269,14 +268,14 @@ public final class BtfValues {
                 }
             }
             case BtfType.Array a -> writeArray(btf, a, b, off, value, path, depth);
-            case BtfType.Struct s -> writeMembers(btf, "struct " + s.name(), s.members(), b, off, value, path, depth, false);
-            case BtfType.Union u -> writeMembers(btf, "union " + u.name(), u.members(), b, off, value, path, depth, true);
+            case BtfType.Struct s -> writeMembers(btf, "struct " + s.name(), s.members(), b, off, value, path, depth);
+            case BtfType.Union u -> writeUnion(btf, u, b, off, value, path, depth);
             default -> throw new BtfValueException(path, btf.describe(id) + " cannot be written");
         }
     }
 
     private static void writeMembers(Btf btf, String what, List<BtfType.Member> members, ByteBuffer b, int off,
-                                     Object value, String path, int depth, boolean union) {
+                                     Object value, String path, int depth) {
         if (!(value instanceof Map<?, ?> given)) {
             throw new BtfValueException(path, "expected an object with the members of " + what.trim() + ", got "
                     + describeValue(value));
@@ -285,27 +284,79 @@ public final class BtfValues {
         for (var e : given.entrySet()) {
             rest.put(String.valueOf(e.getKey()), e.getValue());
         }
-        int written = writeMembersFrom(btf, members, b, off, rest, path, depth, union);
+        writeMembersFrom(btf, members, b, off, rest, path, depth);
         if (!rest.isEmpty()) {
             throw new BtfValueException(join(path, rest.keySet().iterator().next()), "no such member of "
                     + what.trim() + " (members: " + String.join(", ", memberNames(btf, members, depth)) + ")");
         }
-        if (union && written != 1) {
-            throw new BtfValueException(path, "give exactly one member of " + what.trim() + ", not " + written);
-        }
     }
 
-    /** Writes the members present in {@code rest}, removing them; returns how many were written. */
-    private static int writeMembersFrom(Btf btf, List<BtfType.Member> members, ByteBuffer b, int off,
-                                        Map<String, Object> rest, String path, int depth, boolean union) {
-        int written = 0;
+    /**
+     * Writes a union from one or more of its members. Several members are accepted when they agree
+     * on the bytes they share (as {@link #decode} shows them), so a decoded value writes back as it
+     * was; members that disagree are refused rather than letting one silently win.
+     */
+    private static void writeUnion(Btf btf, BtfType.Union u, ByteBuffer b, int off, Object value, String path,
+                                   int depth) {
+        String what = "union " + (u.name().isEmpty() ? "{...}" : u.name());
+        if (!(value instanceof Map<?, ?> given)) {
+            throw new BtfValueException(path, "expected an object with a member of " + what + ", got "
+                    + describeValue(value));
+        }
+        byte[] merged = null;
+        long mergedLen = 0;
+        String mergedFrom = null;
+        for (var e : given.entrySet()) {
+            String name = String.valueOf(e.getKey());
+            BtfType.Member mb = u.members().stream().filter(m -> m.name().equals(name)).findFirst()
+                    .orElseThrow(() -> new BtfValueException(join(path, name), "no such member of " + what
+                            + " (members: " + String.join(", ", memberNames(btf, u.members(), depth)) + ")"));
+            ByteBuffer one = ByteBuffer.allocate(u.size()).order(b.order());
+            Map<String, Object> single = new LinkedHashMap<>();
+            single.put(name, e.getValue());
+            writeMembersFrom(btf, List.of(mb), one, 0, single, path, depth);
+            long len = mb.bitfieldSize() != 0 ? (mb.bitOffset() + mb.bitfieldSize() + 7) / 8 : btf.sizeOf(mb.type());
+            if (merged != null) {
+                int common = (int) Math.min(len, mergedLen);
+                if (!java.util.Arrays.equals(merged, 0, common, one.array(), 0, common)) {
+                    throw new BtfValueException(path, "members " + mergedFrom + " and " + name + " of " + what
+                            + " disagree on the bytes they share; give one");
+                }
+            }
+            if (merged == null || len > mergedLen) {
+                merged = one.array();
+                mergedLen = len;
+                mergedFrom = name;
+            }
+        }
+        if (merged == null) {
+            throw new BtfValueException(path, "give a member of " + what + " (members: "
+                    + String.join(", ", memberNames(btf, u.members(), depth)) + ")");
+        }
+        b.put(off, merged, 0, u.size());
+    }
+
+    /** Writes the members present in {@code rest}, removing them from it. */
+    private static void writeMembersFrom(Btf btf, List<BtfType.Member> members, ByteBuffer b, int off,
+                                         Map<String, Object> rest, String path, int depth) {
         for (BtfType.Member mb : members) {
             int at = off + mb.bitOffset() / 8;
             if (mb.name().isEmpty()) {
                 BtfType inner = btf.type(btf.skipQualifiers(mb.type()));
-                List<BtfType.Member> im = inner instanceof BtfType.Struct s ? s.members()
-                        : inner instanceof BtfType.Union u ? u.members() : List.of();
-                written += writeMembersFrom(btf, im, b, at, rest, path, depth + 1, inner instanceof BtfType.Union);
+                if (inner instanceof BtfType.Struct s) {
+                    writeMembersFrom(btf, s.members(), b, at, rest, path, depth + 1);
+                } else if (inner instanceof BtfType.Union u) {
+                    // the members of an anonymous union that were given, written as one union
+                    Map<String, Object> mine = new LinkedHashMap<>();
+                    for (String n : memberNames(btf, u.members(), depth + 1)) {
+                        if (rest.containsKey(n)) {
+                            mine.put(n, rest.remove(n));
+                        }
+                    }
+                    if (!mine.isEmpty()) {
+                        writeUnionFlat(btf, u, b, at, mine, path, depth + 1);
+                    }
+                }
                 continue;
             }
             if (!rest.containsKey(mb.name())) {
@@ -326,9 +377,18 @@ public final class BtfValues {
             } else {
                 write(btf, mb.type(), b, at, v, p, depth + 1);
             }
-            written++;
         }
-        return written;
+    }
+
+    /** An anonymous union's given members (its nested anonymous members flattened) written as one union. */
+    private static void writeUnionFlat(Btf btf, BtfType.Union u, ByteBuffer b, int off, Map<String, Object> given,
+                                       String path, int depth) {
+        boolean direct = given.keySet().stream().allMatch(n -> u.members().stream().anyMatch(m -> m.name().equals(n)));
+        if (direct) {
+            writeUnion(btf, u, b, off, given, path, depth);
+        } else {
+            writeMembersFrom(btf, u.members(), b, off, new LinkedHashMap<>(given), path, depth); // nested anonymous members
+        }
     }
 
     private static List<String> memberNames(Btf btf, List<BtfType.Member> members, int depth) {
@@ -352,9 +412,10 @@ public final class BtfValues {
                                    int depth) {
         int n = a.nelems();
         BtfType et = btf.type(btf.skipQualifiers(a.type()));
-        if (et instanceof BtfType.Int i && i.size() == 1 && isChar(i)) {
+        if (et instanceof BtfType.Int i && i.size() == 1 && isChar(i) && !(value instanceof List<?>)) {
             if (!(value instanceof String s)) {
-                throw new BtfValueException(path, "expected a string, got " + describeValue(value));
+                throw new BtfValueException(path, "expected a string (or a list of byte values), got "
+                        + describeValue(value));
             }
             byte[] raw = s.getBytes(StandardCharsets.UTF_8);
             if (raw.length > n) {
@@ -445,6 +506,33 @@ public final class BtfValues {
     }
 
     // ---- helpers
+
+    /**
+     * A char array as a string: the bytes up to the first NUL when they are UTF-8 text without
+     * control characters and every byte after it is zero; null otherwise (the string would lose bytes).
+     */
+    private static String text(ByteBuffer b, int off, int n) {
+        int len = 0;
+        while (len < n && b.get(off + len) != 0) {
+            len++;
+        }
+        for (int k = len; k < n; k++) {
+            if (b.get(off + k) != 0) {
+                return null;
+            }
+        }
+        byte[] raw = new byte[len];
+        b.get(off, raw);
+        try {
+            String s = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(raw)).toString();
+            return s.chars().anyMatch(Character::isISOControl) ? null : s;
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return null;
+        }
+    }
 
     private static boolean isBe(String name) {
         return name.equals("__be16") || name.equals("__be32") || name.equals("__be64");

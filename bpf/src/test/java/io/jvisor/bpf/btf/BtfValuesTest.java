@@ -103,6 +103,72 @@ class BtfValuesTest {
     }
 
     @Test
+    void aUnionWritesFromAnyOneMemberOrFromMembersThatAgree() {
+        CollectionSpec s = spec();
+        ObjectMap tags = s.map("tags").orElseThrow();
+        int v = tags.btfValueTypeId();
+        Btf btf = s.btf();
+        byte[] fromV4 = BtfValues.encode(btf, v, Map.of("tag", 7, "addr", Map.of("v4", "10.0.0.1")));
+        byte[] fromBytes = BtfValues.encode(btf, v, Map.of("tag", 7, "addr", Map.of("bytes", "0a:00:00:01")));
+        assertThat(fromBytes).isEqualTo(fromV4);
+        Map<?, ?> back = (Map<?, ?>) BtfValues.decode(btf, v, fromV4);
+        Map<?, ?> addr = (Map<?, ?>) back.get("addr");
+        assertThat(addr.get("v4")).isEqualTo("10.0.0.1");
+        assertThat(addr.get("bytes")).isEqualTo("0a:00:00:01");
+        assertThat(addr.get("halves")).isEqualTo(List.of(0x000aL, 0x0100L));
+        // every view at once, as decode shows it, writes back the same bytes
+        assertThat(BtfValues.encode(btf, v, back)).isEqualTo(fromV4);
+        assertThatThrownBy(() -> BtfValues.encode(btf, v, Map.of("addr", Map.of("v4", "10.0.0.1", "bytes", "0a:00:00:02"))))
+                .hasMessageContaining("addr: members").hasMessageContaining("disagree");
+        assertThatThrownBy(() -> BtfValues.encode(btf, v, Map.of("addr", Map.of())))
+                .hasMessageStartingWith("addr: give a member of union addr (members: v4, bytes, halves)");
+        assertThatThrownBy(() -> BtfValues.encode(btf, v, Map.of("addr", Map.of("v6", "::1"))))
+                .hasMessageStartingWith("addr.v6: no such member of union addr");
+    }
+
+    @Test
+    void aCharArrayThatIsNotTextReadsAsItsBytes() {
+        CollectionSpec s = spec();
+        ObjectMap flows = s.map("flows").orElseThrow();
+        byte[] v = new byte[flows.spec().valueSize()];
+        v[8] = 'a';
+        v[9] = (byte) 0xff; // not UTF-8
+        Map<?, ?> d = (Map<?, ?>) BtfValues.decode(s.btf(), flows.btfValueTypeId(), v);
+        assertThat(d.get("name")).isEqualTo(List.of(97L, -1L, 0L, 0L, 0L, 0L, 0L, 0L));
+        v[9] = 0;
+        v[12] = 'x'; // text, but a byte after the NUL would be lost
+        d = (Map<?, ?>) BtfValues.decode(s.btf(), flows.btfValueTypeId(), v);
+        assertThat(d.get("name")).isEqualTo(List.of(97L, 0L, 0L, 0L, 120L, 0L, 0L, 0L));
+        assertThat(BtfValues.encode(s.btf(), flows.btfValueTypeId(), d)).isEqualTo(v);
+    }
+
+    @Test
+    void whateverBytesAValueHoldsDecodeAndWriteBack() {
+        CollectionSpec s = spec();
+        ObjectMap flows = s.map("flows").orElseThrow(), tags = s.map("tags").orElseThrow();
+        java.util.Random r = new java.util.Random(20261126);
+        for (int i = 0; i < 2000; i++) {
+            // the key has no padding: its bytes come back exactly
+            byte[] k = new byte[flows.spec().keySize()];
+            r.nextBytes(k);
+            Object kd = BtfValues.decode(s.btf(), flows.btfKeyTypeId(), k);
+            assertThat(BtfValues.encode(s.btf(), flows.btfKeyTypeId(), kd)).as("key %d", i).isEqualTo(k);
+            // the value has padding, which decode does not show: its decoded form comes back exactly;
+            // enum values that name no constant are numbers, and a bool is one byte of 0 or 1
+            byte[] v = new byte[flows.spec().valueSize()];
+            r.nextBytes(v);
+            v[60] = (byte) (v[60] & 1); // active: a _Bool
+            Object vd = BtfValues.decode(s.btf(), flows.btfValueTypeId(), v);
+            byte[] again = BtfValues.encode(s.btf(), flows.btfValueTypeId(), vd);
+            assertThat(BtfValues.decode(s.btf(), flows.btfValueTypeId(), again)).as("value %d", i).isEqualTo(vd);
+            byte[] t = new byte[tags.spec().valueSize()];
+            r.nextBytes(t);
+            assertThat(BtfValues.encode(s.btf(), tags.btfValueTypeId(), BtfValues.decode(s.btf(), tags.btfValueTypeId(), t)))
+                    .as("tagged %d", i).isEqualTo(t);
+        }
+    }
+
+    @Test
     void badValuesAreRefusedNamingTheMemberAndTheReason() {
         CollectionSpec s = spec();
         ObjectMap flows = s.map("flows").orElseThrow();

@@ -41,11 +41,33 @@ struct {
     __type(value, struct flow_value);
 } flows SEC(".maps");
 
+union addr {
+    __be32 v4;
+    __u8 bytes[4];
+    __u16 halves[2];
+};
+
+struct tagged {
+    __u32 tag;
+    union addr addr;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct tagged);
+} tags SEC(".maps");
+
 SEC("xdp")
 int btf_values(struct xdp_md *ctx)
 {
     struct flow_key k = {};
     struct flow_value *v = bpf_map_lookup_elem(&flows, &k);
+    __u32 zero = 0;
+    struct tagged *t = bpf_map_lookup_elem(&tags, &zero);
+    if (t && t->tag == 7)
+        return XDP_TX;
     return v && v->active ? XDP_DROP : XDP_PASS;
 }
 
