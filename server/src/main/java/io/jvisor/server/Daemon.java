@@ -57,7 +57,7 @@ public final class Daemon implements AutoCloseable {
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES).build());
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES).enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS).build());
 
     private final DaemonOptions options;
     private final Controller controller;

@@ -177,7 +177,7 @@ class DaemonRestTest {
     }
 
     @Test
-    void tableEntriesAreShownAndWrittenByTheirCTypes() {
+    void tableEntriesAreShownAndWrittenByTheirCTypes() throws Exception {
         String table = "/v1/instances/b1/tables/fdb_static";
         JsonNode info = http.get(table).json().path("table");
         assertThat(info.path("keyType").asText()).isEqualTo("struct fdb_key");
@@ -192,6 +192,13 @@ class DaemonRestTest {
         assertThat(e.path("keyFields").path("vlan").asLong()).isEqualTo(1);
         assertThat(e.path("valueFields").path("port").asLong()).isEqualTo(2);
         assertThat(e.path("valueFields").path("seen").asLong()).isZero();
+        // YAML keeps hex that looks like a number a string
+        Http.Response yaml = http.send("GET", table + "/entries/0200000000780100", null, null, "application/yaml");
+        assertThat(yaml.body()).contains("key: \"0200000000780100\"");
+        JsonNode fromYaml = new com.fasterxml.jackson.databind.ObjectMapper(
+                new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(yaml.body());
+        assertThat(fromYaml.path("key").isTextual()).isTrue();
+        assertThat(fromYaml.path("value").asText()).isEqualTo("02000000000000000000000000000000");
         // the entry list shows the decoded form next to the hex, and a decoded key finds the entry
         assertThat(http.get(table).json().path("entries").findValuesAsText("mac")).contains("02:00:00:00:00:78");
         assertThat(http.get(table + "/entries/" + enc(key)).json().path("key").asText()).isEqualTo("0200000000780100");

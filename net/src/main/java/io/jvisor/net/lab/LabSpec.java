@@ -61,7 +61,7 @@ public record LabSpec(List<String> bridges, List<HostSpec> hosts, List<WireSpec>
     private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9_-]{1,32}");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES).enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS));
 
     /** Copies the lists. */
     public LabSpec {
