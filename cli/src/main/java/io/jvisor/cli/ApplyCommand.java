@@ -47,13 +47,7 @@ public final class ApplyCommand implements Callable<Integer> {
             try (Progress p = Progress.start(err, dryRun ? "planning ..." : "applying ...")) {
                 r = b.apply(m, dryRun);
             }
-            if (output != Output.TABLE) {
-                output.print(out, r);
-                return Exit.OK;
-            }
-            out.print(r.diff());
-            out.println(dryRun ? "(dry run: nothing changed)" : "applied in " + r.millis() + " ms");
-            out.flush();
+            ResourceCommands.printResult(out, output, r, dryRun);
             return Exit.OK;
         }
     }

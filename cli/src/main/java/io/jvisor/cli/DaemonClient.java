@@ -217,12 +217,8 @@ final class DaemonClient implements Backend {
     }
 
     JsonNode send(String method, String path, Object body) {
+        HttpRequest.Builder b = request(path).timeout(Duration.ofMinutes(10)).header("Accept", "application/json");
         try {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofMinutes(10))
-                    .header("Accept", "application/json");
-            if (token != null) {
-                b.header("Authorization", "Bearer " + token);
-            }
             if (body != null) {
                 b.header("Content-Type", "application/json");
                 b.method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
@@ -230,21 +226,9 @@ final class DaemonClient implements Backend {
                 b.method(method, HttpRequest.BodyPublishers.noBody());
             }
             HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-            JsonNode n = r.body().length == 0 ? JSON.nullNode() : JSON.readTree(r.body());
-            if (r.statusCode() >= 400) {
-                List<ManifestProblem> problems = new ArrayList<>();
-                for (JsonNode p : n.path("problems")) {
-                    problems.add(new ManifestProblem(p.path("field").asText(), p.path("value").isNull() ? null
-                            : p.path("value").asText(), p.path("reason").asText()));
-                }
-                throw new Refused(r.statusCode(), problems);
-            }
-            return n;
-        } catch (IOException e) {
-            throw new IllegalStateException("the daemon at " + url + " did not answer: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
+            return answer(r.statusCode(), r.body());
+        } catch (IOException | InterruptedException e) {
+            throw unanswered(e);
         }
     }
 
@@ -254,31 +238,48 @@ final class DaemonClient implements Backend {
      */
     HttpResponse<java.io.InputStream> stream(String path) {
         try {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).GET();
-            if (token != null) {
-                b.header("Authorization", "Bearer " + token);
-            }
-            HttpResponse<java.io.InputStream> r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+            HttpResponse<java.io.InputStream> r = http.send(request(path).GET().build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
             if (r.statusCode() >= 400) {
-                JsonNode n;
                 try (java.io.InputStream in = r.body()) {
-                    byte[] body = in.readAllBytes();
-                    n = body.length == 0 ? JSON.nullNode() : JSON.readTree(body);
+                    answer(r.statusCode(), in.readAllBytes()); // throws the refusal
                 }
-                List<ManifestProblem> problems = new ArrayList<>();
-                for (JsonNode p : n.path("problems")) {
-                    problems.add(new ManifestProblem(p.path("field").asText(), p.path("value").isNull() ? null
-                            : p.path("value").asText(), p.path("reason").asText()));
-                }
-                throw new Refused(r.statusCode(), problems);
             }
             return r;
-        } catch (IOException e) {
-            throw new IllegalStateException("the daemon at " + url + " did not answer: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
+        } catch (IOException | InterruptedException e) {
+            throw unanswered(e);
         }
+    }
+
+    /** A request to {@code path}, with the bearer token when the daemon wants one. */
+    private HttpRequest.Builder request(String path) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return b;
+    }
+
+    /** The JSON body of an answer; a status of 400 or more is thrown as {@link Refused}, with the body's problems. */
+    private static JsonNode answer(int status, byte[] body) throws IOException {
+        JsonNode n = body.length == 0 ? JSON.nullNode() : JSON.readTree(body);
+        if (status >= 400) {
+            List<ManifestProblem> problems = new ArrayList<>();
+            for (JsonNode p : n.path("problems")) {
+                problems.add(new ManifestProblem(p.path("field").asText(), p.path("value").isNull() ? null
+                        : p.path("value").asText(), p.path("reason").asText()));
+            }
+            throw new Refused(status, problems);
+        }
+        return n;
+    }
+
+    private IllegalStateException unanswered(Exception e) {
+        if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+            return new IllegalStateException("interrupted", e);
+        }
+        return new IllegalStateException("the daemon at " + url + " did not answer: " + e.getMessage(), e);
     }
 
     static String enc(String s) {

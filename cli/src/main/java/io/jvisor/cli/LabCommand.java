@@ -51,10 +51,7 @@ public final class LabCommand implements Runnable {
     static final class Down extends ResourceCommands.Base implements Callable<Integer> {
         @Override
         public Integer call() {
-            try (DaemonClient c = client()) {
-                printResult(c.down(c.isEmbedded()), false);
-                return Exit.OK;
-            }
+            return printChange(c -> c.down(c.isEmbedded()), false);
         }
     }
 

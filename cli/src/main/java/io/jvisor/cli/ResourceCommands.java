@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 
 /** The kubectl-like resource commands: get, describe, delete, add, connect. */
 final class ResourceCommands {
@@ -72,14 +73,43 @@ final class ResourceCommands {
         }
 
         void printResult(ApplyResult r, boolean dryRun) {
-            if (output != Output.TABLE) {
-                output.print(out(), r);
-                return;
-            }
-            out().print(r.diff());
-            out().println(dryRun ? "(dry run: nothing changed)" : "applied in " + r.millis() + " ms");
-            out().flush();
+            ResourceCommands.printResult(out(), output, r, dryRun);
         }
+
+        /** Makes {@code change} through a client and prints its plan or result. */
+        Integer printChange(Function<DaemonClient, ApplyResult> change, boolean dryRun) {
+            try (DaemonClient c = client()) {
+                printResult(change.apply(c), dryRun);
+                return Exit.OK;
+            }
+        }
+    }
+
+    /** Shared by the commands that edit the applied topology through one REST call. */
+    static class Edit extends Base {
+        @CommandLine.Option(names = "--dry-run", description = "Print the plan only.")
+        boolean dryRun;
+
+        /** The query that asks the daemon for a plan only, on a dry run. */
+        String dryRunQuery() {
+            return dryRun ? "?dryRun=true" : "";
+        }
+
+        /** Sends the edit and prints the daemon's plan or result. */
+        Integer send(String method, String path, Object body) {
+            return printChange(c -> DaemonClient.convert(c.send(method, path, body), ApplyResult.class), dryRun);
+        }
+    }
+
+    /** Prints the plan or result of a change: its diff as a table, else the whole result in {@code output}. */
+    static void printResult(PrintWriter out, Output output, ApplyResult r, boolean dryRun) {
+        if (output != Output.TABLE) {
+            output.print(out, r);
+            return;
+        }
+        out.print(r.diff());
+        out.println(dryRun ? "(dry run: nothing changed)" : "applied in " + r.millis() + " ms");
+        out.flush();
     }
 
     @Command(name = "get", description = "List resources of a kind, or show one.",
@@ -258,7 +288,7 @@ final class ResourceCommands {
             + "end), or the whole topology.",
             footer = {"", "Examples:", "  sudo jvisor delete instance r1", "  sudo jvisor delete connection br1:2",
                     "  sudo jvisor delete attachment br1:0", "  sudo jvisor delete topology"})
-    static final class Delete extends Base implements Callable<Integer> {
+    static final class Delete extends Edit implements Callable<Integer> {
         @CommandLine.Parameters(index = "0", paramLabel = "KIND", converter = KindConverter.class,
                 completionCandidates = KindCandidates.class)
         Kind kind;
@@ -266,24 +296,17 @@ final class ResourceCommands {
         @CommandLine.Parameters(index = "1", arity = "0..1", paramLabel = "NAME")
         String name;
 
-        @CommandLine.Option(names = "--dry-run", description = "Print the plan only.")
-        boolean dryRun;
-
         @Override
         public Integer call() {
-            String q = dryRun ? "?dryRun=true" : "";
             String path = switch (kind) {
-                case instances -> "/v1/instances/" + DaemonClient.enc(need()) + q;
-                case connections -> "/v1/connections/" + DaemonClient.enc(need()) + q;
-                case attachments -> "/v1/attachments/" + DaemonClient.enc(need()) + q;
+                case instances -> "/v1/instances/" + DaemonClient.enc(need()) + dryRunQuery();
+                case connections -> "/v1/connections/" + DaemonClient.enc(need()) + dryRunQuery();
+                case attachments -> "/v1/attachments/" + DaemonClient.enc(need()) + dryRunQuery();
                 case topology -> "/v1/topology";
                 default -> throw new CommandLine.ParameterException(spec.commandLine(), "cannot delete " + kind
                         + " (deletable: instances, connections, attachments, topology)");
             };
-            try (DaemonClient c = client()) {
-                printResult(DaemonClient.convert(c.send("DELETE", path, null), ApplyResult.class), dryRun);
-                return Exit.OK;
-            }
+            return send("DELETE", path, null);
         }
 
         private String need() {
@@ -298,7 +321,7 @@ final class ResourceCommands {
             + "pairs.",
             footer = {"", "Examples:", "  sudo jvisor add bridge br1", "  sudo jvisor add bridge br1 agingSeconds=60",
                     "  sudo jvisor add router r1 port.0=10.0.1.1/24 port.1=10.0.2.1/24"})
-    static final class Add extends Base implements Callable<Integer> {
+    static final class Add extends Edit implements Callable<Integer> {
         @CommandLine.Parameters(index = "0", paramLabel = "TYPE")
         String type;
 
@@ -307,9 +330,6 @@ final class ResourceCommands {
 
         @CommandLine.Parameters(index = "2..*", paramLabel = "KEY=VALUE", description = "Configuration.")
         List<String> config = new ArrayList<>();
-
-        @CommandLine.Option(names = "--dry-run", description = "Print the plan only.")
-        boolean dryRun;
 
         @Override
         public Integer call() {
@@ -321,12 +341,8 @@ final class ResourceCommands {
                 }
                 cfg.put(kv.substring(0, eq), kv.substring(eq + 1));
             }
-            try (DaemonClient c = client()) {
-                ApplyResult r = DaemonClient.convert(c.send("PUT", "/v1/instances/" + DaemonClient.enc(name)
-                        + (dryRun ? "?dryRun=true" : ""), Map.of("type", type, "config", cfg)), ApplyResult.class);
-                printResult(r, dryRun);
-                return Exit.OK;
-            }
+            return send("PUT", "/v1/instances/" + DaemonClient.enc(name) + dryRunQuery(),
+                    Map.of("type", type, "config", cfg));
         }
     }
 
@@ -334,7 +350,7 @@ final class ResourceCommands {
             + "host's interface.", "B is INSTANCE:PORT, dev:NAME, dev:NETNS/NAME, or host:HOST:IFACE."},
             footer = {"", "Examples:", "  sudo jvisor connect br1:2 r1:0", "  sudo jvisor connect br1:0 dev:eth1",
                     "  sudo jvisor connect br1:3 dev:myns/veth0", "  sudo jvisor connect br1:4 host:h5:eth0"})
-    static final class Connect extends Base implements Callable<Integer> {
+    static final class Connect extends Edit implements Callable<Integer> {
         @CommandLine.Parameters(index = "0", paramLabel = "A", description = "INSTANCE:PORT")
         String a;
 
@@ -342,32 +358,23 @@ final class ResourceCommands {
                 + "host:HOST:IFACE")
         String b;
 
-        @CommandLine.Option(names = "--dry-run", description = "Print the plan only.")
-        boolean dryRun;
-
         @Override
         public Integer call() {
-            String q = dryRun ? "?dryRun=true" : "";
-            try (DaemonClient c = client()) {
-                JsonNode r;
-                if (b.startsWith("dev:")) {
-                    String d = b.substring(4);
-                    int slash = d.indexOf('/');
-                    Map<String, String> body = new LinkedHashMap<>();
-                    body.put("port", a);
-                    body.put("device", slash < 0 ? d : d.substring(slash + 1));
-                    if (slash >= 0) {
-                        body.put("netns", d.substring(0, slash));
-                    }
-                    r = c.send("POST", "/v1/attachments" + q, body);
-                } else if (b.startsWith("host:")) {
-                    r = c.send("POST", "/v1/attachments" + q, Map.of("port", a, "host", b.substring(5)));
-                } else {
-                    r = c.send("POST", "/v1/connections" + q, Map.of("a", a, "b", b));
+            if (b.startsWith("dev:")) {
+                String d = b.substring(4);
+                int slash = d.indexOf('/');
+                Map<String, String> body = new LinkedHashMap<>();
+                body.put("port", a);
+                body.put("device", slash < 0 ? d : d.substring(slash + 1));
+                if (slash >= 0) {
+                    body.put("netns", d.substring(0, slash));
                 }
-                printResult(DaemonClient.convert(r, ApplyResult.class), dryRun);
-                return Exit.OK;
+                return send("POST", "/v1/attachments" + dryRunQuery(), body);
             }
+            if (b.startsWith("host:")) {
+                return send("POST", "/v1/attachments" + dryRunQuery(), Map.of("port", a, "host", b.substring(5)));
+            }
+            return send("POST", "/v1/connections" + dryRunQuery(), Map.of("a", a, "b", b));
         }
     }
 

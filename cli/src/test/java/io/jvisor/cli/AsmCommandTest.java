@@ -27,7 +27,7 @@ class AsmCommandTest {
                     exit
                 """);
         Path bin = dir.resolve("out.bin");
-        DisasmCommandTest.Run r = DisasmCommandTest.run("asm", source.toString(), "-o", bin.toString());
+        CliRun r = CliRun.run("asm", source.toString(), "-o", bin.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("assembled " + source + " -> " + bin + " (5 slots, 40 bytes)");
         assertThat(Files.readAllBytes(bin)).containsExactly(
@@ -42,7 +42,7 @@ class AsmCommandTest {
     void outputDefaultsToTheSourceNameWithBin() throws IOException {
         Path source = dir.resolve("two.s");
         Files.writeString(source, "r0 = 0\nexit\n");
-        assertThat(DisasmCommandTest.run("asm", source.toString()).exit()).isZero();
+        assertThat(CliRun.run("asm", source.toString()).exit()).isZero();
         assertThat(dir.resolve("two.bin")).hasSize(16);
     }
 
@@ -50,17 +50,17 @@ class AsmCommandTest {
     void errorsNameTheFileAndLine() throws IOException {
         Path source = dir.resolve("bad.s");
         Files.writeString(source, "r0 = 0\nr0 =+= 1\nexit\n");
-        DisasmCommandTest.Run r = DisasmCommandTest.run("asm", source.toString());
+        CliRun r = CliRun.run("asm", source.toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).startsWith(source + ":2: ").contains("r0 =+= 1");
         assertThat(dir.resolve("bad.bin")).doesNotExist();
 
         Files.writeString(source, "r1 = counters ll\nexit\n");
-        r = DisasmCommandTest.run("asm", source.toString());
+        r = CliRun.run("asm", source.toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("symbol 'counters' is not resolved");
 
-        r = DisasmCommandTest.run("asm", dir.resolve("missing.s").toString());
+        r = CliRun.run("asm", dir.resolve("missing.s").toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("cannot read");
     }

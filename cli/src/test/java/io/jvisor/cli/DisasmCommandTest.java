@@ -5,11 +5,8 @@ import io.jvisor.bpf.asm.LlvmTools;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,18 +15,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code jvisor disasm FILE.o [SECTION]} and its round trip through {@code jvisor asm}. */
 class DisasmCommandTest {
-    record Run(int exit, String out, String err) {}
-
-    static Run run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
-
     private static final String PROGRAM = """
             #define SEC(name) __attribute__((section(name), used))
             struct xdp_md { unsigned int data, data_end; };
@@ -57,7 +42,7 @@ class DisasmCommandTest {
 
     @Test
     void listsEveryExecutableSectionLikeLlvmObjdump() throws IOException {
-        Run r = run("disasm", object.toString());
+        CliRun r = CliRun.run("disasm", object.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).startsWith("\n" + object + ":\tfile format elf64-bpf\n")
                 .contains("\nDisassembly of section .text:\n\n0000000000000000 <twice>:\n")
@@ -74,7 +59,7 @@ class DisasmCommandTest {
 
     @Test
     void oneSectionWithRelocations() {
-        Run r = run("disasm", "-r", object.toString(), "xdp");
+        CliRun r = CliRun.run("disasm", "-r", object.toString(), "xdp");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("Disassembly of section xdp:").doesNotContain("section .text")
                 .contains(":  R_BPF_64_64\thits\n").contains(":  R_BPF_64_32\t.text\n");
@@ -83,9 +68,9 @@ class DisasmCommandTest {
     @Test
     void disasmOutputAssemblesBackToTheSectionCode() throws IOException {
         Path listing = dir.resolve("xdp.s");
-        Files.writeString(listing, run("disasm", object.toString(), "xdp").out());
+        Files.writeString(listing, CliRun.run("disasm", object.toString(), "xdp").out());
         Path bin = dir.resolve("xdp.bin");
-        Run r = run("asm", listing.toString(), "-o", bin.toString());
+        CliRun r = CliRun.run("asm", listing.toString(), "-o", bin.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         byte[] code = Disassembler.Section.fromElf(Files.readAllBytes(object)).stream()
                 .filter(s -> s.name().equals("xdp")).findFirst().orElseThrow().code();
@@ -94,15 +79,15 @@ class DisasmCommandTest {
 
     @Test
     void unknownSectionsAndNonObjectsAreErrors() throws IOException {
-        Run r = run("disasm", object.toString(), "kprobe/nothing");
+        CliRun r = CliRun.run("disasm", object.toString(), "kprobe/nothing");
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("has no executable section 'kprobe/nothing'; it has: .text, xdp, tc");
         Path text = dir.resolve("not-elf.o");
         Files.writeString(text, "hello");
-        r = run("disasm", text.toString());
+        r = CliRun.run("disasm", text.toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("not an ELF object");
-        r = run("disasm", dir.resolve("missing.o").toString());
+        r = CliRun.run("disasm", dir.resolve("missing.o").toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("cannot read");
     }

@@ -9,11 +9,8 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -23,8 +20,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code jvisor compile}, {@code jvisor object inspect} and {@code jvisor object load}. */
 class ObjectCommandsTest {
-    private record Run(int exit, String out, String err) {}
-
     private static final String COUNTER = """
             #include <linux/bpf.h>
             #include <bpf/bpf_helpers.h>
@@ -75,21 +70,11 @@ class ObjectCommandsTest {
         TestObjects.clang(); // skips without clang, fails under CI
     }
 
-    private static Run run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
-
     private Path compiled(String name, String code) throws IOException {
         Path src = tmp.resolve(name + ".c");
         Files.writeString(src, code);
         Path obj = tmp.resolve(name + ".o");
-        Run r = run("compile", src.toString(), "-o", obj.toString());
+        CliRun r = CliRun.run("compile", src.toString(), "-o", obj.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         return obj;
     }
@@ -98,7 +83,7 @@ class ObjectCommandsTest {
     void compileWritesTheObjectAndPrintsDiagnostics() throws IOException {
         Path obj = compiled("counter", COUNTER.replace("__u32 k = 0;", "__u32 k = 0; int unused;"));
         assertThat(obj).exists();
-        Run again = run("compile", tmp.resolve("counter.c").toString(), "-o", obj.toString());
+        CliRun again = CliRun.run("compile", tmp.resolve("counter.c").toString(), "-o", obj.toString());
         assertThat(again.out()).contains("(cached)");
         assertThat(again.err()).contains("counter.c:").contains("warning: unused variable 'unused'");
     }
@@ -107,7 +92,7 @@ class ObjectCommandsTest {
     void compileErrorsExitNonZeroWithFileLineAndSource() throws IOException {
         Path src = tmp.resolve("bad.c");
         Files.writeString(src, "#include <linux/bpf.h>\nint f(void) { return nope; }\n");
-        Run r = run("compile", src.toString());
+        CliRun r = CliRun.run("compile", src.toString());
         assertThat(r.exit()).isNotZero();
         assertThat(r.err()).contains("bad.c:2:22: error: use of undeclared identifier 'nope'")
                 .contains("int f(void) { return nope; }");
@@ -116,12 +101,12 @@ class ObjectCommandsTest {
     @Test
     void inspectListsProgramsMapsAndGlobals() throws IOException {
         Path obj = compiled("counter", COUNTER);
-        Run r = run("object", "inspect", obj.toString());
+        CliRun r = CliRun.run("object", "inspect", obj.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("xdp_counter").contains("xdp ").contains("counts").contains("hash")
                 .contains("4 (__u32)").contains("8 (struct value)").contains(".rodata").contains("limit")
                 .contains("counter.rodata");
-        Run json = run("object", "inspect", obj.toString(), "--output", "json");
+        CliRun json = CliRun.run("object", "inspect", obj.toString(), "--output", "json");
         assertThat(json.exit()).as(json.err()).isZero();
         JsonNode root = new ObjectMapper().readTree(json.out());
         assertThat(root.get("object").asText()).isEqualTo("counter");
@@ -139,7 +124,7 @@ class ObjectCommandsTest {
     void inspectOfANonObjectFailsClearly() throws IOException {
         Path junk = tmp.resolve("junk.o");
         Files.writeString(junk, "not an object");
-        Run r = run("object", "inspect", junk.toString());
+        CliRun r = CliRun.run("object", "inspect", junk.toString());
         assertThat(r.exit()).isNotZero();
         assertThat(r.err()).contains("junk").contains("not bpf elf");
     }
@@ -150,14 +135,14 @@ class ObjectCommandsTest {
         Path obj = compiled("counter", COUNTER);
         Path dir = Path.of("/sys/fs/bpf", Names.unique("jvcli"));
         try {
-            Run r = run("object", "load", obj.toString(), "--pin", dir.toString(), "-c", "limit=3");
+            CliRun r = CliRun.run("object", "load", obj.toString(), "--pin", dir.toString(), "-c", "limit=3");
             assertThat(r.exit()).as(r.err()).isZero();
             assertThat(r.out()).contains("pinned " + dir.resolve("xdp_counter")).contains("pinned " + dir.resolve("counts"))
                     .contains("pinned " + dir.resolve("counter_rodata"));
             assertThat(dir.resolve("xdp_counter")).exists();
 
             Path broken = compiled("broken", BROKEN);
-            Run b = run("object", "load", broken.toString(), "--pin", dir.resolve("b").toString());
+            CliRun b = CliRun.run("object", "load", broken.toString(), "--pin", dir.resolve("b").toString());
             assertThat(b.exit()).isNotZero();
             assertThat(b.err()).contains("broken.c:8: return data[20] == 6 ? XDP_DROP : XDP_PASS; -> ")
                     .contains("outside of the packet");

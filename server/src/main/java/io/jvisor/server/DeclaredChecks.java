@@ -16,6 +16,7 @@ import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.nio.channels.NetworkChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +27,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.function.Function;
 
 /**
@@ -187,12 +189,7 @@ final class DeclaredChecks {
     // ---- listeners (sockets are created on the namespace's thread, so they live in it) ----------
 
     private static AutoCloseable tcpListener(Netns n, String host, int port) {
-        ServerSocketChannel ss = n.run(() -> {
-            ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.INET);
-            s.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            s.bind(new InetSocketAddress(port));
-            return s;
-        });
+        ServerSocketChannel ss = bound(n, () -> ServerSocketChannel.open(StandardProtocolFamily.INET), port);
         Thread.ofVirtual().name("check-tcp-" + host).start(() -> {
             while (ss.isOpen()) {
                 SocketChannel sc;
@@ -215,28 +212,21 @@ final class DeclaredChecks {
                 b = in.read();
             }
             InetSocketAddress peer = (InetSocketAddress) sc.getRemoteAddress();
-            sc.write(ByteBuffer.wrap((host + " " + peer.getAddress().getHostAddress() + "\n")
-                    .getBytes(StandardCharsets.US_ASCII)));
+            sc.write(reply(host, peer));
         } catch (IOException e) {
             // the client went away: its probe reports the failure
         }
     }
 
     private static AutoCloseable udpListener(Netns n, String host, int port) {
-        DatagramChannel dc = n.run(() -> {
-            DatagramChannel d = DatagramChannel.open(StandardProtocolFamily.INET);
-            d.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            d.bind(new InetSocketAddress(port));
-            return d;
-        });
+        DatagramChannel dc = bound(n, () -> DatagramChannel.open(StandardProtocolFamily.INET), port);
         Thread.ofVirtual().name("check-udp-" + host).start(() -> {
             ByteBuffer buf = ByteBuffer.allocate(2048);
             while (dc.isOpen()) {
                 try {
                     buf.clear();
                     InetSocketAddress from = (InetSocketAddress) dc.receive(buf);
-                    dc.send(ByteBuffer.wrap((host + " " + from.getAddress().getHostAddress() + "\n")
-                            .getBytes(StandardCharsets.US_ASCII)), from);
+                    dc.send(reply(host, from), from);
                 } catch (IOException e) {
                     if (!dc.isOpen()) {
                         return;
@@ -245,6 +235,22 @@ final class DeclaredChecks {
             }
         });
         return dc;
+    }
+
+    /** A channel opened inside the namespace, so it lives there, and bound to {@code port} on every address. */
+    private static <C extends NetworkChannel> C bound(Netns n, Callable<C> open, int port) {
+        return n.run(() -> {
+            C c = open.call();
+            c.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            c.bind(new InetSocketAddress(port));
+            return c;
+        });
+    }
+
+    /** A listener's answer: {@code HOST CLIENT-ADDRESS}. */
+    private static ByteBuffer reply(String host, InetSocketAddress client) {
+        return ByteBuffer.wrap((host + " " + client.getAddress().getHostAddress() + "\n")
+                .getBytes(StandardCharsets.US_ASCII));
     }
 
     // ---- probes: each from a new socket, so a new flow -------------------------------------------

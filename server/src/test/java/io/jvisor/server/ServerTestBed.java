@@ -18,6 +18,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -46,6 +47,31 @@ public final class ServerTestBed implements AutoCloseable {
             throw new IllegalStateException("no examples directory at " + p);
         }
         return p;
+    }
+
+    /**
+     * A PKCS12 key store with a self-signed EC certificate for 127.0.0.1, made by the JDK's keytool in this
+     * bed's directory, and the file that holds its password.
+     */
+    public DaemonOptions.Tls selfSignedTls(String password) throws IOException, InterruptedException {
+        Path dir = options.stateDir().getParent();
+        Path ks = dir.resolve("jvisord.p12");
+        Path pw = dir.resolve("tls-password");
+        Files.writeString(pw, password + "\n");
+        Process keytool = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool")
+                .toString(), "-genkeypair", "-alias", "jvisord", "-keyalg", "EC", "-groupname", "secp256r1",
+                "-dname", "CN=127.0.0.1", "-ext", "san=ip:127.0.0.1", "-validity", "2", "-storetype", "PKCS12",
+                "-keystore", ks.toString(), "-storepass", password, "-keypass", password))
+                .redirectErrorStream(true).start();
+        String out = new String(keytool.getInputStream().readAllBytes());
+        if (!keytool.waitFor(60, TimeUnit.SECONDS)) {
+            keytool.destroyForcibly();
+            throw new IllegalStateException("keytool did not finish within 60 s: " + out);
+        }
+        if (keytool.exitValue() != 0) {
+            throw new IllegalStateException("keytool failed (exit " + keytool.exitValue() + "): " + out);
+        }
+        return new DaemonOptions.Tls(ks, pw);
     }
 
     /** Remembers a lab prefix to sweep at the end. */

@@ -11,10 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.KeyStore;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -25,24 +22,11 @@ class TlsTest {
     @Test
     void theDaemonServesHttpsWithTheGivenKeyStore() throws Exception {
         try (ServerTestBed bed = new ServerTestBed("jvtls")) {
-            Path dir = bed.options.stateDir().getParent();
-            Path ks = dir.resolve("jvisord.p12");
-            Path pw = dir.resolve("tls-password");
-            Files.writeString(pw, "s3cret-for-test\n");
-            Process keytool = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool")
-                    .toString(), "-genkeypair", "-alias", "jvisord", "-keyalg", "EC", "-groupname", "secp256r1",
-                    "-dname", "CN=127.0.0.1", "-ext", "san=ip:127.0.0.1", "-validity", "2", "-storetype", "PKCS12",
-                    "-keystore", ks.toString(), "-storepass", "s3cret-for-test", "-keypass", "s3cret-for-test"))
-                    .redirectErrorStream(true).start();
-            String out = new String(keytool.getInputStream().readAllBytes());
-            assertThat(keytool.waitFor(60, TimeUnit.SECONDS)).isTrue();
-            assertThat(keytool.exitValue()).as(out).isZero();
-
-            try (Daemon d = Daemon.start(new DaemonOptions(bed.options, "127.0.0.1", 0, 0, false,
-                    new DaemonOptions.Tls(ks, pw)))) {
+            DaemonOptions.Tls tls = bed.selfSignedTls("s3cret-for-test");
+            try (Daemon d = Daemon.start(new DaemonOptions(bed.options, "127.0.0.1", 0, 0, false, tls))) {
                 assertThat(d.url()).startsWith("https://127.0.0.1:");
                 KeyStore trust = KeyStore.getInstance("PKCS12");
-                try (InputStream in = Files.newInputStream(ks)) {
+                try (InputStream in = Files.newInputStream(tls.keyStore())) {
                     trust.load(in, "s3cret-for-test".toCharArray());
                 }
                 TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());

@@ -33,6 +33,7 @@ public final class ManifestReader {
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES).enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
             .build());
+    private static final ObjectMapper TREE = new ObjectMapper();
 
     static {
         LoaderOptions lo = new LoaderOptions();
@@ -108,14 +109,13 @@ public final class ManifestReader {
 
     /** The manifest as a tree (the same shape as the YAML), leaving out empty parts. */
     public static ObjectNode toTree(Manifest m) {
-        ObjectMapper j = new ObjectMapper();
-        ObjectNode root = j.createObjectNode();
+        ObjectNode root = TREE.createObjectNode();
         root.put("apiVersion", m.apiVersion());
         root.put("kind", m.kind());
         ObjectNode md = root.putObject("metadata");
         md.put("name", m.name());
-        if (m.metadata() != null && !m.metadata().labels().isEmpty()) {
-            md.set("labels", j.valueToTree(m.metadata().labels()));
+        if (m.metadata() != null) {
+            putIfAny(md, "labels", m.metadata().labels());
         }
         ObjectNode spec = root.putObject("spec");
         if (!m.spec().hosts().isEmpty()) {
@@ -129,19 +129,11 @@ public final class ManifestReader {
                     io.put("name", i.name());
                     ArrayNode a = io.putArray("addresses");
                     i.addresses().forEach(a::add);
-                    if (i.mac() != null) {
-                        io.put("mac", i.mac());
-                    }
-                    if (i.mtu() != 0) {
-                        io.put("mtu", i.mtu());
-                    }
+                    putIfSet(io, "mac", i.mac());
+                    putIfSet(io, "mtu", i.mtu());
                 }
-                if (h.gateway() != null) {
-                    o.put("gateway", h.gateway());
-                }
-                if (!h.sysctls().isEmpty()) {
-                    o.set("sysctls", j.valueToTree(h.sysctls()));
-                }
+                putIfSet(o, "gateway", h.gateway());
+                putIfAny(o, "sysctls", h.sysctls());
             }
         }
         ArrayNode insts = spec.putArray("instances");
@@ -149,9 +141,7 @@ public final class ManifestReader {
             ObjectNode o = insts.addObject();
             o.put("name", i.name());
             o.put("type", i.type());
-            if (!i.config().isEmpty()) {
-                o.set("config", j.valueToTree(i.config()));
-            }
+            putIfAny(o, "config", i.config());
         }
         if (!m.spec().connections().isEmpty()) {
             ArrayNode cs = spec.putArray("connections");
@@ -163,15 +153,9 @@ public final class ManifestReader {
             ArrayNode as = spec.putArray("attachments");
             for (Manifest.Attachment a : m.spec().attachments()) {
                 ObjectNode o = as.addObject().put("port", a.port());
-                if (a.host() != null) {
-                    o.put("host", a.host());
-                }
-                if (a.device() != null) {
-                    o.put("device", a.device());
-                }
-                if (a.netns() != null) {
-                    o.put("netns", a.netns());
-                }
+                putIfSet(o, "host", a.host());
+                putIfSet(o, "device", a.device());
+                putIfSet(o, "netns", a.netns());
             }
         }
         if (!m.spec().checks().isEmpty()) {
@@ -185,18 +169,33 @@ public final class ManifestReader {
                     ArrayNode sv = o.putArray("servers");
                     c.servers().forEach(sv::add);
                 }
-                if (c.expect() != null) {
-                    o.put("expect", c.expect());
-                }
-                if (c.count() != 0) {
-                    o.put("count", c.count());
-                }
-                if (c.clientSeenAs() != null) {
-                    o.put("clientSeenAs", c.clientSeenAs());
-                }
+                putIfSet(o, "expect", c.expect());
+                putIfSet(o, "count", c.count());
+                putIfSet(o, "clientSeenAs", c.clientSeenAs());
             }
         }
         return root;
+    }
+
+    /** Puts {@code value} unless it is null (left out of the tree). */
+    private static void putIfSet(ObjectNode o, String field, String value) {
+        if (value != null) {
+            o.put(field, value);
+        }
+    }
+
+    /** Puts {@code value} unless it is 0 (left out of the tree). */
+    private static void putIfSet(ObjectNode o, String field, int value) {
+        if (value != 0) {
+            o.put(field, value);
+        }
+    }
+
+    /** Puts {@code map} unless it is empty (left out of the tree). */
+    private static void putIfAny(ObjectNode o, String field, Map<String, String> map) {
+        if (!map.isEmpty()) {
+            o.set(field, TREE.valueToTree(map));
+        }
     }
 
     // ---- the tree walk ---------------------------------------------------------------------------
@@ -251,17 +250,7 @@ public final class ManifestReader {
             return null;
         }
         List<String> addrs = list(n, "addresses", f + ".addresses", (a, af) -> scalar(a, af));
-        int mtu = 0;
-        JsonNode m = n.get("mtu");
-        if (m != null && !m.isNull()) {
-            if (!m.canConvertToInt() || !m.isIntegralNumber()) {
-                problem(f + ".mtu", m.asText(), "not a whole number");
-            } else if (m.intValue() < 68 || m.intValue() > 65535) {
-                problem(f + ".mtu", m.asText(), "out of range 68..65535");
-            } else {
-                mtu = m.intValue();
-            }
-        }
+        int mtu = optionalInt(n, "mtu", f + ".mtu", 68, 65535);
         return new Manifest.Interface(requiredText(n, "name", f + ".name"), addrs, optionalText(n, "mac", f + ".mac"),
                 mtu);
     }
@@ -342,23 +331,30 @@ public final class ManifestReader {
         if (protocol == null) {
             problem(f, null, "give one of ping: ADDRESS, udp: ADDRESS:PORT or tcp: ADDRESS:PORT");
         }
-        int count = 0;
-        JsonNode c = n.get("count");
-        if (c != null && !c.isNull()) {
-            if (!c.isIntegralNumber() || !c.canConvertToInt()) {
-                problem(f + ".count", c.asText(), "not a whole number");
-            } else if (c.intValue() < 1 || c.intValue() > 1000) {
-                problem(f + ".count", c.asText(), "out of range 1..1000");
-            } else {
-                count = c.intValue();
-            }
-        }
+        int count = optionalInt(n, "count", f + ".count", 1, 1000);
         return new Manifest.Check(requiredText(n, "from", f + ".from"), protocol, target,
                 list(n, "servers", f + ".servers", (a, af) -> scalar(a, af)), optionalText(n, "expect", f + ".expect"),
                 count, optionalText(n, "clientSeenAs", f + ".clientSeenAs"));
     }
 
     // ---- helpers -------------------------------------------------------------------------------
+
+    /** The whole number at {@code key} in {@code min..max}; 0 when it is absent or at fault (a problem then). */
+    private int optionalInt(JsonNode n, String key, String f, int min, int max) {
+        JsonNode v = n.get(key);
+        if (v == null || v.isNull()) {
+            return 0;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+            problem(f, v.asText(), "not a whole number");
+            return 0;
+        }
+        if (v.intValue() < min || v.intValue() > max) {
+            problem(f, v.asText(), "out of range " + min + ".." + max);
+            return 0;
+        }
+        return v.intValue();
+    }
 
     private interface Element<T> {
         T read(JsonNode n, String field);
