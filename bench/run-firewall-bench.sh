@@ -11,11 +11,11 @@
 #         per chain; the ratio to 10 rules
 #   e2e   forwarding through a router namespace with the same rule set (default 10,000 rules) in
 #         iptables (legacy), nftables, or the jvisor firewall on the wire, and with none: 64-byte UDP
-#         datagrams received per second and iperf3 TCP
+#         frames received per second from the XDP generator and from iperf3, and iperf3 TCP
 #
 # Builds jvisor-bench (and what it depends on) with ./mvnw, then runs io.jvisor.bench.FirewallBench
-# from a private copy of bench/target/benchmarks.jar. Needs root, clang, iperf3, iptables and
-# nftables (scripts/setup-host.sh installs them). Everything a run creates (namespaces, veths,
+# from a private copy of bench/target/benchmarks.jar. Needs root, clang, iperf3, ethtool, iptables
+# and nftables (scripts/setup-host.sh installs them). Everything a run creates (namespaces, veths,
 # engines, pins, the iptables and nftables rules inside the lab's namespaces) is removed when it
 # ends, on failure too.
 set -euo pipefail
@@ -39,7 +39,7 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "run-firewall-bench: BPF programs, namespaces and devices need root; rerun with sudo." >&2
   exit 1
 fi
-for tool in iptables-legacy-restore nft iperf3; do
+for tool in iptables-legacy-restore nft iperf3 ethtool; do
   command -v "$tool" >/dev/null || { echo "run-firewall-bench: $tool is missing; run scripts/setup-host.sh" >&2; exit 1; }
 done
 
