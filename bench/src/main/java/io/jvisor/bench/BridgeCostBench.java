@@ -16,12 +16,10 @@ import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 
 /**
  * The bridge module's per-packet cost to a learned destination, measured with BPF_PROG_TEST_RUN
@@ -83,13 +81,7 @@ public final class BridgeCostBench {
 
         /** a/b within each round. */
         public double[] ratios(String a, String b) {
-            double[] x = ns.get(a);
-            double[] y = ns.get(b);
-            double[] r = new double[x.length];
-            for (int i = 0; i < x.length; i++) {
-                r[i] = x[i] / y[i];
-            }
-            return r;
+            return EngineBenchSupport.ratios(ns.get(a), ns.get(b));
         }
 
         /** (a - c_nop) / (b - c_nop) within each round: the ratio without the test-run loop's own cost. */
@@ -108,23 +100,13 @@ public final class BridgeCostBench {
     private BridgeCostBench() {}
 
     public static void main(String[] args) {
-        Config c = Config.fullRun();
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--smoke" -> c = new Config(true, Config.smokeRun().rounds(), Config.smokeRun().repeat(), c.verbose());
-                case "--rounds" -> c = new Config(c.smoke(), Integer.parseInt(args[++i]), c.repeat(), c.verbose());
-                case "--repeat" -> c = new Config(c.smoke(), c.rounds(), Integer.parseInt(args[++i]), c.verbose());
-                case "--verbose" -> c = new Config(c.smoke(), c.rounds(), c.repeat(), true);
-                case "-h", "--help" -> {
-                    System.out.println("usage: BridgeCostBench [--smoke] [--rounds N] [--repeat N] [--verbose]");
-                    return;
-                }
-                default -> {
-                    System.err.println("BridgeCostBench: unknown argument " + args[i]);
-                    System.exit(2);
-                }
-            }
+        BenchArgs a = BenchArgs.parse("BridgeCostBench", "[--smoke] [--rounds N] [--repeat N] [--verbose]", args,
+                List.of("--smoke", "--verbose"), List.of("--rounds", "--repeat"));
+        if (a == null) {
+            return;
         }
+        Config c = a.has("--smoke") ? Config.smokeRun() : Config.fullRun();
+        c = new Config(c.smoke(), a.intOr("--rounds", c.rounds()), a.intOr("--repeat", c.repeat()), a.has("--verbose"));
         Result r = run(c, System.out);
         printReport(r, System.out);
     }
@@ -218,42 +200,18 @@ public final class BridgeCostBench {
                     subjects.size(), config.rounds(), config.repeat(),
                     config.smoke() ? " (SMOKE RUN: too short to compare, checks the harness only)" : "");
 
-            Map<String, double[]> perPacket = new LinkedHashMap<>();
-            for (Subject s : subjects) {
-                perPacket.put(s.name, new double[config.rounds()]);
-            }
-            Random random = new Random(42);
-            List<Subject> order = new ArrayList<>(subjects);
-            for (int r = 0; r < config.rounds(); r++) {
-                Collections.shuffle(order, random);
-                for (Subject s : order) {
-                    perPacket.get(s.name)[r] = s.program.testRun(TestRun.of(frame).withContext(ctx)
-                            .withRepeat(config.repeat())).durationNs();
-                }
-                if (config.verbose()) {
-                    StringBuilder sb = new StringBuilder("   round " + (r + 1) + ":");
-                    for (Subject s : subjects) {
-                        sb.append(' ').append(s.name).append('=').append((long) perPacket.get(s.name)[r]);
-                    }
-                    log.println(sb);
-                }
-            }
+            Map<String, double[]> perPacket = EngineBenchSupport.shuffledRounds(subjects, Subject::name,
+                    s -> s.program.testRun(TestRun.of(frame).withContext(ctx).withRepeat(config.repeat())).durationNs(),
+                    config.rounds(), config.verbose() ? log : null);
             checkCounters(engine, config, checks);
             checks.forEach(c -> log.println("== check: " + c));
             Map<String, String> sizes = new LinkedHashMap<>();
             for (Subject s : subjects) {
-                var info = s.program.info();
-                sizes.putIfAbsent(info.name(), info.xlatedLength() / 8 + " insns, " + info.jitedLength() + " B JITed");
+                sizes.putIfAbsent(s.program.info().name(), EngineBenchSupport.programSize(s.program));
             }
             return new Result(config, perPacket, sizes, checks, loadBefore, EngineBenchSupport.loadAverage());
         } finally {
-            for (AutoCloseable c : closeLater.reversed()) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    log.println("== close failed: " + e);
-                }
-            }
+            EngineBenchSupport.closeAll(closeLater, log, "== ");
             EngineBenchSupport.destroyQuietly(engine, options, log);
             if (ns != null) {
                 ns.close();

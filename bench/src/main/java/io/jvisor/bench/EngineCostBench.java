@@ -16,12 +16,10 @@ import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 
 /**
  * The engine's per-packet cost, measured with BPF_PROG_TEST_RUN against hand-written tc programs
@@ -91,13 +89,7 @@ public final class EngineCostBench {
 
         /** a/b within each round. */
         public double[] ratios(String a, String b) {
-            double[] x = ns.get(a);
-            double[] y = ns.get(b);
-            double[] r = new double[x.length];
-            for (int i = 0; i < x.length; i++) {
-                r[i] = x[i] / y[i];
-            }
-            return r;
+            return EngineBenchSupport.ratios(ns.get(a), ns.get(b));
         }
 
         /** ns minus the harness's own cost (c_nop) within each round. */
@@ -130,37 +122,14 @@ public final class EngineCostBench {
     private EngineCostBench() {}
 
     public static void main(String[] args) {
-        Config config = Config.fullRun();
-        boolean smoke = false;
-        Integer rounds = null;
-        Integer repeat = null;
-        boolean verbose = false;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--smoke" -> smoke = true;
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--repeat" -> repeat = Integer.parseInt(args[++i]);
-                case "--verbose" -> verbose = true;
-                case "-h", "--help" -> {
-                    System.out.println("usage: EngineCostBench [--smoke] [--rounds N] [--repeat N] [--verbose]");
-                    return;
-                }
-                default -> {
-                    System.err.println("EngineCostBench: unknown argument " + args[i]);
-                    System.exit(2);
-                }
-            }
+        BenchArgs a = BenchArgs.parse("EngineCostBench", "[--smoke] [--rounds N] [--repeat N] [--verbose]", args,
+                List.of("--smoke", "--verbose"), List.of("--rounds", "--repeat"));
+        if (a == null) {
+            return;
         }
-        if (smoke) {
-            config = Config.smokeRun();
-        }
-        if (rounds != null) {
-            config = config.withRounds(rounds);
-        }
-        if (repeat != null) {
-            config = config.withRepeat(repeat);
-        }
-        Result r = run(config.withVerbose(verbose), System.out);
+        Config config = a.has("--smoke") ? Config.smokeRun() : Config.fullRun();
+        config = config.withRounds(a.intOr("--rounds", config.rounds())).withRepeat(a.intOr("--repeat", config.repeat()));
+        Result r = run(config.withVerbose(a.has("--verbose")), System.out);
         printReport(r, System.out);
     }
 
@@ -228,44 +197,19 @@ public final class EngineCostBench {
                     subjects.size(), config.rounds(), config.repeat(),
                     config.smoke() ? " (SMOKE RUN: too short to compare, checks the harness only)" : "");
 
-            Map<String, double[]> perPacket = new LinkedHashMap<>();
-            for (Subject s : subjects) {
-                perPacket.put(s.name, new double[config.rounds()]);
-            }
-            Random random = new Random(42);
-            List<Subject> order = new ArrayList<>(subjects);
-            for (int r = 0; r < config.rounds(); r++) {
-                Collections.shuffle(order, random);
-                for (Subject s : order) {
-                    TestRun.Result res = s.program.testRun(TestRun.of(frame).withContext(s.context)
-                            .withRepeat(config.repeat()));
-                    perPacket.get(s.name)[r] = res.durationNs();
-                }
-                if (config.verbose()) {
-                    StringBuilder sb = new StringBuilder("   round " + (r + 1) + ":");
-                    for (Subject s : subjects) {
-                        sb.append(' ').append(s.name).append('=').append((long) perPacket.get(s.name)[r]);
-                    }
-                    log.println(sb);
-                }
-            }
+            Map<String, double[]> perPacket = EngineBenchSupport.shuffledRounds(subjects, Subject::name,
+                    s -> s.program.testRun(TestRun.of(frame).withContext(s.context).withRepeat(config.repeat())).durationNs(),
+                    config.rounds(), config.verbose() ? log : null);
 
             List<String> checks = checkCounters(engine, config);
             checks.forEach(c -> log.println("== check: " + c));
             Map<String, String> sizes = new LinkedHashMap<>();
             for (Subject s : subjects) {
-                var info = s.program.info();
-                sizes.putIfAbsent(info.name(), info.xlatedLength() / 8 + " insns, " + info.jitedLength() + " B JITed");
+                sizes.putIfAbsent(s.program.info().name(), EngineBenchSupport.programSize(s.program));
             }
             return new Result(config, perPacket, sizes, checks, loadBefore, EngineBenchSupport.loadAverage());
         } finally {
-            for (AutoCloseable c : closeLater.reversed()) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    log.println("== close failed: " + e);
-                }
-            }
+            EngineBenchSupport.closeAll(closeLater, log, "== ");
             // the engine first: it detaches from the namespace's devices, then the namespace goes
             EngineBenchSupport.destroyQuietly(engine, options, log);
             if (ns != null) {

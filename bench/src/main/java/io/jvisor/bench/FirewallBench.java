@@ -1,5 +1,8 @@
 package io.jvisor.bench;
 
+import static io.jvisor.bench.EngineBenchSupport.host;
+import static io.jvisor.bench.EngineBenchSupport.router;
+
 import io.jvisor.bpf.BpfProgram;
 import io.jvisor.bpf.TestRun;
 import io.jvisor.engine.Engine;
@@ -10,8 +13,6 @@ import io.jvisor.modules.firewall.FirewallConfig;
 import io.jvisor.modules.firewall.FirewallModule;
 import io.jvisor.modules.firewall.Rule;
 import io.jvisor.net.lab.Host;
-import io.jvisor.net.lab.HostSpec;
-import io.jvisor.net.lab.InterfaceSpec;
 import io.jvisor.net.lab.Iperf3;
 import io.jvisor.net.lab.Lab;
 import io.jvisor.net.lab.LabSpec;
@@ -23,6 +24,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -63,41 +65,19 @@ public final class FirewallBench {
     private FirewallBench() {}
 
     public static void main(String[] args) throws Exception {
-        boolean smoke = false, cost = false, e2e = false;
-        int rounds = 5, seconds = 3, rules = 10_000, repeat = 1_000_000;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "cost" -> cost = true;
-                case "e2e" -> e2e = true;
-                case "--smoke" -> smoke = true;
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
-                case "--rules" -> rules = Integer.parseInt(args[++i]);
-                case "--repeat" -> repeat = Integer.parseInt(args[++i]);
-                case "-h", "--help" -> {
-                    System.out.println("usage: FirewallBench [cost] [e2e] [--smoke] [--rounds N] [--seconds S]"
-                            + " [--rules N] [--repeat R]");
-                    return;
-                }
-                default -> {
-                    System.err.println("FirewallBench: unknown argument " + args[i]);
-                    System.exit(2);
-                }
-            }
+        BenchArgs a = BenchArgs.parse("FirewallBench", "[cost] [e2e] [--smoke] [--rounds N] [--seconds S] [--rules N]"
+                + " [--repeat R]", args, List.of("cost", "e2e", "--smoke"),
+                List.of("--rounds", "--seconds", "--rules", "--repeat"));
+        if (a == null) {
+            return;
         }
-        if (!cost && !e2e) {
-            cost = e2e = true;
+        boolean smoke = a.has("--smoke"), both = !a.has("cost") && !a.has("e2e");
+        int rounds = a.intOr("--rounds", smoke ? 1 : 5), seconds = a.intOr("--seconds", smoke ? 1 : 3);
+        if (both || a.has("cost")) {
+            cost(rounds, a.intOr("--repeat", smoke ? 10_000 : 1_000_000), smoke, System.out);
         }
-        if (smoke) {
-            rounds = 1;
-            seconds = 1;
-            repeat = 10_000;
-        }
-        if (cost) {
-            cost(rounds, repeat, smoke, System.out);
-        }
-        if (e2e) {
-            printE2e(e2e(rounds, seconds, rules, smoke, System.out), System.out);
+        if (both || a.has("e2e")) {
+            printE2e(e2e(rounds, seconds, a.intOr("--rules", 10_000), smoke, System.out), System.out);
         }
     }
 
@@ -122,26 +102,12 @@ public final class FirewallBench {
                 .withPolicy(FirewallConfig.Chain.INGRESS, FirewallConfig.Policy.DROP);
     }
 
-    static HostSpec host(String name, String address, String gateway) {
-        HostSpec h = HostSpec.named(name).withInterface(InterfaceSpec.of("eth0", address))
-                .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
-                .withSysctl("net.ipv6.conf.default.disable_ipv6", "1");
-        return gateway == null ? h : h.withGateway(gateway);
-    }
-
-    static HostSpec router(String name, String a0, String a1) {
-        return HostSpec.named(name).withInterface(InterfaceSpec.of("eth0", a0)).withInterface(InterfaceSpec.of("eth1", a1))
-                .withSysctl("net.ipv4.ip_forward", "1")
-                .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
-                .withSysctl("net.ipv6.conf.default.disable_ipv6", "1");
-    }
-
     // ---- per-packet cost --------------------------------------------------------------------------
 
     static void cost(int rounds, int repeat, boolean smoke, PrintStream log) throws Exception {
         String loadBefore = EngineBenchSupport.loadAverage();
         int[] sizes = {10, 1_000, 10_000};
-        String net = "10." + ThreadLocalRandom.current().nextInt(100, 250) + ".";
+        String net = EngineBenchSupport.labNet();
         EngineOptions options = EngineBenchSupport.engineOptions("jvfc");
         Engine engine = null;
         Lab lab = null;
@@ -247,10 +213,7 @@ public final class FirewallBench {
                 double[] base = ns.get("10/" + kind);
                 for (int s : sizes) {
                     double[] v = ns.get(s + "/" + kind);
-                    double[] ratio = new double[rounds];
-                    for (int i = 0; i < rounds; i++) {
-                        ratio[i] = v[i] / base[i];
-                    }
+                    double[] ratio = EngineBenchSupport.ratios(v, base);
                     log.printf(Locale.ROOT, "| %s | %d | %.0f | %s | **%.2f** |%n",
                             kind.equals("last") ? "matches the last rule" : "matches no rule (policy)", s,
                             EngineBenchSupport.median(v), EngineBenchSupport.list(v, "%.0f"),
@@ -260,10 +223,7 @@ public final class FirewallBench {
             log.printf(Locale.ROOT, "%nThe same packet through a plain jvisor forwarder (the SDK's framework cost, no firewall):"
                     + " %.0f ns (median; %s).%n%n", EngineBenchSupport.median(fwdNs), EngineBenchSupport.list(fwdNs, "%.0f"));
         } finally {
-            EngineBenchSupport.destroyQuietly(engine, options, log);
-            if (lab != null) {
-                lab.close();
-            }
+            EngineBenchSupport.tearDown(engine, options, lab, log);
         }
     }
 
@@ -289,11 +249,7 @@ public final class FirewallBench {
                      Map<String, double[]> tcp, List<String> checks, String loadBefore, String loadAfter) {
         /** Per round, path {@code p}'s value over {@code base}'s. */
         static double[] ratio(Map<String, double[]> m, String p, String base) {
-            double[] x = m.get(p), y = m.get(base), r = new double[x.length];
-            for (int i = 0; i < r.length; i++) {
-                r[i] = x[i] / y[i];
-            }
-            return r;
+            return EngineBenchSupport.ratios(m.get(p), m.get(base));
         }
     }
 
@@ -306,7 +262,7 @@ public final class FirewallBench {
 
     static E2eResult e2e(int rounds, int seconds, int n, boolean smoke, PrintStream log) throws Exception {
         String loadBefore = EngineBenchSupport.loadAverage();
-        String net = "10." + ThreadLocalRandom.current().nextInt(100, 250) + ".";
+        String net = EngineBenchSupport.labNet();
         EngineOptions options = EngineBenchSupport.engineOptions("jvfe");
         Engine engine = null;
         Lab lab = null;
@@ -458,16 +414,8 @@ public final class FirewallBench {
             return new E2eResult(n, rounds, seconds, smoke, genRx, genTx, genDropped, udp, tcp, checks, loadBefore,
                     EngineBenchSupport.loadAverage());
         } finally {
-            if (drops != null) {
-                drops.close();
-            }
-            if (generator != null) {
-                generator.close();
-            }
-            EngineBenchSupport.destroyQuietly(engine, options, log);
-            if (lab != null) {
-                lab.close();
-            }
+            EngineBenchSupport.closeAll(Arrays.asList(generator, drops), log, "== ");
+            EngineBenchSupport.tearDown(engine, options, lab, log);
         }
     }
 

@@ -13,12 +13,10 @@ import io.jvisor.engine.Topology;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 
 /**
  * The lb module's per-packet cost (DNAT mode, an established flow) against a hand-written minimal C
@@ -51,11 +49,7 @@ public final class LbCostBench {
     public record Result(int rounds, int repeat, boolean smoke, Map<String, double[]> ns, Map<String, String> sizes,
                          String check, String loadBefore, String loadAfter) {
         double[] ratios(String a, String b) {
-            double[] x = ns.get(a), y = ns.get(b), r = new double[x.length];
-            for (int i = 0; i < x.length; i++) {
-                r[i] = x[i] / y[i];
-            }
-            return r;
+            return EngineBenchSupport.ratios(ns.get(a), ns.get(b));
         }
 
         double[] net(String s) {
@@ -72,28 +66,14 @@ public final class LbCostBench {
     private LbCostBench() {}
 
     public static void main(String[] args) {
-        boolean smoke = false;
-        int rounds = 101, repeat = 100_000;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--smoke" -> smoke = true;
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--repeat" -> repeat = Integer.parseInt(args[++i]);
-                case "-h", "--help" -> {
-                    System.out.println("usage: LbCostBench [--smoke] [--rounds N] [--repeat N]");
-                    return;
-                }
-                default -> {
-                    System.err.println("LbCostBench: unknown argument " + args[i]);
-                    System.exit(2);
-                }
-            }
+        BenchArgs a = BenchArgs.parse("LbCostBench", "[--smoke] [--rounds N] [--repeat N]", args, List.of("--smoke"),
+                List.of("--rounds", "--repeat"));
+        if (a == null) {
+            return;
         }
-        if (smoke) {
-            rounds = 5;
-            repeat = 5_000;
-        }
-        printReport(run(rounds, repeat, smoke, System.out), System.out);
+        boolean smoke = a.has("--smoke");
+        printReport(run(a.intOr("--rounds", smoke ? 5 : 101), a.intOr("--repeat", smoke ? 5_000 : 100_000), smoke, System.out),
+                System.out);
     }
 
     public static Result run(int rounds, int repeat, boolean smoke, PrintStream log) {
@@ -158,17 +138,9 @@ public final class LbCostBench {
             log.printf(Locale.ROOT, "== %d subjects, each returns TC_ACT_REDIRECT; %d rounds of %d runs each%s%n",
                     subjects.size(), rounds, repeat, smoke ? " (SMOKE RUN: too short to compare)" : "");
 
-            Map<String, double[]> perPacket = new LinkedHashMap<>();
-            subjects.forEach(s -> perPacket.put(s.name, new double[rounds]));
-            Random random = new Random(42);
-            List<Subject> order = new ArrayList<>(subjects);
-            for (int r = 0; r < rounds; r++) {
-                Collections.shuffle(order, random);
-                for (Subject s : order) {
-                    perPacket.get(s.name)[r] = s.program.testRun(TestRun.of(frame).withContext(s.context)
-                            .withRepeat(repeat)).durationNs();
-                }
-            }
+            Map<String, double[]> perPacket = EngineBenchSupport.shuffledRounds(subjects, Subject::name,
+                    s -> s.program.testRun(TestRun.of(frame).withContext(s.context).withRepeat(repeat)).durationNs(), rounds,
+                    null);
             long conns = 0;
             for (byte[] k : engine.map("lb", "lb_conn").keys()) {
                 conns++;
@@ -182,18 +154,11 @@ public final class LbCostBench {
             log.println("== check: " + check);
             Map<String, String> sizes = new LinkedHashMap<>();
             for (Subject s : subjects) {
-                var info = s.program.info();
-                sizes.putIfAbsent(s.name, info.xlatedLength() / 8 + " insns, " + info.jitedLength() + " B JITed");
+                sizes.putIfAbsent(s.name, EngineBenchSupport.programSize(s.program));
             }
             return new Result(rounds, repeat, smoke, perPacket, sizes, check, loadBefore, EngineBenchSupport.loadAverage());
         } finally {
-            for (AutoCloseable c : closeLater.reversed()) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    log.println("== close failed: " + e);
-                }
-            }
+            EngineBenchSupport.closeAll(closeLater, log, "== ");
             EngineBenchSupport.destroyQuietly(engine, options, log);
             if (ns != null) {
                 ns.close();

@@ -1,5 +1,8 @@
 package io.jvisor.bench;
 
+import static io.jvisor.bench.EngineBenchSupport.host;
+import static io.jvisor.bench.EngineBenchSupport.router;
+
 import io.jvisor.bench.PacketRate.Drops;
 import io.jvisor.bench.PacketRate.Generator;
 import io.jvisor.engine.Engine;
@@ -9,8 +12,6 @@ import io.jvisor.engine.Topology;
 import io.jvisor.net.PacketSocket;
 import io.jvisor.net.Rtnl;
 import io.jvisor.net.lab.Host;
-import io.jvisor.net.lab.HostSpec;
-import io.jvisor.net.lab.InterfaceSpec;
 import io.jvisor.net.lab.Iperf3;
 import io.jvisor.net.lab.Lab;
 import io.jvisor.net.lab.LabSpec;
@@ -20,11 +21,11 @@ import io.jvisor.net.lab.WireSpec;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -94,51 +95,25 @@ public final class RouterPpsBench {
     public record Result(Config config, Map<String, double[]> rxPps, Map<String, double[]> txPps,
                          Map<String, double[]> tcpGbps, List<String> checks, String loadBefore, String loadAfter) {
         public double[] ratio(Map<String, double[]> m, String a, String b) {
-            double[] x = m.get(a);
-            double[] y = m.get(b);
-            double[] r = new double[x.length];
-            for (int i = 0; i < r.length; i++) {
-                r[i] = x[i] / y[i];
-            }
-            return r;
+            return EngineBenchSupport.ratios(m.get(a), m.get(b));
         }
     }
 
     private RouterPpsBench() {}
 
     public static void main(String[] args) throws Exception {
-        Config c = Config.fullRun();
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--smoke" -> c = Config.smokeRun();
-                case "--rounds" -> c = new Config(c.smoke(), Integer.parseInt(args[++i]), c.seconds(), c.senders(), c.tcp(),
-                        c.sender());
-                case "--seconds" -> c = new Config(c.smoke(), c.rounds(), Integer.parseInt(args[++i]), c.senders(), c.tcp(),
-                        c.sender());
-                case "--senders" -> c = new Config(c.smoke(), c.rounds(), c.seconds(), Integer.parseInt(args[++i]), c.tcp(),
-                        c.sender());
-                case "--no-tcp" -> c = new Config(c.smoke(), c.rounds(), c.seconds(), c.senders(), false, c.sender());
-                case "--sender" -> c = c.with(Sender.valueOf(args[++i].toUpperCase(Locale.ROOT)));
-                case "-h", "--help" -> {
-                    System.out.println("usage: RouterPpsBench [--smoke] [--rounds N] [--seconds S] [--sender xdp|socket] "
-                            + "[--senders N] [--no-tcp]");
-                    return;
-                }
-                default -> {
-                    System.err.println("RouterPpsBench: unknown argument " + args[i]);
-                    System.exit(2);
-                }
-            }
+        BenchArgs a = BenchArgs.parse("RouterPpsBench", "[--smoke] [--rounds N] [--seconds S] [--sender xdp|socket]"
+                + " [--senders N] [--no-tcp]", args, List.of("--smoke", "--no-tcp"),
+                List.of("--rounds", "--seconds", "--sender", "--senders"));
+        if (a == null) {
+            return;
         }
+        Config c = a.has("--smoke") ? Config.smokeRun() : Config.fullRun();
+        c = new Config(c.smoke(), a.intOr("--rounds", c.rounds()), a.intOr("--seconds", c.seconds()),
+                a.intOr("--senders", c.senders()), c.tcp() && !a.has("--no-tcp"),
+                Sender.valueOf(a.stringOr("--sender", c.sender().name()).toUpperCase(Locale.ROOT)));
         Result r = run(c, System.out);
         printReport(r, System.out);
-    }
-
-    static HostSpec host(String name, String address, String gateway) {
-        HostSpec h = HostSpec.named(name).withInterface(InterfaceSpec.of("eth0", address))
-                .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
-                .withSysctl("net.ipv6.conf.default.disable_ipv6", "1");
-        return gateway == null ? h : h.withGateway(gateway);
     }
 
     static LabSpec labSpec(String net) {
@@ -149,12 +124,7 @@ public final class RouterPpsBench {
                 .withHost(host("h4", net + "4.2/24", net + "4.1"))
                 .withHost(host("h5", net + "5.2/24", null))
                 .withHost(host("h6", net + "5.3/24", null))
-                .withHost(HostSpec.named("r")
-                        .withInterface(InterfaceSpec.of("eth0", net + "3.1/24"))
-                        .withInterface(InterfaceSpec.of("eth1", net + "4.1/24"))
-                        .withSysctl("net.ipv4.ip_forward", "1")
-                        .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
-                        .withSysctl("net.ipv6.conf.default.disable_ipv6", "1"))
+                .withHost(router("r", net + "3.1/24", net + "4.1/24"))
                 .withWire(WireSpec.toRoot("h1:eth0", "p1", null))
                 .withWire(WireSpec.toRoot("h2:eth0", "p2", null))
                 .withWire(WireSpec.between("h3:eth0", "r:eth0"))
@@ -165,7 +135,7 @@ public final class RouterPpsBench {
     /** Sets up the lab and the engine, runs the rounds, and removes everything, on failure too. */
     public static Result run(Config config, PrintStream log) throws Exception {
         String loadBefore = EngineBenchSupport.loadAverage();
-        String net = "10." + ThreadLocalRandom.current().nextInt(100, 250) + ".";
+        String net = EngineBenchSupport.labNet();
         EngineOptions options = EngineBenchSupport.engineOptions("jvbp");
         Engine engine = null;
         Lab lab = null;
@@ -284,16 +254,8 @@ public final class RouterPpsBench {
             checks.forEach(c -> log.println("== check: " + c));
             return new Result(config, rx, tx, tcp, checks, loadBefore, EngineBenchSupport.loadAverage());
         } finally {
-            if (drops != null) {
-                drops.close();
-            }
-            if (generator != null) {
-                generator.close();
-            }
-            EngineBenchSupport.destroyQuietly(engine, options, log);
-            if (lab != null) {
-                lab.close();
-            }
+            EngineBenchSupport.closeAll(Arrays.asList(generator, drops), log, "== ");
+            EngineBenchSupport.tearDown(engine, options, lab, log);
         }
     }
 
