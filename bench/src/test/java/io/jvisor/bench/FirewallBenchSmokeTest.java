@@ -3,12 +3,6 @@ package io.jvisor.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvisor.bpf.testing.RequiresRoot;
-import io.jvisor.net.Netns;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -23,11 +17,10 @@ class FirewallBenchSmokeTest {
     @Test
     @Timeout(180)
     void forwardingHarnessRuns() throws Exception {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        SmokeLog log = new SmokeLog();
 
-        FirewallBench.E2eResult r = FirewallBench.e2e(1, 1, 100, true, log);
-        FirewallBench.printE2e(r, log);
+        FirewallBench.E2eResult r = FirewallBench.e2e(1, 1, 100, true, log.out);
+        FirewallBench.printE2e(r, log.out);
 
         for (String p : FirewallBench.PATHS) {
             assertThat(r.genRx().get(p)).as(p + ": generator frames received").hasSize(1);
@@ -36,13 +29,10 @@ class FirewallBenchSmokeTest {
             assertThat(r.udp().get(p)[0]).as(p + ": iperf3 UDP datagrams received per second").isPositive();
             assertThat(r.tcp().get(p)[0]).as(p + ": iperf3 TCP").isPositive();
         }
-        String out = bytes.toString(StandardCharsets.UTF_8);
+        String out = log.text();
         assertThat(out).contains("SMOKE RUN", "UDP 64 B rx/s (XDP generator)", "jvisor firewall / iptables at 100 rules");
         // iptables and nftables counted packets at their final accept (a non-zero packet count)
         assertThat(r.checks().get(0)).doesNotContain("iptables '0 ").containsPattern("nftables '.*counter packets [1-9]");
-        Matcher m = Pattern.compile("== e2e: lab (\\S+) ").matcher(out);
-        assertThat(m.find()).as("the lab's prefix is logged").isTrue();
-        String prefix = m.group(1);
-        assertThat(Netns.list()).as("namespaces of lab " + prefix + " left").noneMatch(n -> n.startsWith(prefix + "-"));
+        log.assertLabGone("== e2e: lab");
     }
 }
