@@ -74,28 +74,7 @@ public final class BridgeCostBench {
 
     /** The figures: ns per packet of each subject, one per round. */
     public record Result(Config config, Map<String, double[]> ns, Map<String, String> sizes, List<String> checks,
-                         String loadBefore, String loadAfter) {
-        public double median(String subject) {
-            return EngineBenchSupport.median(ns.get(subject));
-        }
-
-        /** a/b within each round. */
-        public double[] ratios(String a, String b) {
-            return EngineBenchSupport.ratios(ns.get(a), ns.get(b));
-        }
-
-        /** (a - c_nop) / (b - c_nop) within each round: the ratio without the test-run loop's own cost. */
-        public double[] netRatios(String a, String b) {
-            double[] x = ns.get(a);
-            double[] y = ns.get(b);
-            double[] nop = ns.get("c_nop");
-            double[] r = new double[x.length];
-            for (int i = 0; i < x.length; i++) {
-                r[i] = (x[i] - nop[i]) / (y[i] - nop[i]);
-            }
-            return r;
-        }
-    }
+                         String loadBefore, String loadAfter) implements CostFigures {}
 
     private BridgeCostBench() {}
 
@@ -205,17 +184,11 @@ public final class BridgeCostBench {
                     config.rounds(), config.verbose() ? log : null);
             checkCounters(engine, config, checks);
             checks.forEach(c -> log.println("== check: " + c));
-            Map<String, String> sizes = new LinkedHashMap<>();
-            for (Subject s : subjects) {
-                sizes.putIfAbsent(s.program.info().name(), EngineBenchSupport.programSize(s.program));
-            }
+            Map<String, String> sizes = EngineBenchSupport.programSizes(subjects, s -> s.program.info().name(), Subject::program);
             return new Result(config, perPacket, sizes, checks, loadBefore, EngineBenchSupport.loadAverage());
         } finally {
             EngineBenchSupport.closeAll(closeLater, log, "== ");
-            EngineBenchSupport.destroyQuietly(engine, options, log);
-            if (ns != null) {
-                ns.close();
-            }
+            EngineBenchSupport.tearDown(engine, options, ns, log);
         }
     }
 
@@ -281,17 +254,7 @@ public final class BridgeCostBench {
         out.println("| path | ns/packet | p25-p75 | vs c_bridge | p25-p75 | net ns (minus c_nop) | net vs c_bridge |");
         out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (String s : SUBJECTS) {
-            double[] q = EngineBenchSupport.quartiles(r.ns().get(s));
-            double[] ratio = r.ratios(s, "c_bridge");
-            double[] rq = EngineBenchSupport.quartiles(ratio);
-            double[] net = r.ns().get(s).clone();
-            for (int i = 0; i < net.length; i++) {
-                net[i] -= r.ns().get("c_nop")[i];
-            }
-            out.printf(Locale.ROOT, "| %s | %.1f | %.0f-%.0f | **%.3f** | %.3f-%.3f | %.1f | %.2f |%n", label(s),
-                    r.median(s), q[0], q[1], EngineBenchSupport.median(ratio), rq[0], rq[1],
-                    EngineBenchSupport.median(net),
-                    s.equals("c_nop") ? Double.NaN : EngineBenchSupport.median(r.netRatios(s, "c_bridge")));
+            out.println(r.costRow(label(s), s, "c_bridge", 3));
         }
         out.println();
         out.println("Where the C bridge's time goes, one part at a time (same frame, same run):");
@@ -314,12 +277,9 @@ public final class BridgeCostBench {
                 EngineBenchSupport.median(r.netRatios("jvisor_bridge", "c_bridge")),
                 EngineBenchSupport.median(r.netRatios("jvisor_bridge", "c_bridge_aging")));
         out.println();
-        out.println("Program sizes (kernel's view): " + r.sizes().entrySet().stream().map(e -> e.getKey() + " "
-                + e.getValue()).collect(java.util.stream.Collectors.joining("; ")) + ".");
+        out.println(EngineBenchSupport.sizesLine("Program sizes (kernel's view)", r.sizes()));
         out.println();
-        for (String check : r.checks()) {
-            out.println("Check: " + check + ".");
-        }
+        EngineBenchSupport.printChecks(out, r.checks());
     }
 
     static String label(String s) {

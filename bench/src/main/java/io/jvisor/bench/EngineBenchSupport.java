@@ -11,7 +11,6 @@ import io.jvisor.engine.EngineOptions;
 import io.jvisor.net.Netns;
 import io.jvisor.net.Rtnl;
 import io.jvisor.net.lab.HostSpec;
-import io.jvisor.net.lab.Lab;
 import io.jvisor.net.lab.InterfaceSpec;
 
 import java.io.IOException;
@@ -122,13 +121,19 @@ final class EngineBenchSupport {
     }
 
     /**
-     * Removes an engine and then the lab it was attached to (the engine first: it detaches from the
-     * lab's devices, then the lab goes); either may be null.
+     * Removes an engine and then the lab or scratch namespace it was attached to (the engine first:
+     * it detaches from their devices, then they go); either may be null.
      */
-    static void tearDown(Engine engine, EngineOptions options, Lab lab, PrintStream log) {
+    static void tearDown(Engine engine, EngineOptions options, AutoCloseable devices, PrintStream log) {
         destroyQuietly(engine, options, log);
-        if (lab != null) {
-            lab.close();
+        if (devices != null) {
+            try {
+                devices.close();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot remove " + devices, e);
+            }
         }
     }
 
@@ -218,6 +223,18 @@ final class EngineBenchSupport {
                 log.println(prefix + "close failed: " + e);
             }
         }
+    }
+
+    /**
+     * Each subject's program size ({@link #programSize}) under its {@code key}, in subject order; the
+     * first subject of a key names its size.
+     */
+    static <S> Map<String, String> programSizes(List<S> subjects, Function<S, String> key, Function<S, BpfProgram> program) {
+        Map<String, String> sizes = new LinkedHashMap<>();
+        for (S s : subjects) {
+            sizes.putIfAbsent(key.apply(s), programSize(program.apply(s)));
+        }
+        return sizes;
     }
 
     /** A loaded program's size as the kernel sees it: {@code N insns, M B JITed}. */
@@ -338,6 +355,19 @@ final class EngineBenchSupport {
 
     static double[] toArray(List<Double> xs) {
         return xs.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    /** {@code TITLE: name size; name size.}: the programs' sizes, as a report line. */
+    static String sizesLine(String title, Map<String, String> sizes) {
+        return title + ": " + sizes.entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
+                .collect(Collectors.joining("; ")) + ".";
+    }
+
+    /** Each check as a report line: {@code Check: CHECK.} */
+    static void printChecks(PrintStream out, List<String> checks) {
+        for (String check : checks) {
+            out.println("Check: " + check + ".");
+        }
     }
 
     /** The header every engine report starts with. */

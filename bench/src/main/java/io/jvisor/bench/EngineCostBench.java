@@ -82,27 +82,7 @@ public final class EngineCostBench {
 
     /** The figures: ns per packet of each subject, one per round, in round order. */
     public record Result(Config config, Map<String, double[]> ns, Map<String, String> sizes, List<String> checks,
-                         String loadBefore, String loadAfter) {
-        public double median(String subject) {
-            return EngineBenchSupport.median(ns.get(subject));
-        }
-
-        /** a/b within each round. */
-        public double[] ratios(String a, String b) {
-            return EngineBenchSupport.ratios(ns.get(a), ns.get(b));
-        }
-
-        /** ns minus the harness's own cost (c_nop) within each round. */
-        public double[] net(String subject) {
-            double[] x = ns.get(subject);
-            double[] nop = ns.get("c_nop");
-            double[] out = new double[x.length];
-            for (int i = 0; i < x.length; i++) {
-                out[i] = x[i] - nop[i];
-            }
-            return out;
-        }
-
+                         String loadBefore, String loadAfter) implements CostFigures {
         /** The least-squares ns per extra hop of a family of chains, within each round. */
         public double[] perHop(String family) {
             List<Integer> ks = config.chains();
@@ -203,18 +183,11 @@ public final class EngineCostBench {
 
             List<String> checks = checkCounters(engine, config);
             checks.forEach(c -> log.println("== check: " + c));
-            Map<String, String> sizes = new LinkedHashMap<>();
-            for (Subject s : subjects) {
-                sizes.putIfAbsent(s.program.info().name(), EngineBenchSupport.programSize(s.program));
-            }
+            Map<String, String> sizes = EngineBenchSupport.programSizes(subjects, s -> s.program.info().name(), Subject::program);
             return new Result(config, perPacket, sizes, checks, loadBefore, EngineBenchSupport.loadAverage());
         } finally {
             EngineBenchSupport.closeAll(closeLater, log, "== ");
-            // the engine first: it detaches from the namespace's devices, then the namespace goes
-            EngineBenchSupport.destroyQuietly(engine, options, log);
-            if (ns != null) {
-                ns.close();
-            }
+            EngineBenchSupport.tearDown(engine, options, ns, log);
         }
     }
 
@@ -357,18 +330,7 @@ public final class EngineCostBench {
         out.println("| path | ns/packet | p25-p75 | vs c_fwd | p25-p75 | net ns | net vs c_fwd |");
         out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (String s : List.of("c_nop", "c_fwd", "c_fwd_counted", "jvisor_instance", "jvisor_chain_" + c.chains().getFirst())) {
-            double[] q = EngineBenchSupport.quartiles(r.ns().get(s));
-            double[] ratio = r.ratios(s, "c_fwd");
-            double[] rq = EngineBenchSupport.quartiles(ratio);
-            double[] net = r.net(s);
-            double[] netRatio = new double[net.length];
-            double[] cNet = r.net("c_fwd");
-            for (int i = 0; i < net.length; i++) {
-                netRatio[i] = net[i] / cNet[i];
-            }
-            out.printf(Locale.ROOT, "| %s | %.1f | %.0f-%.0f | **%.3f** | %.3f-%.3f | %.1f | %.2f |%n", label(s), r.median(s),
-                    q[0], q[1], EngineBenchSupport.median(ratio), rq[0], rq[1], EngineBenchSupport.median(net),
-                    s.equals("c_nop") ? Double.NaN : EngineBenchSupport.median(netRatio));
+            out.println(r.costRow(label(s), s, "c_fwd", 3));
         }
         out.println();
         out.println("Chains (ns/packet, median over rounds; a jvisor chain of N is the device entry and N instances, N tail"
@@ -409,12 +371,9 @@ public final class EngineCostBench {
             out.println(row);
         }
         out.println();
-        out.println("Program sizes (kernel's view): " + r.sizes().entrySet().stream().map(e -> e.getKey() + " "
-                + e.getValue()).collect(java.util.stream.Collectors.joining("; ")) + ".");
+        out.println(EngineBenchSupport.sizesLine("Program sizes (kernel's view)", r.sizes()));
         out.println();
-        for (String check : r.checks()) {
-            out.println("Check: " + check + ".");
-        }
+        EngineBenchSupport.printChecks(out, r.checks());
     }
 
     static final List<String> FAMILIES = List.of("jvisor_chain_", "c_chain_direct_", "c_chain_map_", "c_chain_switch_");

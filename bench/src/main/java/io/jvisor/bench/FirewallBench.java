@@ -478,9 +478,7 @@ public final class FirewallBench {
         double[] aim = E2eResult.ratio(r.genRx(), "jvisor firewall", "iptables");
         log.printf(Locale.ROOT, "UDP 64 B (XDP generator), jvisor firewall / iptables at %d rules: **%.2f** (per round %s;"
                 + " aim: at least 10).%n", r.rules(), EngineBenchSupport.median(aim), EngineBenchSupport.list(aim, "%.2f"));
-        for (String check : r.checks()) {
-            log.println("Check: " + check + ".");
-        }
+        EngineBenchSupport.printChecks(log, r.checks());
         log.println();
     }
 

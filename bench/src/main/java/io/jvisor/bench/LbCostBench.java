@@ -13,7 +13,6 @@ import io.jvisor.engine.Topology;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -47,19 +46,7 @@ public final class LbCostBench {
 
     /** The figures: ns per packet of each subject, one per round. */
     public record Result(int rounds, int repeat, boolean smoke, Map<String, double[]> ns, Map<String, String> sizes,
-                         String check, String loadBefore, String loadAfter) {
-        double[] ratios(String a, String b) {
-            return EngineBenchSupport.ratios(ns.get(a), ns.get(b));
-        }
-
-        double[] net(String s) {
-            double[] x = ns.get(s), nop = ns.get("c_nop"), r = new double[x.length];
-            for (int i = 0; i < x.length; i++) {
-                r[i] = x[i] - nop[i];
-            }
-            return r;
-        }
-    }
+                         String check, String loadBefore, String loadAfter) implements CostFigures {}
 
     private record Subject(String name, BpfProgram program, byte[] context) {}
 
@@ -152,17 +139,11 @@ public final class LbCostBench {
             }
             String check = "the lb's connection table holds exactly the 2 flows (4 entries), no drops";
             log.println("== check: " + check);
-            Map<String, String> sizes = new LinkedHashMap<>();
-            for (Subject s : subjects) {
-                sizes.putIfAbsent(s.name, EngineBenchSupport.programSize(s.program));
-            }
+            Map<String, String> sizes = EngineBenchSupport.programSizes(subjects, Subject::name, Subject::program);
             return new Result(rounds, repeat, smoke, perPacket, sizes, check, loadBefore, EngineBenchSupport.loadAverage());
         } finally {
             EngineBenchSupport.closeAll(closeLater, log, "== ");
-            EngineBenchSupport.destroyQuietly(engine, options, log);
-            if (ns != null) {
-                ns.close();
-            }
+            EngineBenchSupport.tearDown(engine, options, ns, log);
         }
     }
 
@@ -232,24 +213,12 @@ public final class LbCostBench {
         out.println();
         out.println("| path | ns/packet | p25-p75 | vs c_dnat | p25-p75 | net ns (minus c_nop) | net vs c_dnat |");
         out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-        double[] cNet = r.net("c_dnat");
         for (String s : List.of("c_nop", "c_dnat", "jvisor_instance", "jvisor_entry")) {
-            double[] q = EngineBenchSupport.quartiles(r.ns().get(s));
-            double[] ratio = r.ratios(s, "c_dnat");
-            double[] rq = EngineBenchSupport.quartiles(ratio);
-            double[] net = r.net(s);
-            double[] netRatio = new double[net.length];
-            for (int i = 0; i < net.length; i++) {
-                netRatio[i] = net[i] / cNet[i];
-            }
-            out.printf(Locale.ROOT, "| %s | %.1f | %.0f-%.0f | **%.2f** | %.2f-%.2f | %.1f | %.2f |%n", label(s),
-                    EngineBenchSupport.median(r.ns().get(s)), q[0], q[1], EngineBenchSupport.median(ratio), rq[0], rq[1],
-                    EngineBenchSupport.median(net), s.equals("c_nop") ? Double.NaN : EngineBenchSupport.median(netRatio));
+            out.println(r.costRow(label(s), s, "c_dnat", 2));
         }
         out.println();
-        out.println("Program sizes: " + r.sizes().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
-                .collect(java.util.stream.Collectors.joining("; ")) + ".");
-        out.println("Check: " + r.check() + ".");
+        out.println(EngineBenchSupport.sizesLine("Program sizes", r.sizes()));
+        EngineBenchSupport.printChecks(out, List.of(r.check()));
     }
 
     static String label(String s) {

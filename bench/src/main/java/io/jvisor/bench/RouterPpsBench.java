@@ -335,8 +335,6 @@ public final class RouterPpsBench {
                     EngineBenchSupport.list(t, "%.3f"));
         }
         out.println();
-        for (String check : r.checks()) {
-            out.println("Check: " + check + ".");
-        }
+        EngineBenchSupport.printChecks(out, r.checks());
     }
 }
