@@ -23,45 +23,11 @@
 # root, clang and iperf3 (./mvnw runs scripts/setup-host.sh, which installs them). Everything a
 # run creates (namespaces, veths, engines, pins) is removed when it ends, on failure too.
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
-. scripts/env.sh   # JAVA_HOME -> JDK 25+
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # cd to the repository root, JAVA_HOME, bench_* helpers
 
-benches=()
-smoke=()
-extra=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --smoke) smoke=(--smoke) ;;
-    cost|tcp|apply|bridge-router) benches+=("$1") ;;
-    --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "run-engine-bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-  esac
-  shift
-done
-[ ${#benches[@]} -gt 0 ] || benches=(cost tcp apply)
+bench_parse_args "cost tcp apply bridge-router" "cost tcp apply" "$@"
+bench_require_root "BPF programs, namespaces and devices need root"
+bench_build
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "run-engine-bench: BPF programs, namespaces and devices need root; rerun with sudo." >&2
-  exit 1
-fi
-
-echo "== building jvisor-bench: ./mvnw -B -q -DskipTests -pl bench -am package" >&2
-./mvnw -B -q -DskipTests -pl bench -am package
-
-run_dir=$(mktemp -d)
-trap 'rm -rf "$run_dir"' EXIT
-cp bench/target/benchmarks.jar "$run_dir/"
-
-for b in "${benches[@]}"; do
-  case "$b" in
-    cost) main=io.jvisor.bench.EngineCostBench ;;
-    tcp) main=io.jvisor.bench.TcpThroughputBench ;;
-    apply) main=io.jvisor.bench.ApplyTimeBench ;;
-    bridge-router) main=io.jvisor.bench.BridgeRouterBench ;;
-  esac
-  echo "== $b: $main ${smoke[*]} ${extra[*]}" >&2
-  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
-    -cp "$run_dir/benchmarks.jar" "$main" "${smoke[@]}" "${extra[@]}"
-done
+bench_main_each cost=io.jvisor.bench.EngineCostBench tcp=io.jvisor.bench.TcpThroughputBench \
+  apply=io.jvisor.bench.ApplyTimeBench bridge-router=io.jvisor.bench.BridgeRouterBench

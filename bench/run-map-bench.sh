@@ -12,24 +12,12 @@
 # JMH benchmarks and prints the tables. Needs root, gcc and libbpf-dev
 # (./mvnw runs scripts/setup-host.sh, which installs them).
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
-. scripts/env.sh   # JAVA_HOME -> JDK 25+
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # cd to the repository root, JAVA_HOME, bench_* helpers
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "run-map-bench: creating BPF maps needs root; rerun with sudo." >&2
-  exit 1
-fi
+bench_require_root "creating BPF maps needs root"
+bench_build
 
-echo "== building jvisor-bench: ./mvnw -B -q -DskipTests -pl bench -am package" >&2
-./mvnw -B -q -DskipTests -pl bench -am package
-
-# Run from a private copy of the jar, so that a rebuild during the run cannot change it.
-work=$root/bench/target/map-bench
+work=$bench_root/bench/target/map-bench
 mkdir -p "$work"
-run_dir=$(mktemp -d)
-trap 'rm -rf "$run_dir"' EXIT
-cp bench/target/benchmarks.jar "$run_dir/"
-
-"$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
-  -cp "$run_dir/benchmarks.jar" io.jvisor.bench.CompareMapOps --work-dir "$work" "$@"
+bench_java_opts=(--sun-misc-unsafe-memory-access=allow)
+bench_main io.jvisor.bench.CompareMapOps --work-dir "$work" "$@"

@@ -18,50 +18,17 @@
 # which installs them). Everything a run creates (namespaces, veths, engines, pins) is removed when it
 # ends, on failure too.
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
-. scripts/env.sh   # JAVA_HOME -> JDK 25+
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # cd to the repository root, JAVA_HOME, bench_* helpers
 
-benches=()
-smoke=()
-extra=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --smoke) smoke=(--smoke) ;;
-    nat|lb-cost|maglev) benches+=("$1") ;;
-    --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "run-natlb-bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-  esac
-  shift
-done
-[ ${#benches[@]} -gt 0 ] || benches=(nat lb-cost maglev)
+bench_parse_args "nat lb-cost maglev" "nat lb-cost maglev" "$@"
+bench_require_root "BPF programs, namespaces and devices need root"
+bench_build
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "run-natlb-bench: BPF programs, namespaces and devices need root; rerun with sudo." >&2
-  exit 1
-fi
-
-echo "== building jvisor-bench: ./mvnw -B -q -DskipTests -pl bench -am package" >&2
-./mvnw -B -q -DskipTests -pl bench -am package
-
-run_dir=$(mktemp -d)
-trap 'rm -rf "$run_dir"' EXIT
-cp bench/target/benchmarks.jar "$run_dir/"
-
-for b in "${benches[@]}"; do
-  case "$b" in
-    nat) main=io.jvisor.bench.NatThroughputBench ;;
-    lb-cost) main=io.jvisor.bench.LbCostBench ;;
-    maglev)
-      jmh=(-f 1 -wi 3 -i 5)
-      [ ${#smoke[@]} -eq 0 ] || jmh=(-f 1 -wi 1 -i 1 -w 1 -r 1 -p backends=1000 -p weights=equal)
-      echo "== maglev: JMH MaglevBench ${jmh[*]} ${extra[*]}" >&2
-      "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$run_dir/benchmarks.jar" MaglevBench \
-        "${jmh[@]}" "${extra[@]}"
-      continue ;;
-  esac
-  echo "== $b: $main ${smoke[*]} ${extra[*]}" >&2
-  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
-    -cp "$run_dir/benchmarks.jar" "$main" "${smoke[@]}" "${extra[@]}"
-done
+# MaglevBench is a JMH benchmark: the jar's own main runs it
+maglev() {
+  local jmh=(-f 1 -wi 3 -i 5)
+  [ ${#smoke[@]} -eq 0 ] || jmh=(-f 1 -wi 1 -i 1 -w 1 -r 1 -p backends=1000 -p weights=equal)
+  echo "== maglev: JMH MaglevBench ${jmh[*]} ${extra[*]}" >&2
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$bench_jar" MaglevBench "${jmh[@]}" "${extra[@]}"
+}
+bench_main_each nat=io.jvisor.bench.NatThroughputBench lb-cost=io.jvisor.bench.LbCostBench maglev=maglev

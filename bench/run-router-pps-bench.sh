@@ -14,32 +14,9 @@
 # namespaces and veths, an engine and its pins, the receivers' drop programs) is removed when it
 # ends, on failure too.
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$root"
-. scripts/env.sh   # JAVA_HOME -> JDK 25+
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # cd to the repository root, JAVA_HOME, bench_* helpers
 
-args=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --smoke) args+=(--smoke) ;;
-    --) shift; args+=("$@"); break ;;
-    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "run-router-pps-bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
-  esac
-  shift
-done
-
-if [ "$(id -u)" -ne 0 ]; then
-  echo "run-router-pps-bench: BPF programs, namespaces and devices need root; rerun with sudo." >&2
-  exit 1
-fi
-
-echo "== building jvisor-bench: ./mvnw -B -q -DskipTests -pl bench -am package" >&2
-./mvnw -B -q -DskipTests -pl bench -am package
-
-run_dir=$(mktemp -d)
-trap 'rm -rf "$run_dir"' EXIT
-cp bench/target/benchmarks.jar "$run_dir/"
-echo "== io.jvisor.bench.RouterPpsBench ${args[*]}" >&2
-"$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
-  -cp "$run_dir/benchmarks.jar" io.jvisor.bench.RouterPpsBench "${args[@]}"
+bench_parse_args "" "" "$@"
+bench_require_root "BPF programs, namespaces and devices need root"
+bench_build
+bench_main io.jvisor.bench.RouterPpsBench "${smoke[@]}" "${extra[@]}"

@@ -130,40 +130,15 @@ public final class ApplyTimeBench {
         if (args.length > 0 && args[0].equals("--child")) {
             System.exit(child(args));
         }
-        Config config = Config.fullRun();
-        boolean smoke = false;
-        Integer rounds = null;
-        Integer inst = null;
-        Integer conns = null;
-        boolean verbose = false;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--smoke" -> smoke = true;
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--instances" -> inst = Integer.parseInt(args[++i]);
-                case "--connections" -> conns = Integer.parseInt(args[++i]);
-                case "--verbose" -> verbose = true;
-                case "-h", "--help" -> {
-                    System.out.println("usage: ApplyTimeBench [--smoke] [--rounds N] [--instances N] [--connections N]"
-                            + " [--verbose]");
-                    return;
-                }
-                default -> {
-                    System.err.println("ApplyTimeBench: unknown argument " + args[i]);
-                    System.exit(2);
-                }
-            }
+        BenchArgs a = BenchArgs.parse("ApplyTimeBench", "[--smoke] [--rounds N] [--instances N] [--connections N]"
+                + " [--verbose]", args, List.of("--smoke", "--verbose"), List.of("--rounds", "--instances", "--connections"));
+        if (a == null) {
+            return;
         }
-        if (smoke) {
-            config = Config.smokeRun();
-        }
-        if (rounds != null) {
-            config = config.withRounds(rounds);
-        }
-        if (inst != null || conns != null) {
-            config = config.withSize(inst != null ? inst : config.instances(), conns != null ? conns : config.connections());
-        }
-        Result r = run(config.withVerbose(verbose), System.out);
+        Config config = a.has("--smoke") ? Config.smokeRun() : Config.fullRun();
+        config = config.withRounds(a.intOr("--rounds", config.rounds()))
+                .withSize(a.intOr("--instances", config.instances()), a.intOr("--connections", config.connections()));
+        Result r = run(config.withVerbose(a.has("--verbose")), System.out);
         printReport(r, System.out);
     }
 
@@ -611,13 +586,7 @@ public final class ApplyTimeBench {
         } catch (io.jvisor.bpf.toolchain.CompileException e) {
             throw new IllegalStateException(e);
         } finally {
-            for (AutoCloseable c : made.reversed()) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    out.println("floor: close failed: " + e);
-                }
-            }
+            EngineBenchSupport.closeAll(made, out, "floor: ");
         }
     }
 

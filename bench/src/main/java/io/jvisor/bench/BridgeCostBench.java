@@ -16,12 +16,10 @@ import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 
 /**
  * The bridge module's per-packet cost to a learned destination, measured with BPF_PROG_TEST_RUN
@@ -76,55 +74,18 @@ public final class BridgeCostBench {
 
     /** The figures: ns per packet of each subject, one per round. */
     public record Result(Config config, Map<String, double[]> ns, Map<String, String> sizes, List<String> checks,
-                         String loadBefore, String loadAfter) {
-        public double median(String subject) {
-            return EngineBenchSupport.median(ns.get(subject));
-        }
-
-        /** a/b within each round. */
-        public double[] ratios(String a, String b) {
-            double[] x = ns.get(a);
-            double[] y = ns.get(b);
-            double[] r = new double[x.length];
-            for (int i = 0; i < x.length; i++) {
-                r[i] = x[i] / y[i];
-            }
-            return r;
-        }
-
-        /** (a - c_nop) / (b - c_nop) within each round: the ratio without the test-run loop's own cost. */
-        public double[] netRatios(String a, String b) {
-            double[] x = ns.get(a);
-            double[] y = ns.get(b);
-            double[] nop = ns.get("c_nop");
-            double[] r = new double[x.length];
-            for (int i = 0; i < x.length; i++) {
-                r[i] = (x[i] - nop[i]) / (y[i] - nop[i]);
-            }
-            return r;
-        }
-    }
+                         String loadBefore, String loadAfter) implements CostFigures {}
 
     private BridgeCostBench() {}
 
     public static void main(String[] args) {
-        Config c = Config.fullRun();
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--smoke" -> c = new Config(true, Config.smokeRun().rounds(), Config.smokeRun().repeat(), c.verbose());
-                case "--rounds" -> c = new Config(c.smoke(), Integer.parseInt(args[++i]), c.repeat(), c.verbose());
-                case "--repeat" -> c = new Config(c.smoke(), c.rounds(), Integer.parseInt(args[++i]), c.verbose());
-                case "--verbose" -> c = new Config(c.smoke(), c.rounds(), c.repeat(), true);
-                case "-h", "--help" -> {
-                    System.out.println("usage: BridgeCostBench [--smoke] [--rounds N] [--repeat N] [--verbose]");
-                    return;
-                }
-                default -> {
-                    System.err.println("BridgeCostBench: unknown argument " + args[i]);
-                    System.exit(2);
-                }
-            }
+        BenchArgs a = BenchArgs.parse("BridgeCostBench", "[--smoke] [--rounds N] [--repeat N] [--verbose]", args,
+                List.of("--smoke", "--verbose"), List.of("--rounds", "--repeat"));
+        if (a == null) {
+            return;
         }
+        Config c = a.has("--smoke") ? Config.smokeRun() : Config.fullRun();
+        c = new Config(c.smoke(), a.intOr("--rounds", c.rounds()), a.intOr("--repeat", c.repeat()), a.has("--verbose"));
         Result r = run(c, System.out);
         printReport(r, System.out);
     }
@@ -218,46 +179,16 @@ public final class BridgeCostBench {
                     subjects.size(), config.rounds(), config.repeat(),
                     config.smoke() ? " (SMOKE RUN: too short to compare, checks the harness only)" : "");
 
-            Map<String, double[]> perPacket = new LinkedHashMap<>();
-            for (Subject s : subjects) {
-                perPacket.put(s.name, new double[config.rounds()]);
-            }
-            Random random = new Random(42);
-            List<Subject> order = new ArrayList<>(subjects);
-            for (int r = 0; r < config.rounds(); r++) {
-                Collections.shuffle(order, random);
-                for (Subject s : order) {
-                    perPacket.get(s.name)[r] = s.program.testRun(TestRun.of(frame).withContext(ctx)
-                            .withRepeat(config.repeat())).durationNs();
-                }
-                if (config.verbose()) {
-                    StringBuilder sb = new StringBuilder("   round " + (r + 1) + ":");
-                    for (Subject s : subjects) {
-                        sb.append(' ').append(s.name).append('=').append((long) perPacket.get(s.name)[r]);
-                    }
-                    log.println(sb);
-                }
-            }
+            Map<String, double[]> perPacket = EngineBenchSupport.shuffledRounds(subjects, Subject::name,
+                    s -> s.program.testRun(TestRun.of(frame).withContext(ctx).withRepeat(config.repeat())).durationNs(),
+                    config.rounds(), config.verbose() ? log : null);
             checkCounters(engine, config, checks);
             checks.forEach(c -> log.println("== check: " + c));
-            Map<String, String> sizes = new LinkedHashMap<>();
-            for (Subject s : subjects) {
-                var info = s.program.info();
-                sizes.putIfAbsent(info.name(), info.xlatedLength() / 8 + " insns, " + info.jitedLength() + " B JITed");
-            }
+            Map<String, String> sizes = EngineBenchSupport.programSizes(subjects, s -> s.program.info().name(), Subject::program);
             return new Result(config, perPacket, sizes, checks, loadBefore, EngineBenchSupport.loadAverage());
         } finally {
-            for (AutoCloseable c : closeLater.reversed()) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    log.println("== close failed: " + e);
-                }
-            }
-            EngineBenchSupport.destroyQuietly(engine, options, log);
-            if (ns != null) {
-                ns.close();
-            }
+            EngineBenchSupport.closeAll(closeLater, log, "== ");
+            EngineBenchSupport.tearDown(engine, options, ns, log);
         }
     }
 
@@ -323,17 +254,7 @@ public final class BridgeCostBench {
         out.println("| path | ns/packet | p25-p75 | vs c_bridge | p25-p75 | net ns (minus c_nop) | net vs c_bridge |");
         out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (String s : SUBJECTS) {
-            double[] q = EngineBenchSupport.quartiles(r.ns().get(s));
-            double[] ratio = r.ratios(s, "c_bridge");
-            double[] rq = EngineBenchSupport.quartiles(ratio);
-            double[] net = r.ns().get(s).clone();
-            for (int i = 0; i < net.length; i++) {
-                net[i] -= r.ns().get("c_nop")[i];
-            }
-            out.printf(Locale.ROOT, "| %s | %.1f | %.0f-%.0f | **%.3f** | %.3f-%.3f | %.1f | %.2f |%n", label(s),
-                    r.median(s), q[0], q[1], EngineBenchSupport.median(ratio), rq[0], rq[1],
-                    EngineBenchSupport.median(net),
-                    s.equals("c_nop") ? Double.NaN : EngineBenchSupport.median(r.netRatios(s, "c_bridge")));
+            out.println(r.costRow(label(s), s, "c_bridge", 3));
         }
         out.println();
         out.println("Where the C bridge's time goes, one part at a time (same frame, same run):");
@@ -356,12 +277,9 @@ public final class BridgeCostBench {
                 EngineBenchSupport.median(r.netRatios("jvisor_bridge", "c_bridge")),
                 EngineBenchSupport.median(r.netRatios("jvisor_bridge", "c_bridge_aging")));
         out.println();
-        out.println("Program sizes (kernel's view): " + r.sizes().entrySet().stream().map(e -> e.getKey() + " "
-                + e.getValue()).collect(java.util.stream.Collectors.joining("; ")) + ".");
+        out.println(EngineBenchSupport.sizesLine("Program sizes (kernel's view)", r.sizes()));
         out.println();
-        for (String check : r.checks()) {
-            out.println("Check: " + check + ".");
-        }
+        EngineBenchSupport.printChecks(out, r.checks());
     }
 
     static String label(String s) {

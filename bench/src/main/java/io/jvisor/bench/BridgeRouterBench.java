@@ -1,12 +1,13 @@
 package io.jvisor.bench;
 
+import static io.jvisor.bench.EngineBenchSupport.host;
+import static io.jvisor.bench.EngineBenchSupport.router;
+
 import io.jvisor.engine.Engine;
 import io.jvisor.engine.EngineOptions;
 import io.jvisor.engine.ModuleCatalog;
 import io.jvisor.engine.Topology;
 import io.jvisor.net.lab.Host;
-import io.jvisor.net.lab.HostSpec;
-import io.jvisor.net.lab.InterfaceSpec;
 import io.jvisor.net.lab.Iperf3;
 import io.jvisor.net.lab.Lab;
 import io.jvisor.net.lab.LabSpec;
@@ -22,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The standard modules against their Linux peers, in one run, alternating rounds (issue #6):
@@ -54,38 +54,14 @@ public final class BridgeRouterBench {
     private BridgeRouterBench() {}
 
     public static void main(String[] args) throws Exception {
-        boolean smoke = false;
-        int rounds = 5;
-        int seconds = 3;
-        int udpRate = 1_000_000;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--smoke" -> smoke = true;
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
-                case "--udp-rate" -> udpRate = Integer.parseInt(args[++i]);
-                case "-h", "--help" -> {
-                    System.out.println("usage: BridgeRouterBench [--smoke] [--rounds N] [--seconds S] [--udp-rate PPS]");
-                    return;
-                }
-                default -> {
-                    System.err.println("BridgeRouterBench: unknown argument " + args[i]);
-                    System.exit(2);
-                }
-            }
+        BenchArgs a = BenchArgs.parse("BridgeRouterBench", "[--smoke] [--rounds N] [--seconds S] [--udp-rate PPS]", args,
+                List.of("--smoke"), List.of("--rounds", "--seconds", "--udp-rate"));
+        if (a == null) {
+            return;
         }
-        if (smoke) {
-            rounds = 1;
-            seconds = 1;
-        }
-        run(rounds, seconds, udpRate, smoke, System.out);
-    }
-
-    static HostSpec host(String name, String address, String gateway) {
-        HostSpec h = HostSpec.named(name).withInterface(InterfaceSpec.of("eth0", address))
-                .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
-                .withSysctl("net.ipv6.conf.default.disable_ipv6", "1");
-        return gateway == null ? h : h.withGateway(gateway);
+        boolean smoke = a.has("--smoke");
+        run(a.intOr("--rounds", smoke ? 1 : 5), a.intOr("--seconds", smoke ? 1 : 3), a.intOr("--udp-rate", 1_000_000), smoke,
+                System.out);
     }
 
     static LabSpec labSpec(String net) {
@@ -98,12 +74,7 @@ public final class BridgeRouterBench {
                 .withHost(host("h6", net + "6.2/24", net + "6.1"))
                 .withHost(host("h7", net + "7.2/24", net + "7.1"))
                 .withHost(host("h8", net + "8.2/24", net + "8.1"))
-                .withHost(HostSpec.named("r")
-                        .withInterface(InterfaceSpec.of("eth0", net + "7.1/24"))
-                        .withInterface(InterfaceSpec.of("eth1", net + "8.1/24"))
-                        .withSysctl("net.ipv4.ip_forward", "1")
-                        .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
-                        .withSysctl("net.ipv6.conf.default.disable_ipv6", "1"));
+                .withHost(router("r", net + "7.1/24", net + "8.1/24"));
         for (int i = 1; i <= 6; i++) {
             spec = spec.withWire(WireSpec.toRoot("h" + i + ":eth0", "p" + i, i == 3 || i == 4 ? "br0" : null));
         }
@@ -112,7 +83,7 @@ public final class BridgeRouterBench {
 
     static void run(int rounds, int seconds, int udpRate, boolean smoke, PrintStream log) throws Exception {
         String loadBefore = EngineBenchSupport.loadAverage();
-        String net = "10." + ThreadLocalRandom.current().nextInt(100, 250) + ".";
+        String net = EngineBenchSupport.labNet();
         EngineOptions options = EngineBenchSupport.engineOptions("jvbr");
         Engine engine = null;
         Lab lab = null;
@@ -207,10 +178,7 @@ public final class BridgeRouterBench {
             for (String[] t : TESTS) {
                 double[] a = values.get(t[0] + "/" + t[1]);
                 double[] b = values.get(t[0] + "/" + t[2]);
-                double[] ratio = new double[rounds];
-                for (int i = 0; i < rounds; i++) {
-                    ratio[i] = a[i] / b[i];
-                }
+                double[] ratio = EngineBenchSupport.ratios(a, b);
                 String f = t[0].endsWith("tcp") ? "%.2f" : "%.0f";
                 String unit = t[0].endsWith("tcp") ? " Gbit/s" : " rx/s";
                 log.printf(Locale.ROOT, "| %s (%s vs %s) | " + f + unit + " | " + f + unit + " | %s / %s | **%.3f** | %s |%n",
@@ -222,10 +190,7 @@ public final class BridgeRouterBench {
             log.println("UDP datagrams lost per run: jvisor router " + java.util.Arrays.toString(lost.get("jvisor router"))
                     + ", Linux ip_forward " + java.util.Arrays.toString(lost.get("Linux ip_forward")));
         } finally {
-            EngineBenchSupport.destroyQuietly(engine, options, log);
-            if (lab != null) {
-                lab.close();
-            }
+            EngineBenchSupport.tearDown(engine, options, lab, log);
         }
     }
 }

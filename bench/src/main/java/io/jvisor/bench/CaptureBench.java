@@ -71,29 +71,14 @@ public final class CaptureBench {
     }
 
     public static void main(String[] args) throws Exception {
-        int rounds = 5, seconds = 3, payload = 64;
-        boolean smoke = false;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--smoke" -> smoke = true;
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
-                case "--payload" -> payload = Integer.parseInt(args[++i]);
-                case "-h", "--help" -> {
-                    System.out.println("usage: CaptureBench [--smoke] [--rounds N] [--seconds S] [--payload BYTES]");
-                    return;
-                }
-                default -> {
-                    System.err.println("CaptureBench: unknown argument " + args[i]);
-                    System.exit(2);
-                }
-            }
+        BenchArgs a = BenchArgs.parse("CaptureBench", "[--smoke] [--rounds N] [--seconds S] [--payload BYTES]", args,
+                List.of("--smoke"), List.of("--rounds", "--seconds", "--payload"));
+        if (a == null) {
+            return;
         }
-        if (smoke) {
-            rounds = 1;
-            seconds = 1;
-        }
-        run(rounds, seconds, payload, smoke, System.out);
+        boolean smoke = a.has("--smoke");
+        run(a.intOr("--rounds", smoke ? 1 : 5), a.intOr("--seconds", smoke ? 1 : 3), a.intOr("--payload", 64), smoke,
+                System.out);
     }
 
     static void run(int rounds, int seconds, int payload, boolean smoke, PrintStream log) throws Exception {
@@ -173,10 +158,7 @@ public final class CaptureBench {
             log.println();
             EngineBenchSupport.printMachine(log, loadBefore, EngineBenchSupport.loadAverage());
         } finally {
-            EngineBenchSupport.destroyQuietly(engine, options, log);
-            if (lab != null) {
-                lab.close();
-            }
+            EngineBenchSupport.tearDown(engine, options, lab, log);
             EngineBenchSupport.deleteTree(dir);
         }
     }

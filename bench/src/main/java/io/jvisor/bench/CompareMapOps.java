@@ -136,37 +136,14 @@ public final class CompareMapOps {
     private CompareMapOps() {}
 
     public static void main(String[] args) throws Exception {
-        Config config = Config.full(Path.of("bench", "target"));
-        boolean smoke = false;
-        Integer rounds = null;
-        boolean verbose = false;
-        Path workDir = null;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--smoke" -> smoke = true;
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--work-dir" -> workDir = Path.of(args[++i]);
-                case "--verbose" -> verbose = true;
-                case "-h", "--help" -> {
-                    System.out.println("usage: CompareMapOps [--smoke] [--rounds N] [--work-dir DIR] [--verbose]");
-                    return;
-                }
-                default -> {
-                    System.err.println("CompareMapOps: unknown argument " + args[i]);
-                    System.exit(2);
-                }
-            }
+        BenchArgs a = BenchArgs.parse("CompareMapOps", "[--smoke] [--rounds N] [--work-dir DIR] [--verbose]", args,
+                List.of("--smoke", "--verbose"), List.of("--rounds", "--work-dir"));
+        if (a == null) {
+            return;
         }
-        if (smoke) {
-            config = Config.smoke(config.workDir());
-        }
-        if (workDir != null) {
-            config = config.withWorkDir(workDir);
-        }
-        if (rounds != null) {
-            config = config.withRounds(rounds);
-        }
-        config = config.withVerbose(verbose);
+        Path workDir = Path.of(a.stringOr("--work-dir", Path.of("bench", "target").toString()));
+        Config config = a.has("--smoke") ? Config.smoke(workDir) : Config.full(workDir);
+        config = config.withRounds(a.intOr("--rounds", config.rounds())).withVerbose(a.has("--verbose"));
         Result result = run(config, System.out);
         printTable(result, config, System.out);
     }

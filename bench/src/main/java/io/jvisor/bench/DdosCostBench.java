@@ -20,7 +20,6 @@ import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -62,29 +61,14 @@ public final class DdosCostBench {
     private record Subject(String name, BpfProgram program, byte[] frame, int verdict) {}
 
     public static void main(String[] args) {
-        int rounds = 101, repeat = 200_000, prefixes = 10_000;
-        boolean smoke = false;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--smoke" -> smoke = true;
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--repeat" -> repeat = Integer.parseInt(args[++i]);
-                case "--prefixes" -> prefixes = Integer.parseInt(args[++i]);
-                case "-h", "--help" -> {
-                    System.out.println("usage: DdosCostBench [--smoke] [--rounds N] [--repeat N] [--prefixes N]");
-                    return;
-                }
-                default -> {
-                    System.err.println("DdosCostBench: unknown argument " + args[i]);
-                    System.exit(2);
-                }
-            }
+        BenchArgs a = BenchArgs.parse("DdosCostBench", "[--smoke] [--rounds N] [--repeat N] [--prefixes N]", args,
+                List.of("--smoke"), List.of("--rounds", "--repeat", "--prefixes"));
+        if (a == null) {
+            return;
         }
-        if (smoke) {
-            rounds = 5;
-            repeat = 5_000;
-        }
-        run(rounds, repeat, prefixes, smoke, System.out);
+        boolean smoke = a.has("--smoke");
+        run(a.intOr("--rounds", smoke ? 5 : 101), a.intOr("--repeat", smoke ? 5_000 : 200_000), a.intOr("--prefixes", 10_000),
+                smoke, System.out);
     }
 
     static Map<String, double[]> run(int rounds, int repeat, int prefixes, boolean smoke, PrintStream log) {
@@ -165,18 +149,8 @@ public final class DdosCostBench {
             }
             log.printf(Locale.ROOT, "== %d subjects, each returns its expected verdict; %d rounds of %d runs%s%n",
                     subjects.size(), rounds, repeat, smoke ? " (SMOKE RUN: too short to compare)" : "");
-            Map<String, double[]> ns2 = new LinkedHashMap<>();
-            for (Subject s : subjects) {
-                ns2.put(s.name, new double[rounds]);
-            }
-            List<Subject> order = new ArrayList<>(subjects);
-            Random shuffle = new Random(42);
-            for (int r = 0; r < rounds; r++) {
-                Collections.shuffle(order, shuffle);
-                for (Subject s : order) {
-                    ns2.get(s.name)[r] = s.program.testRun(TestRun.of(s.frame).withRepeat(repeat)).durationNs();
-                }
-            }
+            Map<String, double[]> ns2 = EngineBenchSupport.shuffledRounds(subjects, Subject::name,
+                    s -> s.program.testRun(TestRun.of(s.frame).withRepeat(repeat)).durationNs(), rounds, null);
             // the drops were counted where the module says: one per drop run, under the right reason
             long runs = 1 + (long) rounds * repeat;
             var stats = DdosModule.stats(engine, "dd");
@@ -202,9 +176,8 @@ public final class DdosCostBench {
             for (String[] p : List.of(new String[] {"jvisor_pass", "c_pass"}, new String[] {"jvisor_drop", "c_drop"},
                     new String[] {"jvisor_ratelimit_pass", "c_ratelimit_pass"})) {
                 double[] a = ns2.get(p[0]), b = ns2.get(p[1]), empty = ns2.get("c_nop");
-                double[] ratio = new double[rounds], net = new double[rounds];
+                double[] ratio = EngineBenchSupport.ratios(a, b), net = new double[rounds];
                 for (int r = 0; r < rounds; r++) {
-                    ratio[r] = a[r] / b[r];
                     net[r] = (a[r] - empty[r]) / (b[r] - empty[r]);
                 }
                 log.printf(Locale.ROOT, "| %s / %s | %.2f (net of c_nop: %.2f) |%n", p[0], p[1],
@@ -214,13 +187,7 @@ public final class DdosCostBench {
             EngineBenchSupport.printMachine(log, loadBefore, EngineBenchSupport.loadAverage());
             return ns2;
         } finally {
-            for (AutoCloseable c : closeLater.reversed()) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    log.println("== close failed: " + e);
-                }
-            }
+            EngineBenchSupport.closeAll(closeLater, log, "== ");
             EngineBenchSupport.destroyQuietly(engine, options, log);
             try (Rtnl rtnl = Rtnl.open()) {
                 for (String v : veths) {

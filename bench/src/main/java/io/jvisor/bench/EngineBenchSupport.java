@@ -1,5 +1,6 @@
 package io.jvisor.bench;
 
+import io.jvisor.bpf.BpfProgram;
 import io.jvisor.bpf.elf.CollectionSpec;
 import io.jvisor.bpf.elf.ObjectFile;
 import io.jvisor.bpf.elf.ObjectProgram;
@@ -9,6 +10,8 @@ import io.jvisor.engine.Engine;
 import io.jvisor.engine.EngineOptions;
 import io.jvisor.net.Netns;
 import io.jvisor.net.Rtnl;
+import io.jvisor.net.lab.HostSpec;
+import io.jvisor.net.lab.InterfaceSpec;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,14 +22,23 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+import java.util.function.ToLongFunction;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-/** What the engine benchmarks share: names, BPF sources, scratch namespaces, statistics, clean-up. */
+/**
+ * What the engine benchmarks share: names, BPF sources, scratch namespaces, lab hosts, statistics,
+ * clean-up.
+ */
 final class EngineBenchSupport {
     private EngineBenchSupport() {}
 
@@ -108,6 +120,23 @@ final class EngineBenchSupport {
         }
     }
 
+    /**
+     * Removes an engine and then the lab or scratch namespace it was attached to (the engine first:
+     * it detaches from their devices, then they go); either may be null.
+     */
+    static void tearDown(Engine engine, EngineOptions options, AutoCloseable devices, PrintStream log) {
+        destroyQuietly(engine, options, log);
+        if (devices != null) {
+            try {
+                devices.close();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot remove " + devices, e);
+            }
+        }
+    }
+
     static void deleteTree(Path dir) {
         if (dir == null || !Files.exists(dir)) {
             return;
@@ -180,7 +209,103 @@ final class EngineBenchSupport {
         return options.pinRoot().resolve("dev").resolve((netns == null ? "-" : netns) + "_" + dev).resolve("prog");
     }
 
+    /**
+     * Closes each of {@code closeables} that is not null, the last one first; a failure is logged as
+     * {@code PREFIXclose failed: E} and the others are still closed.
+     */
+    static void closeAll(List<? extends AutoCloseable> closeables, PrintStream log, String prefix) {
+        for (AutoCloseable c : closeables.reversed()) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception e) {
+                log.println(prefix + "close failed: " + e);
+            }
+        }
+    }
+
+    /**
+     * Each subject's program size ({@link #programSize}) under its {@code key}, in subject order; the
+     * first subject of a key names its size.
+     */
+    static <S> Map<String, String> programSizes(List<S> subjects, Function<S, String> key, Function<S, BpfProgram> program) {
+        Map<String, String> sizes = new LinkedHashMap<>();
+        for (S s : subjects) {
+            sizes.putIfAbsent(key.apply(s), programSize(program.apply(s)));
+        }
+        return sizes;
+    }
+
+    /** A loaded program's size as the kernel sees it: {@code N insns, M B JITed}. */
+    static String programSize(BpfProgram program) {
+        var info = program.info();
+        return info.xlatedLength() / 8 + " insns, " + info.jitedLength() + " B JITed";
+    }
+
+    /**
+     * Times every subject once a round, {@code rounds} times, in an order shuffled each round (seeded,
+     * so runs shuffle alike): {@code time} runs one measurement (a BPF_PROG_TEST_RUN, its ns per run).
+     * Returns the figures per subject name, one per round, in subject order. With a {@code verbose}
+     * log, each round's figures are printed there.
+     */
+    static <S> Map<String, double[]> shuffledRounds(List<S> subjects, Function<S, String> name, ToLongFunction<S> time,
+                                                    int rounds, PrintStream verbose) {
+        Map<String, double[]> out = new LinkedHashMap<>();
+        for (S s : subjects) {
+            out.put(name.apply(s), new double[rounds]);
+        }
+        Random random = new Random(42);
+        List<S> order = new ArrayList<>(subjects);
+        for (int r = 0; r < rounds; r++) {
+            Collections.shuffle(order, random);
+            for (S s : order) {
+                out.get(name.apply(s))[r] = time.applyAsLong(s);
+            }
+            if (verbose != null) {
+                StringBuilder sb = new StringBuilder("   round " + (r + 1) + ":");
+                for (S s : subjects) {
+                    sb.append(' ').append(name.apply(s)).append('=').append((long) out.get(name.apply(s))[r]);
+                }
+                verbose.println(sb);
+            }
+        }
+        return out;
+    }
+
+    // ---- lab hosts -----------------------------------------------------------------------------
+
+    /** {@code 10.N.} with N random in 100 to 249: the first two bytes of one lab's addresses. */
+    static String labNet() {
+        return "10." + ThreadLocalRandom.current().nextInt(100, 250) + ".";
+    }
+
+    /** A lab host with eth0 at {@code address} (CIDR), IPv6 off, routed via {@code gateway} (null: none). */
+    static HostSpec host(String name, String address, String gateway) {
+        HostSpec h = HostSpec.named(name).withInterface(InterfaceSpec.of("eth0", address))
+                .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
+                .withSysctl("net.ipv6.conf.default.disable_ipv6", "1");
+        return gateway == null ? h : h.withGateway(gateway);
+    }
+
+    /** A Linux router namespace: eth0 and eth1 at the two addresses (CIDR), ip_forward on, IPv6 off. */
+    static HostSpec router(String name, String eth0, String eth1) {
+        return HostSpec.named(name).withInterface(InterfaceSpec.of("eth0", eth0)).withInterface(InterfaceSpec.of("eth1", eth1))
+                .withSysctl("net.ipv4.ip_forward", "1")
+                .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
+                .withSysctl("net.ipv6.conf.default.disable_ipv6", "1");
+    }
+
     // ---- statistics ----------------------------------------------------------------------------
+
+    /** {@code x[i] / y[i]}, round by round. */
+    static double[] ratios(double[] x, double[] y) {
+        double[] r = new double[x.length];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = x[i] / y[i];
+        }
+        return r;
+    }
 
     static double median(double[] xs) {
         return CompareMapOps.median(xs);
@@ -230,6 +355,19 @@ final class EngineBenchSupport {
 
     static double[] toArray(List<Double> xs) {
         return xs.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    /** {@code TITLE: name size; name size.}: the programs' sizes, as a report line. */
+    static String sizesLine(String title, Map<String, String> sizes) {
+        return title + ": " + sizes.entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
+                .collect(Collectors.joining("; ")) + ".";
+    }
+
+    /** Each check as a report line: {@code Check: CHECK.} */
+    static void printChecks(PrintStream out, List<String> checks) {
+        for (String check : checks) {
+            out.println("Check: " + check + ".");
+        }
     }
 
     /** The header every engine report starts with. */

@@ -16,12 +16,10 @@ import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 
 /**
  * The engine's per-packet cost, measured with BPF_PROG_TEST_RUN against hand-written tc programs
@@ -84,33 +82,7 @@ public final class EngineCostBench {
 
     /** The figures: ns per packet of each subject, one per round, in round order. */
     public record Result(Config config, Map<String, double[]> ns, Map<String, String> sizes, List<String> checks,
-                         String loadBefore, String loadAfter) {
-        public double median(String subject) {
-            return EngineBenchSupport.median(ns.get(subject));
-        }
-
-        /** a/b within each round. */
-        public double[] ratios(String a, String b) {
-            double[] x = ns.get(a);
-            double[] y = ns.get(b);
-            double[] r = new double[x.length];
-            for (int i = 0; i < x.length; i++) {
-                r[i] = x[i] / y[i];
-            }
-            return r;
-        }
-
-        /** ns minus the harness's own cost (c_nop) within each round. */
-        public double[] net(String subject) {
-            double[] x = ns.get(subject);
-            double[] nop = ns.get("c_nop");
-            double[] out = new double[x.length];
-            for (int i = 0; i < x.length; i++) {
-                out[i] = x[i] - nop[i];
-            }
-            return out;
-        }
-
+                         String loadBefore, String loadAfter) implements CostFigures {
         /** The least-squares ns per extra hop of a family of chains, within each round. */
         public double[] perHop(String family) {
             List<Integer> ks = config.chains();
@@ -130,37 +102,14 @@ public final class EngineCostBench {
     private EngineCostBench() {}
 
     public static void main(String[] args) {
-        Config config = Config.fullRun();
-        boolean smoke = false;
-        Integer rounds = null;
-        Integer repeat = null;
-        boolean verbose = false;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--smoke" -> smoke = true;
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--repeat" -> repeat = Integer.parseInt(args[++i]);
-                case "--verbose" -> verbose = true;
-                case "-h", "--help" -> {
-                    System.out.println("usage: EngineCostBench [--smoke] [--rounds N] [--repeat N] [--verbose]");
-                    return;
-                }
-                default -> {
-                    System.err.println("EngineCostBench: unknown argument " + args[i]);
-                    System.exit(2);
-                }
-            }
+        BenchArgs a = BenchArgs.parse("EngineCostBench", "[--smoke] [--rounds N] [--repeat N] [--verbose]", args,
+                List.of("--smoke", "--verbose"), List.of("--rounds", "--repeat"));
+        if (a == null) {
+            return;
         }
-        if (smoke) {
-            config = Config.smokeRun();
-        }
-        if (rounds != null) {
-            config = config.withRounds(rounds);
-        }
-        if (repeat != null) {
-            config = config.withRepeat(repeat);
-        }
-        Result r = run(config.withVerbose(verbose), System.out);
+        Config config = a.has("--smoke") ? Config.smokeRun() : Config.fullRun();
+        config = config.withRounds(a.intOr("--rounds", config.rounds())).withRepeat(a.intOr("--repeat", config.repeat()));
+        Result r = run(config.withVerbose(a.has("--verbose")), System.out);
         printReport(r, System.out);
     }
 
@@ -228,49 +177,17 @@ public final class EngineCostBench {
                     subjects.size(), config.rounds(), config.repeat(),
                     config.smoke() ? " (SMOKE RUN: too short to compare, checks the harness only)" : "");
 
-            Map<String, double[]> perPacket = new LinkedHashMap<>();
-            for (Subject s : subjects) {
-                perPacket.put(s.name, new double[config.rounds()]);
-            }
-            Random random = new Random(42);
-            List<Subject> order = new ArrayList<>(subjects);
-            for (int r = 0; r < config.rounds(); r++) {
-                Collections.shuffle(order, random);
-                for (Subject s : order) {
-                    TestRun.Result res = s.program.testRun(TestRun.of(frame).withContext(s.context)
-                            .withRepeat(config.repeat()));
-                    perPacket.get(s.name)[r] = res.durationNs();
-                }
-                if (config.verbose()) {
-                    StringBuilder sb = new StringBuilder("   round " + (r + 1) + ":");
-                    for (Subject s : subjects) {
-                        sb.append(' ').append(s.name).append('=').append((long) perPacket.get(s.name)[r]);
-                    }
-                    log.println(sb);
-                }
-            }
+            Map<String, double[]> perPacket = EngineBenchSupport.shuffledRounds(subjects, Subject::name,
+                    s -> s.program.testRun(TestRun.of(frame).withContext(s.context).withRepeat(config.repeat())).durationNs(),
+                    config.rounds(), config.verbose() ? log : null);
 
             List<String> checks = checkCounters(engine, config);
             checks.forEach(c -> log.println("== check: " + c));
-            Map<String, String> sizes = new LinkedHashMap<>();
-            for (Subject s : subjects) {
-                var info = s.program.info();
-                sizes.putIfAbsent(info.name(), info.xlatedLength() / 8 + " insns, " + info.jitedLength() + " B JITed");
-            }
+            Map<String, String> sizes = EngineBenchSupport.programSizes(subjects, s -> s.program.info().name(), Subject::program);
             return new Result(config, perPacket, sizes, checks, loadBefore, EngineBenchSupport.loadAverage());
         } finally {
-            for (AutoCloseable c : closeLater.reversed()) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    log.println("== close failed: " + e);
-                }
-            }
-            // the engine first: it detaches from the namespace's devices, then the namespace goes
-            EngineBenchSupport.destroyQuietly(engine, options, log);
-            if (ns != null) {
-                ns.close();
-            }
+            EngineBenchSupport.closeAll(closeLater, log, "== ");
+            EngineBenchSupport.tearDown(engine, options, ns, log);
         }
     }
 
@@ -413,18 +330,7 @@ public final class EngineCostBench {
         out.println("| path | ns/packet | p25-p75 | vs c_fwd | p25-p75 | net ns | net vs c_fwd |");
         out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (String s : List.of("c_nop", "c_fwd", "c_fwd_counted", "jvisor_instance", "jvisor_chain_" + c.chains().getFirst())) {
-            double[] q = EngineBenchSupport.quartiles(r.ns().get(s));
-            double[] ratio = r.ratios(s, "c_fwd");
-            double[] rq = EngineBenchSupport.quartiles(ratio);
-            double[] net = r.net(s);
-            double[] netRatio = new double[net.length];
-            double[] cNet = r.net("c_fwd");
-            for (int i = 0; i < net.length; i++) {
-                netRatio[i] = net[i] / cNet[i];
-            }
-            out.printf(Locale.ROOT, "| %s | %.1f | %.0f-%.0f | **%.3f** | %.3f-%.3f | %.1f | %.2f |%n", label(s), r.median(s),
-                    q[0], q[1], EngineBenchSupport.median(ratio), rq[0], rq[1], EngineBenchSupport.median(net),
-                    s.equals("c_nop") ? Double.NaN : EngineBenchSupport.median(netRatio));
+            out.println(r.costRow(label(s), s, "c_fwd", 3));
         }
         out.println();
         out.println("Chains (ns/packet, median over rounds; a jvisor chain of N is the device entry and N instances, N tail"
@@ -465,12 +371,9 @@ public final class EngineCostBench {
             out.println(row);
         }
         out.println();
-        out.println("Program sizes (kernel's view): " + r.sizes().entrySet().stream().map(e -> e.getKey() + " "
-                + e.getValue()).collect(java.util.stream.Collectors.joining("; ")) + ".");
+        out.println(EngineBenchSupport.sizesLine("Program sizes (kernel's view)", r.sizes()));
         out.println();
-        for (String check : r.checks()) {
-            out.println("Check: " + check + ".");
-        }
+        EngineBenchSupport.printChecks(out, r.checks());
     }
 
     static final List<String> FAMILIES = List.of("jvisor_chain_", "c_chain_direct_", "c_chain_map_", "c_chain_switch_");

@@ -1,5 +1,8 @@
 package io.jvisor.bench;
 
+import static io.jvisor.bench.EngineBenchSupport.host;
+import static io.jvisor.bench.EngineBenchSupport.router;
+
 import io.jvisor.bpf.BpfProgram;
 import io.jvisor.bpf.TestRun;
 import io.jvisor.engine.Engine;
@@ -10,8 +13,6 @@ import io.jvisor.modules.firewall.FirewallConfig;
 import io.jvisor.modules.firewall.FirewallModule;
 import io.jvisor.modules.firewall.Rule;
 import io.jvisor.net.lab.Host;
-import io.jvisor.net.lab.HostSpec;
-import io.jvisor.net.lab.InterfaceSpec;
 import io.jvisor.net.lab.Iperf3;
 import io.jvisor.net.lab.Lab;
 import io.jvisor.net.lab.LabSpec;
@@ -23,6 +24,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,8 +44,12 @@ import java.util.concurrent.ThreadLocalRandom;
  *       set held by: nothing; iptables (legacy xtables) in the router's FORWARD chain; nftables in
  *       the router's forward hook; the jvisor firewall inserted transparently on the wire between
  *       the sender and the router. The same wiring through a plain jvisor forwarder (no rules, no
- *       conntrack) is the firewall's own no-firewall baseline. 64-byte UDP datagrams received per second
- *       (iperf3 -u -l 64 -b 0: sent minus lost, as the server counts them) and iperf3 TCP throughput.</li>
+ *       conntrack) is the firewall's own no-firewall baseline. Per path and round: 64-byte UDP frames
+ *       received per second from the kernel traffic generator of {@link PacketRate} (an XDP_TX live-frames
+ *       test run in the sender, faster than any path; frames counted at the receiver's eth0, where a
+ *       tc drop ends them), 64-byte UDP datagrams received per second from iperf3 (-u -l 64 -b 0: sent
+ *       minus lost, as the server counts them; one sender, slower than the fast paths) and iperf3 TCP
+ *       throughput.</li>
  * </ul>
  *
  * <p>The rule set of N rules: N - 1 rules {@code drop udp from 198.18.a.b/32 to the receiver, dport
@@ -59,41 +65,19 @@ public final class FirewallBench {
     private FirewallBench() {}
 
     public static void main(String[] args) throws Exception {
-        boolean smoke = false, cost = false, e2e = false;
-        int rounds = 5, seconds = 3, rules = 10_000, repeat = 1_000_000;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "cost" -> cost = true;
-                case "e2e" -> e2e = true;
-                case "--smoke" -> smoke = true;
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
-                case "--rules" -> rules = Integer.parseInt(args[++i]);
-                case "--repeat" -> repeat = Integer.parseInt(args[++i]);
-                case "-h", "--help" -> {
-                    System.out.println("usage: FirewallBench [cost] [e2e] [--smoke] [--rounds N] [--seconds S]"
-                            + " [--rules N] [--repeat R]");
-                    return;
-                }
-                default -> {
-                    System.err.println("FirewallBench: unknown argument " + args[i]);
-                    System.exit(2);
-                }
-            }
+        BenchArgs a = BenchArgs.parse("FirewallBench", "[cost] [e2e] [--smoke] [--rounds N] [--seconds S] [--rules N]"
+                + " [--repeat R]", args, List.of("cost", "e2e", "--smoke"),
+                List.of("--rounds", "--seconds", "--rules", "--repeat"));
+        if (a == null) {
+            return;
         }
-        if (!cost && !e2e) {
-            cost = e2e = true;
+        boolean smoke = a.has("--smoke"), both = !a.has("cost") && !a.has("e2e");
+        int rounds = a.intOr("--rounds", smoke ? 1 : 5), seconds = a.intOr("--seconds", smoke ? 1 : 3);
+        if (both || a.has("cost")) {
+            cost(rounds, a.intOr("--repeat", smoke ? 10_000 : 1_000_000), smoke, System.out);
         }
-        if (smoke) {
-            rounds = 1;
-            seconds = 1;
-            repeat = 10_000;
-        }
-        if (cost) {
-            cost(rounds, repeat, smoke, System.out);
-        }
-        if (e2e) {
-            e2e(rounds, seconds, rules, smoke, System.out);
+        if (both || a.has("e2e")) {
+            printE2e(e2e(rounds, seconds, a.intOr("--rules", 10_000), smoke, System.out), System.out);
         }
     }
 
@@ -118,26 +102,12 @@ public final class FirewallBench {
                 .withPolicy(FirewallConfig.Chain.INGRESS, FirewallConfig.Policy.DROP);
     }
 
-    static HostSpec host(String name, String address, String gateway) {
-        HostSpec h = HostSpec.named(name).withInterface(InterfaceSpec.of("eth0", address))
-                .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
-                .withSysctl("net.ipv6.conf.default.disable_ipv6", "1");
-        return gateway == null ? h : h.withGateway(gateway);
-    }
-
-    static HostSpec router(String name, String a0, String a1) {
-        return HostSpec.named(name).withInterface(InterfaceSpec.of("eth0", a0)).withInterface(InterfaceSpec.of("eth1", a1))
-                .withSysctl("net.ipv4.ip_forward", "1")
-                .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
-                .withSysctl("net.ipv6.conf.default.disable_ipv6", "1");
-    }
-
     // ---- per-packet cost --------------------------------------------------------------------------
 
     static void cost(int rounds, int repeat, boolean smoke, PrintStream log) throws Exception {
         String loadBefore = EngineBenchSupport.loadAverage();
         int[] sizes = {10, 1_000, 10_000};
-        String net = "10." + ThreadLocalRandom.current().nextInt(100, 250) + ".";
+        String net = EngineBenchSupport.labNet();
         EngineOptions options = EngineBenchSupport.engineOptions("jvfc");
         Engine engine = null;
         Lab lab = null;
@@ -243,10 +213,7 @@ public final class FirewallBench {
                 double[] base = ns.get("10/" + kind);
                 for (int s : sizes) {
                     double[] v = ns.get(s + "/" + kind);
-                    double[] ratio = new double[rounds];
-                    for (int i = 0; i < rounds; i++) {
-                        ratio[i] = v[i] / base[i];
-                    }
+                    double[] ratio = EngineBenchSupport.ratios(v, base);
                     log.printf(Locale.ROOT, "| %s | %d | %.0f | %s | **%.2f** |%n",
                             kind.equals("last") ? "matches the last rule" : "matches no rule (policy)", s,
                             EngineBenchSupport.median(v), EngineBenchSupport.list(v, "%.0f"),
@@ -256,10 +223,7 @@ public final class FirewallBench {
             log.printf(Locale.ROOT, "%nThe same packet through a plain jvisor forwarder (the SDK's framework cost, no firewall):"
                     + " %.0f ns (median; %s).%n%n", EngineBenchSupport.median(fwdNs), EngineBenchSupport.list(fwdNs, "%.0f"));
         } finally {
-            EngineBenchSupport.destroyQuietly(engine, options, log);
-            if (lab != null) {
-                lab.close();
-            }
+            EngineBenchSupport.tearDown(engine, options, lab, log);
         }
     }
 
@@ -279,12 +243,31 @@ public final class FirewallBench {
     static final String FORWARDER = "static __always_inline int jv_rx(struct jv_ctx *ctx, struct jv_md *md)\n"
             + "{\n\treturn md->in_port > 1 ? jv_drop(md, JV_DROP_USER) : jv_forward(md, md->in_port ^ 1);\n}\n";
 
-    static void e2e(int rounds, int seconds, int n, boolean smoke, PrintStream log) throws Exception {
+    /** The e2e figures, per path one value per round, and the checks made at the end. */
+    record E2eResult(int rules, int rounds, int seconds, boolean smoke, Map<String, double[]> genRx,
+                     Map<String, double[]> genTx, Map<String, double[]> genDropped, Map<String, double[]> udp,
+                     Map<String, double[]> tcp, List<String> checks, String loadBefore, String loadAfter) {
+        /** Per round, path {@code p}'s value over {@code base}'s. */
+        static double[] ratio(Map<String, double[]> m, String p, String base) {
+            return EngineBenchSupport.ratios(m.get(p), m.get(base));
+        }
+    }
+
+    /** The devices one path's frames cross: host (null: the root namespace) and device name. */
+    record Dev(Host host, String name) {
+        long txDropped() {
+            return PacketRate.counters(host, name).txDropped();
+        }
+    }
+
+    static E2eResult e2e(int rounds, int seconds, int n, boolean smoke, PrintStream log) throws Exception {
         String loadBefore = EngineBenchSupport.loadAverage();
-        String net = "10." + ThreadLocalRandom.current().nextInt(100, 250) + ".";
+        String net = EngineBenchSupport.labNet();
         EngineOptions options = EngineBenchSupport.engineOptions("jvfe");
         Engine engine = null;
         Lab lab = null;
+        PacketRate.Drops drops = null;
+        PacketRate.Generator generator = null;
         try {
             // path k: a{k} (subnet 2k+11) -> r{k} -> b{k} (subnet 2k+12); the wire a{k} - r{k} of paths 3
             // (the jvisor firewall) and 4 (the same wiring through a plain jvisor forwarder) passes the root
@@ -343,26 +326,52 @@ public final class FirewallBench {
                     (System.nanoTime() - t0) / 1e9);
 
             Map<String, Host[]> pairs = new LinkedHashMap<>();
+            Map<String, Dev> first = new LinkedHashMap<>();
+            Map<String, List<Dev>> devices = new LinkedHashMap<>();
             for (int k = 0; k < 5; k++) {
-                pairs.put(PATHS[k], new Host[] {lab.host("a" + k), lab.host("b" + k)});
+                Host a = lab.host("a" + k), r = lab.host("r" + k), b = lab.host("b" + k);
+                pairs.put(PATHS[k], new Host[] {a, b});
+                List<Dev> ds = new ArrayList<>(List.of(new Dev(a, "eth0"), new Dev(r, "eth0"), new Dev(r, "eth1"),
+                        new Dev(b, "eth0")));
+                if (k >= 3) {
+                    ds.add(new Dev(null, lab.rootDevice("pa" + k)));
+                    ds.add(new Dev(null, lab.rootDevice("pr" + k)));
+                }
+                devices.put(PATHS[k], ds);
+                // the first device the generator's frames enter: it needs NAPI (GRO on) to take XDP_TX frames
+                first.put(PATHS[k], k >= 3 ? new Dev(null, lab.rootDevice("pa" + k)) : new Dev(r, "eth0"));
             }
-            for (Host[] h : pairs.values()) {
+            Map<String, byte[]> frames = new LinkedHashMap<>();
+            for (Map.Entry<String, Host[]> e : pairs.entrySet()) {
+                Host[] h = e.getValue();
+                // resolves every neighbour on the way
                 Ping.run(h[0].netns(), h[1].address(), 1);
+                Ping.run(h[1].netns(), h[0].address(), 1);
                 if (!Ping.run(h[0].netns(), h[1].address(), 2).allReplied()) {
                     throw new IllegalStateException(h[0] + " does not reach " + h[1]);
                 }
+                frames.put(e.getKey(), PacketRate.frame(h[0], h[1]));
+            }
+            drops = new PacketRate.Drops();
+            generator = PacketRate.Generator.load();
+            for (String p : PATHS) { // warm-up, untimed
+                generatorSlot(generator, drops, pairs.get(p), frames.get(p), first.get(p), devices.get(p),
+                        Duration.ofMillis(smoke ? 100 : 300));
             }
             if (!smoke) {
                 for (Host[] h : pairs.values()) {
                     Iperf3.tcp(h[1].netns(), h[1].address(), h[0].netns(), Duration.ofSeconds(1));
                 }
             }
-            log.printf(Locale.ROOT, "== %d rounds, %d s per measurement, order rotating%s%n", rounds, seconds,
+            log.printf(Locale.ROOT, "== %d rounds, %d s per measurement, order rotating; per path: the XDP generator"
+                    + " (60-byte frames, 64 on the wire), iperf3 UDP (64-byte payloads), iperf3 TCP%s%n", rounds, seconds,
                     smoke ? " (SMOKE RUN: too short to compare)" : "");
-            Map<String, double[]> udp = new LinkedHashMap<>(), tcp = new LinkedHashMap<>();
+            Map<String, double[]> genRx = new LinkedHashMap<>(), genTx = new LinkedHashMap<>(),
+                    genDropped = new LinkedHashMap<>(), udp = new LinkedHashMap<>(), tcp = new LinkedHashMap<>();
             for (String p : PATHS) {
-                udp.put(p, new double[rounds]);
-                tcp.put(p, new double[rounds]);
+                for (Map<String, double[]> m : List.of(genRx, genTx, genDropped, udp, tcp)) {
+                    m.put(p, new double[rounds]);
+                }
             }
             for (int r = 0; r < rounds; r++) {
                 List<String> order = new ArrayList<>(List.of(PATHS));
@@ -370,13 +379,20 @@ public final class FirewallBench {
                 StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "   round %d:", r + 1));
                 for (String p : order) {
                     Host[] h = pairs.get(p);
+                    double[] g = generatorSlot(generator, drops, h, frames.get(p), first.get(p), devices.get(p),
+                            Duration.ofSeconds(seconds));
+                    genRx.get(p)[r] = g[0];
+                    genTx.get(p)[r] = g[1];
+                    genDropped.get(p)[r] = g[2];
                     udp.get(p)[r] = iperfUdp(h[1], h[0], seconds);
                     tcp.get(p)[r] = Iperf3.tcp(h[1].netns(), h[1].address(), h[0].netns(), Duration.ofSeconds(seconds))
                             .gbps();
-                    line.append(String.format(Locale.ROOT, " %s %.0f rx/s %.2f Gbit/s;", p, udp.get(p)[r], tcp.get(p)[r]));
+                    line.append(String.format(Locale.ROOT, " %s gen %.0f rx/s (sent %.0f/s, dropped %.0f), iperf3 %.0f rx/s"
+                            + " %.2f Gbit/s;", p, g[0], g[1], g[2], udp.get(p)[r], tcp.get(p)[r]));
                 }
                 log.println(line);
             }
+            List<String> checks = new ArrayList<>();
             FirewallModule fm = (FirewallModule) engine.catalog().get("firewall");
             var last = fm.instance("fw").counter(FirewallConfig.Chain.EGRESS, n * 10);
             if (last.packets() == 0) {
@@ -387,37 +403,83 @@ public final class FirewallBench {
                     .reduce((x, y) -> y).orElse("").trim();
             String nftLast = exec(lab.host("r2"), "", "nft", "list", "chain", "ip", "jvbench", "forward").lines()
                     .filter(l -> l.contains("counter")).findFirst().orElse("").trim();
-            log.println("== check: final accept rules counted: jvisor firewall (egress) " + last.packets()
-                    + " packets; iptables '" + iptLast.replaceAll("\\s+", " ") + "'; nftables '" + nftLast + "'");
-            String loadAfter = EngineBenchSupport.loadAverage();
-            log.println();
-            EngineBenchSupport.printMachine(log, loadBefore, loadAfter);
-            log.printf(Locale.ROOT, "== medians over %d rounds of %d s; ratios within a round, then the median.%s%n",
-                    rounds, seconds, smoke ? " SMOKE RUN." : "");
-            log.println();
-            log.println("| path (" + n + " rules) | UDP 64 B rx/s (iperf3) | per round | vs iptables | TCP Gbit/s | per round |"
-                    + " vs no firewall | vs jvisor forwarder |");
-            log.println("| --- | ---: | --- | ---: | ---: | --- | ---: | ---: |");
-            for (String p : PATHS) {
-                double[] ur = new double[rounds], tr = new double[rounds], fr = new double[rounds];
-                for (int i = 0; i < rounds; i++) {
-                    ur[i] = udp.get(p)[i] / udp.get("iptables")[i];
-                    tr[i] = tcp.get(p)[i] / tcp.get("no firewall")[i];
-                    fr[i] = tcp.get(p)[i] / tcp.get("jvisor forwarder")[i];
-                }
-                log.printf(Locale.ROOT, "| %s | %.0f | %s | **%.2f** | %.2f | %s | **%.2f** | **%.2f** |%n", p,
-                        EngineBenchSupport.median(udp.get(p)), EngineBenchSupport.list(udp.get(p), "%.0f"),
-                        EngineBenchSupport.median(ur), EngineBenchSupport.median(tcp.get(p)),
-                        EngineBenchSupport.list(tcp.get(p), "%.2f"), EngineBenchSupport.median(tr),
-                        EngineBenchSupport.median(fr));
+            checks.add("final accept rules counted: jvisor firewall (egress) " + last.packets() + " packets; iptables '"
+                    + iptLast.replaceAll("\\s+", " ") + "'; nftables '" + nftLast + "'");
+            for (String instance : List.of("fw", "fwd")) {
+                long dropped = engine.drops(instance).values().stream().mapToLong(Long::longValue).sum();
+                checks.add("jvisor instance " + instance + ": " + dropped + " drops " + engine.drops(instance)
+                        + ", missed tail calls " + engine.missedTailCalls(instance));
             }
-            log.println();
+            checks.forEach(c -> log.println("== check: " + c));
+            return new E2eResult(n, rounds, seconds, smoke, genRx, genTx, genDropped, udp, tcp, checks, loadBefore,
+                    EngineBenchSupport.loadAverage());
         } finally {
-            EngineBenchSupport.destroyQuietly(engine, options, log);
-            if (lab != null) {
-                lab.close();
-            }
+            EngineBenchSupport.closeAll(Arrays.asList(generator, drops), log, "== ");
+            EngineBenchSupport.tearDown(engine, options, lab, log);
         }
+    }
+
+    /**
+     * One generator measurement on one path: GRO on at the first device (so it takes XDP_TX frames)
+     * and the receiver's drop on, for the slot only, so the iperf3 runs see the devices as they were.
+     * Returns frames received per second at the receiver's eth0, frames sent per second, and the
+     * growth of the tx_dropped counters of the path's devices (frames a device could not hand on).
+     */
+    static double[] generatorSlot(PacketRate.Generator generator, PacketRate.Drops drops, Host[] h, byte[] frame,
+                                  Dev first, List<Dev> devices, Duration duration) throws InterruptedException {
+        PacketRate.gro(first.host(), first.name(), true);
+        drops.on(h[1]);
+        try {
+            long rx0 = PacketRate.rxPackets(h[1]);
+            long d0 = devices.stream().mapToLong(Dev::txDropped).sum();
+            long t0 = System.nanoTime();
+            long sent = generator.blastFor(h[0], frame, duration);
+            double secs = (System.nanoTime() - t0) / 1e9;
+            Thread.sleep(100); // the last frames on their way
+            long got = PacketRate.rxPackets(h[1]) - rx0;
+            long dropped = devices.stream().mapToLong(Dev::txDropped).sum() - d0;
+            return new double[] {got / secs, sent / secs, dropped};
+        } finally {
+            drops.off(h[1]);
+            PacketRate.gro(first.host(), first.name(), false);
+        }
+    }
+
+    /** The e2e report: the machine, then one table row per path. */
+    static void printE2e(E2eResult r, PrintStream log) {
+        int rounds = r.rounds();
+        log.println();
+        EngineBenchSupport.printMachine(log, r.loadBefore(), r.loadAfter());
+        log.printf(Locale.ROOT, "== medians over %d rounds of %d s; ratios within a round, then the median.%s%n",
+                rounds, r.seconds(), r.smoke() ? " SMOKE RUN." : "");
+        log.println();
+        log.println("| path (" + r.rules() + " rules) | UDP 64 B rx/s (XDP generator) | per round | vs iptables |"
+                + " sent/s (median) | dropped on the path, per round |");
+        log.println("| --- | ---: | --- | ---: | ---: | --- |");
+        for (String p : PATHS) {
+            log.printf(Locale.ROOT, "| %s | %.0f | %s | **%.2f** | %.0f | %s |%n", p,
+                    EngineBenchSupport.median(r.genRx().get(p)), EngineBenchSupport.list(r.genRx().get(p), "%.0f"),
+                    EngineBenchSupport.median(E2eResult.ratio(r.genRx(), p, "iptables")),
+                    EngineBenchSupport.median(r.genTx().get(p)), EngineBenchSupport.list(r.genDropped().get(p), "%.0f"));
+        }
+        log.println();
+        log.println("| path (" + r.rules() + " rules) | UDP 64 B rx/s (iperf3) | per round | vs iptables | TCP Gbit/s |"
+                + " per round | vs no firewall | vs jvisor forwarder |");
+        log.println("| --- | ---: | --- | ---: | ---: | --- | ---: | ---: |");
+        for (String p : PATHS) {
+            log.printf(Locale.ROOT, "| %s | %.0f | %s | **%.2f** | %.2f | %s | **%.2f** | **%.2f** |%n", p,
+                    EngineBenchSupport.median(r.udp().get(p)), EngineBenchSupport.list(r.udp().get(p), "%.0f"),
+                    EngineBenchSupport.median(E2eResult.ratio(r.udp(), p, "iptables")),
+                    EngineBenchSupport.median(r.tcp().get(p)), EngineBenchSupport.list(r.tcp().get(p), "%.2f"),
+                    EngineBenchSupport.median(E2eResult.ratio(r.tcp(), p, "no firewall")),
+                    EngineBenchSupport.median(E2eResult.ratio(r.tcp(), p, "jvisor forwarder")));
+        }
+        log.println();
+        double[] aim = E2eResult.ratio(r.genRx(), "jvisor firewall", "iptables");
+        log.printf(Locale.ROOT, "UDP 64 B (XDP generator), jvisor firewall / iptables at %d rules: **%.2f** (per round %s;"
+                + " aim: at least 10).%n", r.rules(), EngineBenchSupport.median(aim), EngineBenchSupport.list(aim, "%.2f"));
+        EngineBenchSupport.printChecks(log, r.checks());
+        log.println();
     }
 
     /**

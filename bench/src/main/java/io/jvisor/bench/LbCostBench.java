@@ -13,12 +13,9 @@ import io.jvisor.engine.Topology;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 
 /**
  * The lb module's per-packet cost (DNAT mode, an established flow) against a hand-written minimal C
@@ -49,51 +46,21 @@ public final class LbCostBench {
 
     /** The figures: ns per packet of each subject, one per round. */
     public record Result(int rounds, int repeat, boolean smoke, Map<String, double[]> ns, Map<String, String> sizes,
-                         String check, String loadBefore, String loadAfter) {
-        double[] ratios(String a, String b) {
-            double[] x = ns.get(a), y = ns.get(b), r = new double[x.length];
-            for (int i = 0; i < x.length; i++) {
-                r[i] = x[i] / y[i];
-            }
-            return r;
-        }
-
-        double[] net(String s) {
-            double[] x = ns.get(s), nop = ns.get("c_nop"), r = new double[x.length];
-            for (int i = 0; i < x.length; i++) {
-                r[i] = x[i] - nop[i];
-            }
-            return r;
-        }
-    }
+                         String check, String loadBefore, String loadAfter) implements CostFigures {}
 
     private record Subject(String name, BpfProgram program, byte[] context) {}
 
     private LbCostBench() {}
 
     public static void main(String[] args) {
-        boolean smoke = false;
-        int rounds = 101, repeat = 100_000;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--smoke" -> smoke = true;
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--repeat" -> repeat = Integer.parseInt(args[++i]);
-                case "-h", "--help" -> {
-                    System.out.println("usage: LbCostBench [--smoke] [--rounds N] [--repeat N]");
-                    return;
-                }
-                default -> {
-                    System.err.println("LbCostBench: unknown argument " + args[i]);
-                    System.exit(2);
-                }
-            }
+        BenchArgs a = BenchArgs.parse("LbCostBench", "[--smoke] [--rounds N] [--repeat N]", args, List.of("--smoke"),
+                List.of("--rounds", "--repeat"));
+        if (a == null) {
+            return;
         }
-        if (smoke) {
-            rounds = 5;
-            repeat = 5_000;
-        }
-        printReport(run(rounds, repeat, smoke, System.out), System.out);
+        boolean smoke = a.has("--smoke");
+        printReport(run(a.intOr("--rounds", smoke ? 5 : 101), a.intOr("--repeat", smoke ? 5_000 : 100_000), smoke, System.out),
+                System.out);
     }
 
     public static Result run(int rounds, int repeat, boolean smoke, PrintStream log) {
@@ -158,17 +125,9 @@ public final class LbCostBench {
             log.printf(Locale.ROOT, "== %d subjects, each returns TC_ACT_REDIRECT; %d rounds of %d runs each%s%n",
                     subjects.size(), rounds, repeat, smoke ? " (SMOKE RUN: too short to compare)" : "");
 
-            Map<String, double[]> perPacket = new LinkedHashMap<>();
-            subjects.forEach(s -> perPacket.put(s.name, new double[rounds]));
-            Random random = new Random(42);
-            List<Subject> order = new ArrayList<>(subjects);
-            for (int r = 0; r < rounds; r++) {
-                Collections.shuffle(order, random);
-                for (Subject s : order) {
-                    perPacket.get(s.name)[r] = s.program.testRun(TestRun.of(frame).withContext(s.context)
-                            .withRepeat(repeat)).durationNs();
-                }
-            }
+            Map<String, double[]> perPacket = EngineBenchSupport.shuffledRounds(subjects, Subject::name,
+                    s -> s.program.testRun(TestRun.of(frame).withContext(s.context).withRepeat(repeat)).durationNs(), rounds,
+                    null);
             long conns = 0;
             for (byte[] k : engine.map("lb", "lb_conn").keys()) {
                 conns++;
@@ -180,24 +139,11 @@ public final class LbCostBench {
             }
             String check = "the lb's connection table holds exactly the 2 flows (4 entries), no drops";
             log.println("== check: " + check);
-            Map<String, String> sizes = new LinkedHashMap<>();
-            for (Subject s : subjects) {
-                var info = s.program.info();
-                sizes.putIfAbsent(s.name, info.xlatedLength() / 8 + " insns, " + info.jitedLength() + " B JITed");
-            }
+            Map<String, String> sizes = EngineBenchSupport.programSizes(subjects, Subject::name, Subject::program);
             return new Result(rounds, repeat, smoke, perPacket, sizes, check, loadBefore, EngineBenchSupport.loadAverage());
         } finally {
-            for (AutoCloseable c : closeLater.reversed()) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    log.println("== close failed: " + e);
-                }
-            }
-            EngineBenchSupport.destroyQuietly(engine, options, log);
-            if (ns != null) {
-                ns.close();
-            }
+            EngineBenchSupport.closeAll(closeLater, log, "== ");
+            EngineBenchSupport.tearDown(engine, options, ns, log);
         }
     }
 
@@ -267,24 +213,12 @@ public final class LbCostBench {
         out.println();
         out.println("| path | ns/packet | p25-p75 | vs c_dnat | p25-p75 | net ns (minus c_nop) | net vs c_dnat |");
         out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-        double[] cNet = r.net("c_dnat");
         for (String s : List.of("c_nop", "c_dnat", "jvisor_instance", "jvisor_entry")) {
-            double[] q = EngineBenchSupport.quartiles(r.ns().get(s));
-            double[] ratio = r.ratios(s, "c_dnat");
-            double[] rq = EngineBenchSupport.quartiles(ratio);
-            double[] net = r.net(s);
-            double[] netRatio = new double[net.length];
-            for (int i = 0; i < net.length; i++) {
-                netRatio[i] = net[i] / cNet[i];
-            }
-            out.printf(Locale.ROOT, "| %s | %.1f | %.0f-%.0f | **%.2f** | %.2f-%.2f | %.1f | %.2f |%n", label(s),
-                    EngineBenchSupport.median(r.ns().get(s)), q[0], q[1], EngineBenchSupport.median(ratio), rq[0], rq[1],
-                    EngineBenchSupport.median(net), s.equals("c_nop") ? Double.NaN : EngineBenchSupport.median(netRatio));
+            out.println(r.costRow(label(s), s, "c_dnat", 2));
         }
         out.println();
-        out.println("Program sizes: " + r.sizes().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
-                .collect(java.util.stream.Collectors.joining("; ")) + ".");
-        out.println("Check: " + r.check() + ".");
+        out.println(EngineBenchSupport.sizesLine("Program sizes", r.sizes()));
+        EngineBenchSupport.printChecks(out, List.of(r.check()));
     }
 
     static String label(String s) {

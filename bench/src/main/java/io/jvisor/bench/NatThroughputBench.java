@@ -1,5 +1,8 @@
 package io.jvisor.bench;
 
+import static io.jvisor.bench.EngineBenchSupport.host;
+import static io.jvisor.bench.EngineBenchSupport.router;
+
 import io.jvisor.engine.Engine;
 import io.jvisor.engine.EngineOptions;
 import io.jvisor.engine.ModuleCatalog;
@@ -7,8 +10,6 @@ import io.jvisor.engine.Topology;
 import io.jvisor.modules.nat.NatHandler;
 import io.jvisor.modules.nat.NatModule;
 import io.jvisor.net.lab.Host;
-import io.jvisor.net.lab.HostSpec;
-import io.jvisor.net.lab.InterfaceSpec;
 import io.jvisor.net.lab.Iperf3;
 import io.jvisor.net.lab.Lab;
 import io.jvisor.net.lab.LabSpec;
@@ -23,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * NAT throughput: TCP (iperf3) from an inside host to an outside host through masquerade, jvisor
@@ -51,35 +51,13 @@ public final class NatThroughputBench {
     private NatThroughputBench() {}
 
     public static void main(String[] args) throws Exception {
-        boolean smoke = false;
-        int rounds = 7, seconds = 3;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--smoke" -> smoke = true;
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
-                case "-h", "--help" -> {
-                    System.out.println("usage: NatThroughputBench [--smoke] [--rounds N] [--seconds S]");
-                    return;
-                }
-                default -> {
-                    System.err.println("NatThroughputBench: unknown argument " + args[i]);
-                    System.exit(2);
-                }
-            }
+        BenchArgs a = BenchArgs.parse("NatThroughputBench", "[--smoke] [--rounds N] [--seconds S]", args, List.of("--smoke"),
+                List.of("--rounds", "--seconds"));
+        if (a == null) {
+            return;
         }
-        if (smoke) {
-            rounds = 1;
-            seconds = 1;
-        }
-        run(rounds, seconds, smoke, System.out);
-    }
-
-    static HostSpec host(String name, String address, String gateway) {
-        HostSpec h = HostSpec.named(name).withInterface(InterfaceSpec.of("eth0", address))
-                .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
-                .withSysctl("net.ipv6.conf.default.disable_ipv6", "1");
-        return gateway == null ? h : h.withGateway(gateway);
+        boolean smoke = a.has("--smoke");
+        run(a.intOr("--rounds", smoke ? 1 : 7), a.intOr("--seconds", smoke ? 1 : 3), smoke, System.out);
     }
 
     static String exec(Host h, String stdin, String... cmd) throws Exception {
@@ -100,7 +78,7 @@ public final class NatThroughputBench {
     /** Returns the medians: path -> Gbit/s, and "ratio". */
     static Map<String, Double> run(int rounds, int seconds, boolean smoke, PrintStream log) throws Exception {
         String loadBefore = EngineBenchSupport.loadAverage();
-        String net = "10." + ThreadLocalRandom.current().nextInt(100, 250) + ".";
+        String net = EngineBenchSupport.labNet();
         EngineOptions options = EngineBenchSupport.engineOptions("jvnb");
         Engine engine = null;
         Lab lab = null;
@@ -110,12 +88,7 @@ public final class NatThroughputBench {
                     .withHost(host("h2", net + "2.2/24", null))
                     .withHost(host("h3", net + "3.2/24", net + "3.1"))
                     .withHost(host("h4", net + "4.2/24", null))
-                    .withHost(HostSpec.named("r")
-                            .withInterface(InterfaceSpec.of("eth0", net + "3.1/24"))
-                            .withInterface(InterfaceSpec.of("eth1", net + "4.1/24"))
-                            .withSysctl("net.ipv4.ip_forward", "1")
-                            .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
-                            .withSysctl("net.ipv6.conf.default.disable_ipv6", "1"))
+                    .withHost(router("r", net + "3.1/24", net + "4.1/24"))
                     .withWire(WireSpec.toRoot("h1:eth0", "p1", null))
                     .withWire(WireSpec.toRoot("h2:eth0", "p2", null))
                     .withWire(WireSpec.between("h3:eth0", "r:eth0"))
@@ -189,10 +162,7 @@ public final class NatThroughputBench {
             log.printf(Locale.ROOT, "== medians over %d rounds of %d s; ratio within a round, then the median.%s%n",
                     rounds, seconds, smoke ? " SMOKE RUN." : "");
             log.println();
-            double[] a = values.get(JV), b = values.get(LINUX), ratio = new double[rounds];
-            for (int i = 0; i < rounds; i++) {
-                ratio[i] = a[i] / b[i];
-            }
+            double[] a = values.get(JV), b = values.get(LINUX), ratio = EngineBenchSupport.ratios(a, b);
             log.println("| measurement | jvisor | Linux | per round (jvisor / Linux) | ratio (median) | per round |");
             log.println("| --- | ---: | ---: | --- | ---: | --- |");
             log.printf(Locale.ROOT, "| TCP inside -> outside, masquerade (%s vs %s) | %.2f Gbit/s | %.2f Gbit/s | %s / %s |"
@@ -205,10 +175,7 @@ public final class NatThroughputBench {
             out.put("ratio", EngineBenchSupport.median(ratio));
             return out;
         } finally {
-            EngineBenchSupport.destroyQuietly(engine, options, log);
-            if (lab != null) {
-                lab.close();
-            }
+            EngineBenchSupport.tearDown(engine, options, lab, log);
         }
     }
 }

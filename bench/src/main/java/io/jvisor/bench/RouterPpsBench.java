@@ -1,40 +1,24 @@
 package io.jvisor.bench;
 
-import io.jvisor.bpf.AttachType;
-import io.jvisor.bpf.BpfProgram;
-import io.jvisor.bpf.ProgramSpec;
-import io.jvisor.bpf.ProgramType;
-import io.jvisor.bpf.BpfMap;
-import io.jvisor.bpf.TestRun;
-import io.jvisor.bpf.elf.Collection;
-import io.jvisor.bpf.elf.CollectionOptions;
-import io.jvisor.bpf.asm.Asm;
-import io.jvisor.bpf.asm.Register;
-import io.jvisor.bpf.link.BpfLink;
-import io.jvisor.bpf.link.TcxDirection;
+import static io.jvisor.bench.EngineBenchSupport.host;
+import static io.jvisor.bench.EngineBenchSupport.router;
+
+import io.jvisor.bench.PacketRate.Drops;
+import io.jvisor.bench.PacketRate.Generator;
 import io.jvisor.engine.Engine;
 import io.jvisor.engine.EngineOptions;
 import io.jvisor.engine.ModuleCatalog;
 import io.jvisor.engine.Topology;
-import io.jvisor.net.MacAddress;
 import io.jvisor.net.PacketSocket;
 import io.jvisor.net.Rtnl;
 import io.jvisor.net.lab.Host;
-import io.jvisor.net.lab.HostSpec;
-import io.jvisor.net.lab.InterfaceSpec;
 import io.jvisor.net.lab.Iperf3;
 import io.jvisor.net.lab.Lab;
 import io.jvisor.net.lab.LabSpec;
 import io.jvisor.net.lab.Ping;
 import io.jvisor.net.lab.WireSpec;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -42,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -112,51 +95,25 @@ public final class RouterPpsBench {
     public record Result(Config config, Map<String, double[]> rxPps, Map<String, double[]> txPps,
                          Map<String, double[]> tcpGbps, List<String> checks, String loadBefore, String loadAfter) {
         public double[] ratio(Map<String, double[]> m, String a, String b) {
-            double[] x = m.get(a);
-            double[] y = m.get(b);
-            double[] r = new double[x.length];
-            for (int i = 0; i < r.length; i++) {
-                r[i] = x[i] / y[i];
-            }
-            return r;
+            return EngineBenchSupport.ratios(m.get(a), m.get(b));
         }
     }
 
     private RouterPpsBench() {}
 
     public static void main(String[] args) throws Exception {
-        Config c = Config.fullRun();
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--smoke" -> c = Config.smokeRun();
-                case "--rounds" -> c = new Config(c.smoke(), Integer.parseInt(args[++i]), c.seconds(), c.senders(), c.tcp(),
-                        c.sender());
-                case "--seconds" -> c = new Config(c.smoke(), c.rounds(), Integer.parseInt(args[++i]), c.senders(), c.tcp(),
-                        c.sender());
-                case "--senders" -> c = new Config(c.smoke(), c.rounds(), c.seconds(), Integer.parseInt(args[++i]), c.tcp(),
-                        c.sender());
-                case "--no-tcp" -> c = new Config(c.smoke(), c.rounds(), c.seconds(), c.senders(), false, c.sender());
-                case "--sender" -> c = c.with(Sender.valueOf(args[++i].toUpperCase(Locale.ROOT)));
-                case "-h", "--help" -> {
-                    System.out.println("usage: RouterPpsBench [--smoke] [--rounds N] [--seconds S] [--sender xdp|socket] "
-                            + "[--senders N] [--no-tcp]");
-                    return;
-                }
-                default -> {
-                    System.err.println("RouterPpsBench: unknown argument " + args[i]);
-                    System.exit(2);
-                }
-            }
+        BenchArgs a = BenchArgs.parse("RouterPpsBench", "[--smoke] [--rounds N] [--seconds S] [--sender xdp|socket]"
+                + " [--senders N] [--no-tcp]", args, List.of("--smoke", "--no-tcp"),
+                List.of("--rounds", "--seconds", "--sender", "--senders"));
+        if (a == null) {
+            return;
         }
+        Config c = a.has("--smoke") ? Config.smokeRun() : Config.fullRun();
+        c = new Config(c.smoke(), a.intOr("--rounds", c.rounds()), a.intOr("--seconds", c.seconds()),
+                a.intOr("--senders", c.senders()), c.tcp() && !a.has("--no-tcp"),
+                Sender.valueOf(a.stringOr("--sender", c.sender().name()).toUpperCase(Locale.ROOT)));
         Result r = run(c, System.out);
         printReport(r, System.out);
-    }
-
-    static HostSpec host(String name, String address, String gateway) {
-        HostSpec h = HostSpec.named(name).withInterface(InterfaceSpec.of("eth0", address))
-                .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
-                .withSysctl("net.ipv6.conf.default.disable_ipv6", "1");
-        return gateway == null ? h : h.withGateway(gateway);
     }
 
     static LabSpec labSpec(String net) {
@@ -167,12 +124,7 @@ public final class RouterPpsBench {
                 .withHost(host("h4", net + "4.2/24", net + "4.1"))
                 .withHost(host("h5", net + "5.2/24", null))
                 .withHost(host("h6", net + "5.3/24", null))
-                .withHost(HostSpec.named("r")
-                        .withInterface(InterfaceSpec.of("eth0", net + "3.1/24"))
-                        .withInterface(InterfaceSpec.of("eth1", net + "4.1/24"))
-                        .withSysctl("net.ipv4.ip_forward", "1")
-                        .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
-                        .withSysctl("net.ipv6.conf.default.disable_ipv6", "1"))
+                .withHost(router("r", net + "3.1/24", net + "4.1/24"))
                 .withWire(WireSpec.toRoot("h1:eth0", "p1", null))
                 .withWire(WireSpec.toRoot("h2:eth0", "p2", null))
                 .withWire(WireSpec.between("h3:eth0", "r:eth0"))
@@ -183,7 +135,7 @@ public final class RouterPpsBench {
     /** Sets up the lab and the engine, runs the rounds, and removes everything, on failure too. */
     public static Result run(Config config, PrintStream log) throws Exception {
         String loadBefore = EngineBenchSupport.loadAverage();
-        String net = "10." + ThreadLocalRandom.current().nextInt(100, 250) + ".";
+        String net = EngineBenchSupport.labNet();
         EngineOptions options = EngineBenchSupport.engineOptions("jvbp");
         Engine engine = null;
         Lab lab = null;
@@ -209,7 +161,7 @@ public final class RouterPpsBench {
                 if (!Ping.run(from.netns(), to.address(), 2).allReplied()) {
                     throw new IllegalStateException(from + " does not reach " + to);
                 }
-                frames.put(p[0], frame(from, to));
+                frames.put(p[0], PacketRate.frame(from, to));
             }
             if (config.tcp() && !config.smoke()) {
                 for (int i = 0; i < 2; i++) {
@@ -223,9 +175,9 @@ public final class RouterPpsBench {
             }
             if (config.sender() == Sender.XDP) {
                 // XDP_TX into a veth is dropped unless the peer runs NAPI: GRO on turns it on (no XDP program needed)
-                gro(null, lab.rootDevice("p1"));
-                gro(lab.host("r"), "eth0");
-                gro(lab.host("h6"), "eth0");
+                PacketRate.gro(null, lab.rootDevice("p1"), true);
+                PacketRate.gro(lab.host("r"), "eth0", true);
+                PacketRate.gro(lab.host("h6"), "eth0", true);
                 generator = Generator.load();
                 for (String[] p : PATHS) { // warm-up, untimed
                     generator.blast(lab.host(p[1]), frames.get(p[0]), 200_000);
@@ -253,7 +205,7 @@ public final class RouterPpsBench {
                 java.util.Collections.rotate(order, r);
                 for (String[] p : order) {
                     Host[] h = hosts(lab, p);
-                    long before = rxPackets(h[1]);
+                    long before = PacketRate.rxPackets(h[1]);
                     long t0 = System.nanoTime();
                     long sent;
                     double secs;
@@ -268,7 +220,7 @@ public final class RouterPpsBench {
                         secs = (System.nanoTime() - t0) / 1e9;
                     }
                     Thread.sleep(100);
-                    long got = rxPackets(h[1]) - before;
+                    long got = PacketRate.rxPackets(h[1]) - before;
                     rx.get(p[0])[r] = got / secs;
                     tx.get(p[0])[r] = sent / secs;
                     line.append(String.format(Locale.ROOT, " %s %.0f rx/s (sent %.0f/s);", p[0], rx.get(p[0])[r],
@@ -302,108 +254,13 @@ public final class RouterPpsBench {
             checks.forEach(c -> log.println("== check: " + c));
             return new Result(config, rx, tx, tcp, checks, loadBefore, EngineBenchSupport.loadAverage());
         } finally {
-            if (drops != null) {
-                drops.close();
-            }
-            if (generator != null) {
-                generator.close();
-            }
-            EngineBenchSupport.destroyQuietly(engine, options, log);
-            if (lab != null) {
-                lab.close();
-            }
+            EngineBenchSupport.closeAll(Arrays.asList(generator, drops), log, "== ");
+            EngineBenchSupport.tearDown(engine, options, lab, log);
         }
     }
 
     static Host[] hosts(Lab lab, String[] path) {
         return new Host[] {lab.host(path[1]), lab.host(path[2])};
-    }
-
-    /**
-     * Ethernet to the next hop (the gateway, or the receiver when they share a subnet), IPv4 from
-     * the sender to the receiver, TTL 64, UDP port 9 to 9 with no checksum, 18 bytes of payload.
-     */
-    static byte[] frame(Host from, Host to) throws Exception {
-        InetAddress src = from.address();
-        InetAddress dst = to.address();
-        MacAddress own;
-        MacAddress next;
-        try (Rtnl rtnl = Rtnl.open(from.netns())) {
-            own = rtnl.link("eth0").mac().orElseThrow();
-            InetAddress hop = from.spec().gateway() != null ? from.spec().gateway() : dst;
-            next = rtnl.neighbours().stream().filter(n -> n.address().equals(hop) && n.mac().isPresent())
-                    .map(n -> n.mac().get()).findFirst()
-                    .orElseThrow(() -> new IllegalStateException(from + " has no neighbour entry for " + hop));
-        }
-        ByteBuffer b = ByteBuffer.allocate(60);
-        b.put(next.bytes()).put(own.bytes()).putShort((short) 0x0800);
-        b.put((byte) 0x45).put((byte) 0).putShort((short) 46).putShort((short) 0).putShort((short) 0x4000)
-                .put((byte) 64).put((byte) 17).putShort((short) 0).put(src.getAddress()).put(dst.getAddress());
-        int sum = 0;
-        for (int i = 14; i < 34; i += 2) {
-            sum += ((b.get(i) & 0xff) << 8) | (b.get(i + 1) & 0xff);
-        }
-        while ((sum >> 16) != 0) {
-            sum = (sum & 0xffff) + (sum >> 16);
-        }
-        b.putShort(24, (short) ~sum);
-        b.position(34);
-        b.putShort((short) 9).putShort((short) 9).putShort((short) 26).putShort((short) 0);
-        return b.array();
-    }
-
-    /** The kernel's traffic generator: {@code bpf/pps_gen.c}, an XDP_TX program run with live frames. */
-    static final class Generator implements AutoCloseable {
-        private final Collection collection;
-        private final BpfProgram program;
-        private final BpfMap template;
-
-        private Generator(Collection collection) {
-            this.collection = collection;
-            this.program = collection.program("pps_gen");
-            this.template = collection.map("pps_frame");
-        }
-
-        static Generator load() {
-            return new Generator(Collection.load(EngineBenchSupport.only(EngineBenchSupport.compile("pps_gen.c"),
-                    "pps_gen"), CollectionOptions.DEFAULT));
-        }
-
-        /**
-         * Sends {@code count} copies of the 60-byte frame out of the host's eth0: a live-frames test
-         * run, from a thread inside the host's namespace (the context's ingress ifindex is looked up
-         * there). Returns the count.
-         */
-        long blast(Host from, byte[] frame, int count) {
-            int ifindex;
-            try (Rtnl rtnl = Rtnl.open(from.netns())) {
-                ifindex = rtnl.ifindex("eth0");
-            }
-            template.update(new byte[4], Arrays.copyOf(frame, 64));
-            // struct xdp_md: data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex
-            byte[] ctx = ByteBuffer.allocate(24).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0)
-                    .putInt(frame.length).putInt(0).putInt(ifindex).putInt(0).putInt(0).array();
-            // live frames refuse a context out: contextOutSize 0
-            TestRun run = new TestRun(frame, 0, ctx, 0, count, TestRun.XDP_LIVE_FRAMES, 0, 0);
-            from.netns().run(() -> program.testRun(run)); // a live run reports no verdict: the receivers count
-            return count;
-        }
-
-        @Override
-        public void close() {
-            collection.close();
-        }
-    }
-
-    /** Turns GRO on for a veth end (in the host's namespace, or the root one for null), which enables its NAPI. */
-    static void gro(Host h, String dev) throws Exception {
-        List<String> cmd = List.of("ethtool", "-K", dev, "gro", "on");
-        Process p = h == null ? new ProcessBuilder(cmd).start() : h.exec(cmd);
-        p.getOutputStream().close();
-        String err = new String(p.getErrorStream().readAllBytes());
-        if (p.waitFor() != 0) {
-            throw new IllegalStateException(String.join(" ", cmd) + (h == null ? "" : " in " + h) + " failed: " + err);
-        }
     }
 
     /** Sends the frame from {@code senders} threads in the host for the duration; returns how many were sent. */
@@ -437,57 +294,6 @@ public final class RouterPpsBench {
             sockets.forEach(PacketSocket::close);
         }
         return sent.get();
-    }
-
-    /**
-     * The receivers' drops: a tcx ingress program on eth0 that returns TC_ACT_SHOT. veth counts a
-     * frame as received before any hook runs, so rx_packets still counts it.
-     */
-    static final class Drops implements AutoCloseable {
-        private final BpfProgram drop = BpfProgram.load(ProgramSpec.of("pps_drop", ProgramType.SCHED_CLS,
-                AttachType.TCX_INGRESS, new Asm().mov64(Register.R0, 2).exit().build()));
-        private final Map<String, BpfLink> links = new LinkedHashMap<>();
-
-        void on(Host h) {
-            int ifindex;
-            try (Rtnl rtnl = Rtnl.open(h.netns())) {
-                ifindex = rtnl.ifindex("eth0");
-            }
-            links.put(h.name(), h.netns().run(() -> BpfLink.tcx(drop, ifindex, TcxDirection.INGRESS)));
-        }
-
-        void off(Host h) {
-            BpfLink l = links.remove(h.name());
-            if (l != null) {
-                l.close();
-            }
-        }
-
-        @Override
-        public void close() {
-            links.values().forEach(BpfLink::close);
-            links.clear();
-            drop.close();
-        }
-    }
-
-    /** eth0's rx_packets in the host's namespace (/proc/thread-self/net/dev of a thread inside it). */
-    static long rxPackets(Host h) {
-        String dev = h.netns().run(() -> {
-            try {
-                return Files.readString(Path.of("/proc/thread-self/net/dev"));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
-        for (String line : dev.split("\n")) {
-            String t = line.trim();
-            if (t.startsWith("eth0:")) {
-                String[] f = t.substring(5).trim().split("\\s+");
-                return Long.parseLong(f[1]);
-            }
-        }
-        throw new IllegalStateException("no eth0 in " + h + ": " + dev);
     }
 
     // ---- report ----------------------------------------------------------------------------------
@@ -529,8 +335,6 @@ public final class RouterPpsBench {
                     EngineBenchSupport.list(t, "%.3f"));
         }
         out.println();
-        for (String check : r.checks()) {
-            out.println("Check: " + check + ".");
-        }
+        EngineBenchSupport.printChecks(out, r.checks());
     }
 }

@@ -73,47 +73,20 @@ public final class TcpThroughputBench {
         }
 
         public double[] ratios(String a, String b) {
-            double[] x = gbps.get(a);
-            double[] y = gbps.get(b);
-            double[] r = new double[x.length];
-            for (int i = 0; i < r.length; i++) {
-                r[i] = x[i] / y[i];
-            }
-            return r;
+            return EngineBenchSupport.ratios(gbps.get(a), gbps.get(b));
         }
     }
 
     private TcpThroughputBench() {}
 
     public static void main(String[] args) {
-        Config config = Config.fullRun();
-        boolean smoke = false;
-        Integer rounds = null;
-        Integer seconds = null;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--smoke" -> smoke = true;
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
-                case "-h", "--help" -> {
-                    System.out.println("usage: TcpThroughputBench [--smoke] [--rounds N] [--seconds S]");
-                    return;
-                }
-                default -> {
-                    System.err.println("TcpThroughputBench: unknown argument " + args[i]);
-                    System.exit(2);
-                }
-            }
+        BenchArgs a = BenchArgs.parse("TcpThroughputBench", "[--smoke] [--rounds N] [--seconds S]", args, List.of("--smoke"),
+                List.of("--rounds", "--seconds"));
+        if (a == null) {
+            return;
         }
-        if (smoke) {
-            config = Config.smokeRun();
-        }
-        if (rounds != null) {
-            config = config.withRounds(rounds);
-        }
-        if (seconds != null) {
-            config = config.withSeconds(seconds);
-        }
+        Config config = a.has("--smoke") ? Config.smokeRun() : Config.fullRun();
+        config = config.withRounds(a.intOr("--rounds", config.rounds())).withSeconds(a.intOr("--seconds", config.seconds()));
         Result r = run(config, System.out);
         printReport(r, System.out);
     }
@@ -209,18 +182,8 @@ public final class TcpThroughputBench {
             log.println("== check: the forwarder instance counted " + passed + " packets, no missed tail calls");
             return new Result(config, gbps, retr, loadBefore, EngineBenchSupport.loadAverage());
         } finally {
-            for (AutoCloseable c : closeLater.reversed()) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    log.println("== close failed: " + e);
-                }
-            }
-            // the engine first: it detaches from the lab's devices, then the lab goes
-            EngineBenchSupport.destroyQuietly(engine, options, log);
-            if (lab != null) {
-                lab.close();
-            }
+            EngineBenchSupport.closeAll(closeLater, log, "== ");
+            EngineBenchSupport.tearDown(engine, options, lab, log);
         }
     }
 

@@ -4,9 +4,6 @@ import io.jvisor.bpf.testing.RequiresRoot;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,12 +19,11 @@ class BridgeCostBenchSmokeTest {
     @Test
     @Timeout(120)
     void bridgeCostHarnessRuns() {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        SmokeLog log = new SmokeLog();
         BridgeCostBench.Config config = BridgeCostBench.Config.smokeRun();
 
-        BridgeCostBench.Result r = BridgeCostBench.run(config, log);
-        BridgeCostBench.printReport(r, log);
+        BridgeCostBench.Result r = BridgeCostBench.run(config, log.out);
+        BridgeCostBench.printReport(r, log.out);
 
         for (String s : java.util.stream.Stream.concat(BridgeCostBench.SUBJECTS.stream(),
                 BridgeCostBench.BREAKDOWN.stream()).toList()) {
@@ -38,17 +34,8 @@ class BridgeCostBenchSmokeTest {
         assertThat(Arrays.stream(r.ratios("jvisor_bridge", "c_bridge")).allMatch(Double::isFinite)).isTrue();
         assertThat(r.checks()).anyMatch(c -> c.contains("nothing flooded, no drops, no missed tail calls"))
                 .anyMatch(c -> c.contains("both bridges learned the source"));
-        assertThat(bytes.toString(StandardCharsets.UTF_8)).contains("SMOKE RUN", "jvisor bridge / C minimal bridge:",
+        assertThat(log.text()).contains("SMOKE RUN", "jvisor bridge / C minimal bridge:",
                 "| jvisor device entry + bridge instance");
-        assertThat(io.jvisor.net.Netns.list()).as("namespaces left").noneMatch(n -> n.startsWith("jvbb"));
-        java.nio.file.Path pins = java.nio.file.Path.of("/sys/fs/bpf/jvisor");
-        if (java.nio.file.Files.isDirectory(pins)) {
-            try (var s = java.nio.file.Files.list(pins)) {
-                assertThat(s.map(p -> p.getFileName().toString()).toList()).as("engine pins left")
-                        .noneMatch(n -> n.startsWith("jvbb"));
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }
+        SmokeLog.assertNothingLeft("jvbb");
     }
 }

@@ -4,11 +4,6 @@ import io.jvisor.bpf.testing.RequiresRoot;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,12 +21,11 @@ class EngineBenchSmokeTest {
     @Test
     @Timeout(120)
     void perPacketCostHarnessRuns() {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        SmokeLog log = new SmokeLog();
         EngineCostBench.Config config = EngineCostBench.Config.smokeRun();
 
-        EngineCostBench.Result r = EngineCostBench.run(config, log);
-        EngineCostBench.printReport(r, log);
+        EngineCostBench.Result r = EngineCostBench.run(config, log.out);
+        EngineCostBench.printReport(r, log.out);
 
         for (String s : SUBJECTS) {
             assertThat(r.ns()).as("figures of " + s).containsKey(s);
@@ -41,37 +35,35 @@ class EngineBenchSmokeTest {
         assertThat(r.checks()).anyMatch(c -> c.contains("no missed tail calls"));
         assertThat(java.util.Arrays.stream(r.perHop("jvisor_chain_")).allMatch(Double::isFinite)).as("per-hop slopes")
                 .isTrue();
-        assertThat(bytes.toString(StandardCharsets.UTF_8)).contains("SMOKE RUN", "| jvisor device entry + forwarder",
+        assertThat(log.text()).contains("SMOKE RUN", "| jvisor device entry + forwarder",
                 "ns per extra hop");
-        assertNothingLeft("jvbc");
+        SmokeLog.assertNothingLeft("jvbc");
     }
 
     @Test
     @Timeout(120)
     void tcpThroughputHarnessRuns() {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        SmokeLog log = new SmokeLog();
 
-        TcpThroughputBench.Result r = TcpThroughputBench.run(TcpThroughputBench.Config.smokeRun(), log);
-        TcpThroughputBench.printReport(r, log);
+        TcpThroughputBench.Result r = TcpThroughputBench.run(TcpThroughputBench.Config.smokeRun(), log.out);
+        TcpThroughputBench.printReport(r, log.out);
 
         for (String p : TcpThroughputBench.PATHS) {
             assertThat(r.gbps().get(p)).as(p + " Gbit/s").hasSize(1);
             assertThat(r.gbps().get(p)[0]).as(p + " Gbit/s").isPositive();
         }
-        assertThat(bytes.toString(StandardCharsets.UTF_8)).contains("SMOKE RUN", "| jvisor / bridge |");
-        assertNothingLeft("jvbt");
+        assertThat(log.text()).contains("SMOKE RUN", "| jvisor / bridge |");
+        SmokeLog.assertNothingLeft("jvbt");
     }
 
     @Test
     @Timeout(300)
     void applyTimeHarnessRuns() throws Exception {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        SmokeLog log = new SmokeLog();
         ApplyTimeBench.Config config = ApplyTimeBench.Config.smokeRun();
 
-        ApplyTimeBench.Result r = ApplyTimeBench.run(config, log);
-        ApplyTimeBench.printReport(r, log);
+        ApplyTimeBench.Result r = ApplyTimeBench.run(config, log.out);
+        ApplyTimeBench.printReport(r, log.out);
 
         assertThat(r.rounds()).hasSize(config.rounds());
         ApplyTimeBench.Round cold = r.rounds().getFirst();
@@ -86,21 +78,7 @@ class EngineBenchSmokeTest {
             assertThat(round.get("programs_named_jv_entry_tc")).isEqualTo(config.devices());
             assertThat(round.get("patch_distinct_programs")).isEqualTo(config.instances());
         }
-        assertThat(bytes.toString(StandardCharsets.UTF_8)).contains("SMOKE RUN", "| 1 | cold |");
-        assertNothingLeft("jvba");
-    }
-
-    /** No engine pins and no namespaces of this benchmark's prefix remain. */
-    private static void assertNothingLeft(String prefix) {
-        Path pins = Path.of("/sys/fs/bpf/jvisor");
-        if (Files.isDirectory(pins)) {
-            try (var s = Files.list(pins)) {
-                assertThat(s.map(p -> p.getFileName().toString()).toList()).as("engine pins left")
-                        .noneMatch(n -> n.startsWith(prefix));
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }
-        assertThat(io.jvisor.net.Netns.list()).as("namespaces left").noneMatch(n -> n.startsWith(prefix));
+        assertThat(log.text()).contains("SMOKE RUN", "| 1 | cold |");
+        SmokeLog.assertNothingLeft("jvba");
     }
 }

@@ -1,9 +1,6 @@
 package io.jvisor.bench;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import io.jvisor.bpf.testing.RequiresRoot;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,25 +10,24 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Checks that the map benchmark harness works end to end: the C peer compiles with gcc and prints
  * figures, JMH runs every {@link MapOpsBench} benchmark, and the report comes out. It checks no
- * timing: the run is far too short to compare anything, and CI machines are shared.
+ * timing: the run is far too short to compare anything, and CI machines are shared. Needs root
+ * (creating BPF maps); under CI=true it fails instead of skipping.
  */
+@RequiresRoot
 class MapBenchSmokeTest {
     @Test
     @Timeout(120)
     void harnessRunsEndToEnd(@TempDir Path dir) throws Exception {
-        assumeTrue(isRoot(), "creating BPF maps needs root");
         // One batch size keeps the run near 15 s; --smoke on the command line does both.
         CompareMapOps.Config config = CompareMapOps.Config.smoke(dir).withBatches(List.of(256));
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        SmokeLog log = new SmokeLog();
 
-        CompareMapOps.Result result = CompareMapOps.run(config, log);
-        CompareMapOps.printTable(result, config, log);
+        CompareMapOps.Result result = CompareMapOps.run(config, log.out);
+        CompareMapOps.printTable(result, config, log.out);
 
         assertThat(Files.isExecutable(dir.resolve("map_ops"))).as("gcc built the C peer").isTrue();
         assertThat(result.ops()).containsExactly("lookup", "update", "update_batch/256", "lookup_batch/256");
@@ -47,13 +43,7 @@ class MapBenchSmokeTest {
             }
         }
         assertThat(result.cComments()).anyMatch(c -> c.startsWith("libbpf "));
-        String report = bytes.toString(StandardCharsets.UTF_8);
+        String report = log.text();
         assertThat(report).contains("| lookup | ", "| update | ", "SMOKE RUN", "Batch against single operations");
-    }
-
-    private static boolean isRoot() throws IOException {
-        return Files.readAllLines(Path.of("/proc/self/status")).stream()
-                .filter(l -> l.startsWith("Uid:"))
-                .anyMatch(l -> l.split("\\s+")[2].equals("0")); // effective uid
     }
 }

@@ -3,9 +3,6 @@ package io.jvisor.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jvisor.bpf.testing.RequiresRoot;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -20,25 +17,23 @@ class NatLbBenchSmokeTest {
     @Test
     @Timeout(120)
     void lbCostHarnessRuns() {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-        LbCostBench.Result r = LbCostBench.run(3, 1000, true, log);
-        LbCostBench.printReport(r, log);
+        SmokeLog log = new SmokeLog();
+        LbCostBench.Result r = LbCostBench.run(3, 1000, true, log.out);
+        LbCostBench.printReport(r, log.out);
         for (String s : new String[] {"c_nop", "c_dnat", "jvisor_instance", "jvisor_entry"}) {
             assertThat(r.ns().get(s)).hasSize(3);
             assertThat(Arrays.stream(r.ns().get(s)).allMatch(x -> x > 0)).as(s).isTrue();
         }
-        assertThat(bytes.toString(StandardCharsets.UTF_8)).contains("SMOKE RUN", "| C minimal DNAT", "2 flows");
+        assertThat(log.text()).contains("SMOKE RUN", "| C minimal DNAT", "2 flows");
     }
 
     @Test
     @Timeout(180)
     void natThroughputHarnessRuns() throws Exception {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-        var r = NatThroughputBench.run(1, 1, true, log);
+        SmokeLog log = new SmokeLog();
+        var r = NatThroughputBench.run(1, 1, true, log.out);
         assertThat(r.get(NatThroughputBench.JV)).isPositive();
         assertThat(r.get(NatThroughputBench.LINUX)).isPositive();
-        assertThat(bytes.toString(StandardCharsets.UTF_8)).contains("SNAT mappings", "masquerade rule counted");
+        assertThat(log.text()).contains("SNAT mappings", "masquerade rule counted");
     }
 }

@@ -4,9 +4,6 @@ import io.jvisor.bpf.testing.RequiresRoot;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,12 +18,11 @@ class RouterPpsBenchSmokeTest {
     @Test
     @Timeout(180)
     void routerPpsHarnessRuns() throws Exception {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        SmokeLog log = new SmokeLog();
         RouterPpsBench.Config config = RouterPpsBench.Config.smokeRun();
 
-        RouterPpsBench.Result r = RouterPpsBench.run(config, log);
-        RouterPpsBench.printReport(r, log);
+        RouterPpsBench.Result r = RouterPpsBench.run(config, log.out);
+        RouterPpsBench.printReport(r, log.out);
 
         for (String[] p : RouterPpsBench.PATHS) {
             assertThat(r.rxPps().get(p[0])).as(p[0] + " received").hasSize(1);
@@ -36,12 +32,8 @@ class RouterPpsBenchSmokeTest {
         assertThat(r.tcpGbps().get("jvisor router")[0]).isPositive();
         assertThat(r.tcpGbps().get("Linux ip_forward")[0]).isPositive();
         assertThat(r.checks()).anyMatch(c -> c.contains("no missed tail calls"));
-        assertThat(bytes.toString(StandardCharsets.UTF_8)).contains("SMOKE RUN",
+        assertThat(log.text()).contains("SMOKE RUN",
                 "Small UDP, jvisor router / Linux ip_forward");
-        var m = java.util.regex.Pattern.compile("== lab (\\S+) ").matcher(bytes.toString(StandardCharsets.UTF_8));
-        assertThat(m.find()).as("the lab's prefix is logged").isTrue();
-        String prefix = m.group(1);
-        assertThat(io.jvisor.net.Netns.list()).as("namespaces of lab " + prefix + " left")
-                .noneMatch(n -> n.startsWith(prefix + "-"));
+        log.assertLabGone("== lab");
     }
 }
