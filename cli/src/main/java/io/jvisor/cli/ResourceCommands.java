@@ -302,7 +302,7 @@ final class ResourceCommands {
                 case instances -> "/v1/instances/" + DaemonClient.enc(need()) + dryRunQuery();
                 case connections -> "/v1/connections/" + DaemonClient.enc(need()) + dryRunQuery();
                 case attachments -> "/v1/attachments/" + DaemonClient.enc(need()) + dryRunQuery();
-                case topology -> "/v1/topology";
+                case topology -> "/v1/topology" + dryRunQuery();
                 default -> throw new CommandLine.ParameterException(spec.commandLine(), "cannot delete " + kind
                         + " (deletable: instances, connections, attachments, topology)");
             };

@@ -88,6 +88,12 @@ class TopologyCommandsTest {
             assertThat(dry.exit()).as(dry.toString()).isZero();
             assertThat(dry.out()).contains("no changes").contains("dry run");
 
+            CliRun dryDelete = CliRun.run(e, "delete", "topology", "--dry-run");
+            assertThat(dryDelete.exit()).as(dryDelete.toString()).isZero();
+            assertThat(dryDelete.out()).contains("- instance br1").contains("- host h1").contains("dry run");
+            assertThat(JSON.readTree(CliRun.run(e, "get", "instances", "-o", "json").out()).findValuesAsText("name"))
+                    .as("a dry-run delete changes nothing").containsExactly("br1", "br2", "r1", "fw1");
+
             CliRun down = CliRun.run(e, "down", "quickstart");
             assertThat(down.exit()).as(down.toString()).isZero();
             assertThat(down.out()).contains("removed topology 'quickstart'");

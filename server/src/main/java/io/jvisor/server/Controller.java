@@ -261,10 +261,27 @@ public final class Controller implements AutoCloseable {
      * empty; {@link #destroy()} also removes its pins and state.
      */
     public ApplyResult down() {
+        return down(false);
+    }
+
+    /**
+     * Removes the applied topology and its lab hosts, as {@link #down()}; with {@code dryRun}, only
+     * returns what that would remove and changes nothing.
+     */
+    public ApplyResult down(boolean dryRun) {
         long t0 = System.nanoTime();
         lock.lock();
         try {
             Manifest old = manifest;
+            if (dryRun) {
+                List<String> lines = new ArrayList<>(planLines(engine.plan(Topology.EMPTY)));
+                if (labPrefix != null && old != null) {
+                    for (Manifest.Host h : old.spec().hosts()) {
+                        lines.add("- host " + h.name());
+                    }
+                }
+                return new ApplyResult(old == null ? "" : old.name(), lines, true, (System.nanoTime() - t0) / 1_000_000);
+            }
             List<String> lines = new ArrayList<>(planLines(engine.apply(Topology.EMPTY)));
             if (labPrefix != null) {
                 for (Manifest.Host h : old == null ? List.<Manifest.Host>of() : old.spec().hosts()) {

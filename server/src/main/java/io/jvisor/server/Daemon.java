@@ -265,9 +265,12 @@ public final class Daemon implements AutoCloseable {
             send(ctx, 200, apply(m, dryRun(ctx)));
         });
         r.delete("/v1/topology", ctx -> {
+            boolean dry = dryRun(ctx);
             long t0 = System.nanoTime();
-            ApplyResult res = controller.down();
-            metrics.apply(System.nanoTime() - t0, "removed");
+            ApplyResult res = controller.down(dry);
+            if (!dry) {
+                metrics.apply(System.nanoTime() - t0, "removed");
+            }
             send(ctx, 200, res);
         });
         r.get("/v1/instances", ctx -> send(ctx, 200, instances()));

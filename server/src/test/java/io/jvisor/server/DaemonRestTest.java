@@ -177,6 +177,19 @@ class DaemonRestTest {
     }
 
     @Test
+    void aDryRunDeleteOfTheTopologyListsWhatWouldGoAndChangesNothing() {
+        Map<String, String> before = bed.snapshot();
+        Http.Response r = http.json("DELETE", "/v1/topology?dryRun=true", null);
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        JsonNode plan = r.json();
+        assertThat(plan.path("dryRun").asBoolean()).isTrue();
+        assertThat(plan.path("changes").toString()).contains("- instance b1").contains("- instance r1")
+                .contains("- host h1").contains("- host h2");
+        assertThat(bed.snapshot()).isEqualTo(before);
+        assertThat(http.get("/v1/instances").json().findValuesAsText("name")).contains("b1", "r1");
+    }
+
+    @Test
     void tableEntriesAreShownAndWrittenByTheirCTypes() throws Exception {
         String table = "/v1/instances/b1/tables/fdb_static";
         JsonNode info = http.get(table).json().path("table");
