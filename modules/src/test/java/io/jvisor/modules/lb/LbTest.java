@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.jvisor.bpf.testing.Names;
 import io.jvisor.bpf.testing.RequiresRoot;
 import io.jvisor.engine.Engine;
+import io.jvisor.modules.ConfigValues;
 import io.jvisor.engine.EngineOptions;
 import io.jvisor.engine.ModuleCatalog;
 import io.jvisor.engine.ModuleType;
@@ -270,7 +271,7 @@ class LbTest {
 
         /** The Maglev table slot a client flow hashes to. */
         int slot(int clientPort, int vipPort, int protocol, int tableSize) {
-            int h = LbHandler.flowHash(LbConfig.ip("c", net + "1.2"), LbConfig.ip("v", vip()), clientPort, vipPort,
+            int h = LbHandler.flowHash(ConfigValues.ip("c", net + "1.2"), ConfigValues.ip("v", vip()), clientPort, vipPort,
                     protocol);
             return Integer.remainderUnsigned(h, tableSize);
         }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jvisor.bpf.testing.Names;
 import io.jvisor.bpf.testing.RequiresRoot;
 import io.jvisor.engine.Engine;
+import io.jvisor.modules.ConfigValues;
 import io.jvisor.engine.EngineOptions;
 import io.jvisor.engine.ModuleCatalog;
 import io.jvisor.engine.Topology;
@@ -488,7 +489,7 @@ class NatTest {
         assertThat(m.validateConfig(Map.of("bogus", "1"))).contains("'bogus'");
         NatConfig c = NatConfig.parse(Map.of("ports", "5000-5009", "snat.0", "10.1.2.3/24 to 192.0.2.1"));
         assertThat(c.portMin()).isEqualTo(5000);
-        assertThat(c.snat().getFirst().prefix()).isEqualTo(NatConfig.ip("k", "10.1.2.0"));
+        assertThat(c.snat().getFirst().prefix()).isEqualTo(ConfigValues.ip("k", "10.1.2.0"));
     }
 
     @Test
