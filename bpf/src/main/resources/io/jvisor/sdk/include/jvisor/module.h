@@ -462,10 +462,13 @@ static __always_inline int jv_ipv4_rewrite(struct jv_ctx *ctx, __be32 saddr, __b
 	} else {
 		return -1;
 	}
+	/* only what changes goes into the checksums (an unchanged field adds nothing, and costs) */
 	__be32 old_sa = ip->saddr, old_da = ip->daddr;
 	__u16 ipc = ip->check;
-	ipc = jv_csum_update(ipc, old_sa, saddr, 2);
-	ipc = jv_csum_update(ipc, old_da, daddr, 2);
+	if (old_sa != saddr)
+		ipc = jv_csum_update(ipc, old_sa, saddr, 2);
+	if (old_da != daddr)
+		ipc = jv_csum_update(ipc, old_da, daddr, 2);
 	ip->check = ipc;
 	ip->saddr = saddr;
 	ip->daddr = daddr;
@@ -493,12 +496,14 @@ static __always_inline int jv_ipv4_rewrite(struct jv_ctx *ctx, __be32 saddr, __b
 		return -1;
 	__u16 c = *pc;
 	if (!(udp && c == 0)) {
-		if (!icmp) {
+		if (!icmp && old_sa != saddr)
 			c = jv_csum_update(c, old_sa, saddr, 2);
+		if (!icmp && old_da != daddr)
 			c = jv_csum_update(c, old_da, daddr, 2);
-		}
-		c = jv_csum_update(c, old_s, sport, 1);
-		c = jv_csum_update(c, old_d, dport, 1);
+		if (old_s != sport)
+			c = jv_csum_update(c, old_s, sport, 1);
+		if (old_d != dport)
+			c = jv_csum_update(c, old_d, dport, 1);
 		if (udp && c == 0)
 			c = 0xffff;
 		*pc = c;
