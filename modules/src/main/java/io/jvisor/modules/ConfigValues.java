@@ -1,5 +1,7 @@
 package io.jvisor.modules;
 
+import java.util.OptionalInt;
+
 /**
  * Parsers for the values of modules' flat configuration keys (IPv4 addresses, prefixes, endpoints,
  * MAC addresses). Every error names the key, the value and what is wrong with it.
@@ -28,9 +30,14 @@ public final class ConfigValues {
 
     /** A.B.C.D as an int in host order. */
     public static int ip(String key, String s) {
+        return ipv4(s).orElseThrow(() -> bad(key, s, "not an IPv4 address"));
+    }
+
+    /** A.B.C.D as an int in host order, or empty when {@code s} is not one. */
+    public static OptionalInt ipv4(String s) {
         String[] o = s.split("\\.", -1);
         if (o.length != 4) {
-            throw bad(key, s, "not an IPv4 address");
+            return OptionalInt.empty();
         }
         int v = 0;
         for (String x : o) {
@@ -38,14 +45,14 @@ public final class ConfigValues {
             try {
                 b = Integer.parseInt(x);
             } catch (NumberFormatException e) {
-                throw bad(key, s, "not an IPv4 address");
+                return OptionalInt.empty();
             }
             if (b < 0 || b > 255) {
-                throw bad(key, s, "not an IPv4 address");
+                return OptionalInt.empty();
             }
             v = (v << 8) | b;
         }
-        return v;
+        return OptionalInt.of(v);
     }
 
     /** A.B.C.D/LEN as {address, length}; the address is kept as written (host bits included). */
@@ -64,6 +71,46 @@ public final class ConfigValues {
             throw bad(key, s, "prefix length must be 0..32");
         }
         return new int[] {ip(key, s.substring(0, slash)), len};
+    }
+
+    /** A number of seconds, at least 1. */
+    public static long seconds(String key, String value) {
+        long s;
+        try {
+            s = Long.parseLong(value);
+        } catch (NumberFormatException x) {
+            throw bad(key, value, "expected a number of seconds");
+        }
+        if (s < 1) {
+            throw bad(key, value, "must be at least 1");
+        }
+        return s;
+    }
+
+    /**
+     * The index N of a key {@code PREFIX.N} ({@code prefix} includes the dot): a number from 0 to
+     * {@code max - 1}.
+     */
+    public static int index(String key, String prefix, long max) {
+        try {
+            int n = Integer.parseInt(key.substring(prefix.length()));
+            if (n < 0 || n >= max) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException x) {
+            throw new IllegalArgumentException("key '" + key + "': the index must be a number"
+                    + (max < Integer.MAX_VALUE ? " from 0 to " + (max - 1) : ""));
+        }
+    }
+
+    /** The IP protocol number of the word {@code tcp} (6) or {@code udp} (17) in {@code value}. */
+    public static int tcpOrUdp(String key, String value, String word) {
+        return switch (word) {
+            case "tcp" -> 6;
+            case "udp" -> 17;
+            default -> throw bad(key, value, "the protocol must be tcp or udp");
+        };
     }
 
     /** The netmask of a prefix length 0..32, in host order. */
@@ -112,6 +159,15 @@ public final class ConfigValues {
             throw bad(key, s, notUnicast);
         }
         return m;
+    }
+
+    /** A MAC address as six lower-case hex bytes separated by colons. */
+    public static String macString(byte[] mac) {
+        StringBuilder s = new StringBuilder();
+        for (byte x : mac) {
+            s.append(s.isEmpty() ? "" : ":").append(String.format("%02x", x & 0xff));
+        }
+        return s.toString();
     }
 
     /** An address in dotted form. */

@@ -53,64 +53,73 @@ class ConfigKeysTest {
     static Stream<Case> modules() {
         return Stream.of(
                 new Case(new Bridge(), ConfigKeysTest::bridgeParse, examples(
-                        "agingSeconds", Map.of("agingSeconds", "60"),
-                        "fdb.max", Map.of("fdb.max", "1024"),
+                        "agingSeconds", "60",
+                        "fdb.max", "1024",
                         "port.N.vlan", Map.of("port.3.vlan", "10"),
                         "port.N.trunk", Map.of("port.4.trunk", "10,20"),
                         "port.N.native", Map.of("port.4.trunk", "10,20", "port.4.native", "10"))),
                 new Case(new RouterModule(), c -> RouterConfig.parse(c), examples(
                         "port.N", Map.of("port.0", "10.0.1.1/24 mac 02:00:00:00:00:01"),
                         "route.N", Map.of("port.0", "10.0.1.1/24", "route.7", "10.9.0.0/16 via 10.0.1.254 metric 5"),
-                        "neighbour.timeout", Map.of("neighbour.timeout", "60"))),
+                        "neighbour.timeout", "60")),
                 new Case(new FirewallModule(), c -> FirewallConfig.parse(c), examples(
                         "egress.N", Map.of("egress.10", "accept proto tcp dst 10.0.0.5/32 dport 22 flags syn,!ack"),
                         "ingress.N", Map.of("ingress.20", "drop log proto udp sport 0-1023"),
-                        "egress.policy", Map.of("egress.policy", "drop"),
-                        "ingress.policy", Map.of("ingress.policy", "drop log"),
-                        "timeout.tcp.syn", Map.of("timeout.tcp.syn", "30"),
-                        "timeout.tcp.established", Map.of("timeout.tcp.established", "3600"),
-                        "timeout.tcp.fin", Map.of("timeout.tcp.fin", "60"),
-                        "timeout.tcp.close", Map.of("timeout.tcp.close", "5"),
-                        "timeout.udp", Map.of("timeout.udp", "20"),
-                        "timeout.icmp", Map.of("timeout.icmp", "20"))),
+                        "egress.policy", "drop",
+                        "ingress.policy", "drop log",
+                        "timeout.tcp.syn", "30",
+                        "timeout.tcp.established", "3600",
+                        "timeout.tcp.fin", "60",
+                        "timeout.tcp.close", "5",
+                        "timeout.udp", "20",
+                        "timeout.icmp", "20")),
                 new Case(new NatModule(), c -> NatConfig.parse(c), examples(
                         "snat.N", Map.of("snat.0", "10.0.0.0/8 to 192.0.2.1"),
                         "dnat.N", Map.of("dnat.1", "tcp 192.0.2.1:8080 to 10.0.0.5:80"),
-                        "ports", Map.of("ports", "20000-30000"),
-                        "timeout.tcp", Map.of("timeout.tcp", "600"),
-                        "timeout.tcp.closed", Map.of("timeout.tcp.closed", "5"),
-                        "timeout.udp", Map.of("timeout.udp", "60"),
-                        "timeout.icmp", Map.of("timeout.icmp", "10"))),
+                        "ports", "20000-30000",
+                        "timeout.tcp", "600",
+                        "timeout.tcp.closed", "5",
+                        "timeout.udp", "60",
+                        "timeout.icmp", "10")),
                 new Case(new LbModule(), c -> LbConfig.parse(c), examples(
                         "service.NAME", Map.of("service.web", "tcp 10.0.0.100:80"),
                         "backend.NAME.ID", Map.of("service.web", "tcp 10.0.0.100:80",
                                 "backend.web.b-1", "10.0.1.1:8080 weight 2 draining"),
-                        "table.size", Map.of("table.size", "251"),
+                        "table.size", "251",
                         "dsr.source", Map.of("dsr.source", "10.0.0.1", "service.d", "udp 10.0.0.101:53 mode dsr"),
-                        "mac", Map.of("mac", "02:00:00:00:00:aa"))),
+                        "mac", "02:00:00:00:00:aa")),
                 new Case(new DdosModule(), c -> DdosConfig.parse(c), examples(
-                        "block.src", Map.of("block.src", "192.0.2.0/24, 198.51.100.7"),
-                        "block.dst", Map.of("block.dst", "10.0.0.1/32"),
-                        "rate.pps", Map.of("rate.pps", "1000"),
+                        "block.src", "192.0.2.0/24, 198.51.100.7",
+                        "block.dst", "10.0.0.1/32",
+                        "rate.pps", "1000",
                         "rate.burst", Map.of("rate.pps", "1000", "rate.burst", "50"),
-                        "ports", Map.of("ports", "0,1"))),
+                        "ports", "0,1")),
                 new Case(new CaptureModule(), c -> CaptureConfig.parse(c), examples(
-                        "snaplen", Map.of("snaplen", "128"),
-                        "ports", Map.of("ports", "1"),
-                        "filter.proto", Map.of("filter.proto", "udp"),
-                        "filter.src", Map.of("filter.src", "10.0.0.0/24"),
-                        "filter.dst", Map.of("filter.dst", "10.0.0.7"),
+                        "snaplen", "128",
+                        "ports", "1",
+                        "filter.proto", "udp",
+                        "filter.src", "10.0.0.0/24",
+                        "filter.dst", "10.0.0.7",
                         "filter.sport", Map.of("filter.proto", "tcp", "filter.sport", "1234"),
                         "filter.dport", Map.of("filter.proto", "tcp", "filter.dport", "80"),
-                        "filter.both-ways", Map.of("filter.both-ways", "true"))));
+                        "filter.both-ways", "true")));
     }
 
+    /**
+     * Pattern, example pairs. An example is a configuration, or a value: the configuration of the
+     * pattern itself (a plain key) with that value.
+     */
     private static Map<String, Map<String, String>> examples(Object... kv) {
         Map<String, Map<String, String>> m = new LinkedHashMap<>();
         for (int i = 0; i < kv.length; i += 2) {
-            @SuppressWarnings("unchecked")
-            Map<String, String> v = (Map<String, String>) kv[i + 1];
-            m.put((String) kv[i], v);
+            String pattern = (String) kv[i];
+            if (kv[i + 1] instanceof String value) {
+                m.put(pattern, Map.of(pattern, value));
+            } else {
+                @SuppressWarnings("unchecked")
+                Map<String, String> v = (Map<String, String>) kv[i + 1];
+                m.put(pattern, v);
+            }
         }
         return m;
     }

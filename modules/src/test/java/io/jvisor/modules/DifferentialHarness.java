@@ -227,6 +227,22 @@ public final class DifferentialHarness implements AutoCloseable {
         return engine;
     }
 
+    /** The frames of a differential run: {@code -Djvisor.diff.packets=N}, else the 100,000. */
+    public static int packets() {
+        return Integer.getInteger("jvisor.diff.packets", 100_000);
+    }
+
+    /**
+     * The random seed of a differential run: {@code -Djvisor.diff.seed=S}, else a new one; printed,
+     * labelled {@code what}, so that a failing run can be repeated.
+     */
+    public static long seed(String what) {
+        String s = System.getProperty("jvisor.diff.seed");
+        long seed = s != null ? Long.parseLong(s) : new java.util.Random().nextLong();
+        System.out.println("[" + what + "] seed " + seed + " (rerun with -Djvisor.diff.seed=" + seed + ")");
+        return seed;
+    }
+
     /** The instance name of a lane, for the module's Java API (FDB, static entries). */
     public static String instance(Lane lane) {
         return lane.instance;

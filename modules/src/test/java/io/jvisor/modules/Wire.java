@@ -76,7 +76,12 @@ public final class Wire {
 
     /** The Internet checksum (RFC 1071) of len bytes at off. */
     public static int checksum(byte[] d, int off, int len) {
-        long sum = 0;
+        return checksum(d, off, len, 0);
+    }
+
+    /** The Internet checksum (RFC 1071) of len bytes at off, the sum starting at {@code initial} (a pseudo-header's). */
+    public static int checksum(byte[] d, int off, int len, long initial) {
+        long sum = initial;
         for (int i = 0; i + 1 < len; i += 2) {
             sum += ((d[off + i] & 0xff) << 8) | (d[off + i + 1] & 0xff);
         }

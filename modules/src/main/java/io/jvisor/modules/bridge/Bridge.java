@@ -1,13 +1,11 @@
 package io.jvisor.modules.bridge;
 
-import io.jvisor.modules.ConfigValues;
+import io.jvisor.modules.StandardModule;
 
 import io.jvisor.bpf.BpfMap;
 import io.jvisor.engine.Engine;
 import io.jvisor.engine.InstanceContext;
-import io.jvisor.engine.ModuleCode;
 import io.jvisor.engine.ModuleHandler;
-import io.jvisor.engine.ModuleType;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -22,7 +20,7 @@ import java.util.Map;
  * with least-recently-used eviction, MAC moves, and flooding of unknown unicast, broadcast and
  * multicast in the kernel, 802.1Q access and trunk ports (tc). No STP. See docs/bridge.md.
  */
-public final class Bridge implements ModuleType {
+public final class Bridge extends StandardModule {
     /**
      * The learned FDB's capacity when {@code fdb.max} is not configured: when full, the least
      * recently used entry is evicted.
@@ -56,14 +54,12 @@ public final class Bridge implements ModuleType {
      */
     public record FdbEntry(String mac, int vlan, int port, boolean isStatic, Duration age) {}
 
-    @Override
-    public String name() {
-        return "bridge";
-    }
-
-    @Override
-    public ModuleCode code() {
-        return ModuleCode.resource(Bridge.class, "bridge.c");
+    /** A type object; the engine's catalog holds one. */
+    public Bridge() {
+        super("bridge", io.jvisor.engine.Sdk.MAX_PORTS, c -> {
+            parse(c);
+            fdbSize(c);
+        });
     }
 
     /** The keys {@link #validateConfig} accepts (see its module's doc). */
@@ -81,14 +77,6 @@ public final class Bridge implements ModuleType {
                     "Makes port N a trunk port carrying these VLANs (1..4094) tagged; not with port.N.vlan."),
             io.jvisor.engine.ConfigKey.optional("port.N.native", "1..4094", null,
                     "The native VLAN of trunk port N, sent and received untagged; needs port.N.trunk."));
-    }
-
-    @Override
-    public String validateConfig(Map<String, String> config) {
-        return ConfigValues.problemOf(() -> {
-            parse(config);
-            fdbSize(config);
-        });
     }
 
     static Config parse(Map<String, String> config) {

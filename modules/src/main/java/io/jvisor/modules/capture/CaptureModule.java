@@ -1,16 +1,14 @@
 package io.jvisor.modules.capture;
 
-import io.jvisor.modules.ConfigValues;
+import io.jvisor.modules.MapSync;
+import io.jvisor.modules.StandardModule;
 
 import io.jvisor.bpf.BpfMap;
 import io.jvisor.engine.Engine;
 import io.jvisor.engine.InstanceContext;
-import io.jvisor.engine.ModuleCode;
 import io.jvisor.engine.ModuleHandler;
-import io.jvisor.engine.ModuleType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -19,7 +17,7 @@ import java.util.Map;
  * filter copied (up to the snap length) to user space through a BPF ring buffer and written as pcap.
  * Works at the tc and the XDP hook. Configuration: {@link CaptureConfig}; see docs/capture.md.
  */
-public final class CaptureModule implements ModuleType {
+public final class CaptureModule extends StandardModule {
     /** The type name. */
     public static final String NAME = "capture";
 
@@ -27,19 +25,9 @@ public final class CaptureModule implements ModuleType {
     /** sizeof(struct cap_config). */
     static final int CONFIG_SIZE = 36;
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public ModuleCode code() {
-        return ModuleCode.resource(CaptureModule.class, "capture.c");
-    }
-
-    @Override
-    public int ports() {
-        return 2;
+    /** A type object; the engine's catalog holds one. */
+    public CaptureModule() {
+        super(NAME, 2, CaptureConfig::parse);
     }
 
     /** The keys {@link #validateConfig} accepts (see its module's doc). */
@@ -56,11 +44,6 @@ public final class CaptureModule implements ModuleType {
             io.jvisor.engine.ConfigKey.optional("filter.dport", "0..65535", null, "Capture only frames to this TCP, UDP or SCTP port."),
             io.jvisor.engine.ConfigKey.optional("filter.both-ways", "true|false", "false",
                     "Also capture frames the other way round (addresses and ports swapped)."));
-    }
-
-    @Override
-    public String validateConfig(Map<String, String> config) {
-        return ConfigValues.problemOf(() -> CaptureConfig.parse(config));
     }
 
     @Override
@@ -86,11 +69,7 @@ public final class CaptureModule implements ModuleType {
 
     /** Writes the configuration into the data plane's {@code cap_cfg}, when it differs. */
     static void write(BpfMap cfg, CaptureConfig c) {
-        byte[] v = encode(c);
-        byte[] key = new byte[4];
-        if (!cfg.lookup(key).map(old -> Arrays.equals(old, v)).orElse(false)) {
-            cfg.update(key, v);
-        }
+        MapSync.setIfDifferent(cfg, new byte[4], encode(c));
     }
 
     /** struct cap_config, little-endian host fields, addresses and ports in network order. */

@@ -1,19 +1,17 @@
 package io.jvisor.modules.ddos;
 
-import io.jvisor.modules.ConfigValues;
+import io.jvisor.modules.MapSync;
+import io.jvisor.modules.MapSync.ByteKey;
+import io.jvisor.modules.StandardModule;
 
 import io.jvisor.bpf.BpfMap;
 import io.jvisor.engine.Engine;
 import io.jvisor.engine.InstanceContext;
-import io.jvisor.engine.ModuleCode;
 import io.jvisor.engine.ModuleHandler;
-import io.jvisor.engine.ModuleType;
 import io.jvisor.net.IpPrefix;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -26,26 +24,16 @@ import java.util.Set;
  * other port. Drops are counted by reason, by blocklist prefix and by rate-limited source.
  * Configuration: {@link DdosConfig}; algorithm and figures: docs/ddos.md.
  */
-public final class DdosModule implements ModuleType {
+public final class DdosModule extends StandardModule {
     /** The type name. */
     public static final String NAME = "ddos";
     /** Drop reasons in {@link Engine#drops}: {@code user_1}, {@code user_2}, {@code user_3}. */
     public static final String DROP_SOURCE_BLOCKED = "user_1", DROP_DESTINATION_BLOCKED = "user_2",
             DROP_RATE_LIMITED = "user_3";
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public ModuleCode code() {
-        return ModuleCode.resource(DdosModule.class, "ddos.c");
-    }
-
-    @Override
-    public int ports() {
-        return 2;
+    /** A type object; the engine's catalog holds one. */
+    public DdosModule() {
+        super(NAME, 2, DdosConfig::parse);
     }
 
     /** The keys {@link #validateConfig} accepts (see its module's doc). */
@@ -61,11 +49,6 @@ public final class DdosModule implements ModuleType {
                     "The per-source burst in packets (default: rate.pps, one second's worth); needs rate.pps."),
             io.jvisor.engine.ConfigKey.optional("ports", "0|1|0,1", "0",
                     "The ports whose incoming frames are policed; frames entering the other port pass."));
-    }
-
-    @Override
-    public String validateConfig(Map<String, String> config) {
-        return ConfigValues.problemOf(() -> DdosConfig.parse(config));
     }
 
     @Override
@@ -107,45 +90,28 @@ public final class DdosModule implements ModuleType {
             ports |= 1 << p;
         }
         v.putInt(16, ports);
-        byte[] key = new byte[4];
-        if (!cfg.lookup(key).map(old -> Arrays.equals(old, v.array())).orElse(false)) {
-            cfg.update(key, v.array());
-        }
+        MapSync.setIfDifferent(cfg, new byte[4], v.array());
     }
 
     private static void sync(BpfMap trie, List<IpPrefix> want) {
-        Set<Key> wanted = new HashSet<>();
+        Set<ByteKey> wanted = new HashSet<>();
         for (IpPrefix p : want) {
-            Key k = new Key(key(p));
+            ByteKey k = new ByteKey(key(p));
             wanted.add(k);
-            if (trie.lookup(k.b).isEmpty()) {
-                trie.update(k.b, new byte[16]);
+            if (trie.lookup(k.b()).isEmpty()) {
+                trie.update(k.b(), new byte[16]);
             }
         }
-        List<byte[]> stale = new ArrayList<>();
-        for (byte[] k : trie.keys()) {
-            if (!wanted.contains(new Key(k))) {
-                stale.add(k);
+        for (byte[] k : MapSync.keys(trie)) {
+            if (!wanted.contains(new ByteKey(k))) {
+                trie.delete(k);
             }
         }
-        stale.forEach(trie::delete);
     }
 
     static byte[] key(IpPrefix p) {
         ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(0, p.length());
         b.put(4, p.address().getAddress());
         return b.array();
-    }
-
-    private record Key(byte[] b) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k && Arrays.equals(b, k.b);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(b);
-        }
     }
 }

@@ -1,13 +1,10 @@
 package io.jvisor.modules.firewall;
 
-import io.jvisor.modules.ConfigValues;
+import io.jvisor.modules.TrackingModule;
 
-import io.jvisor.engine.ModuleCode;
 import io.jvisor.engine.ModuleHandler;
-import io.jvisor.engine.ModuleType;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The stateful firewall: a 2-port module inserted transparently between two peers (port 0 inside,
@@ -15,25 +12,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * tuple-space search in the kernel ({@code firewall.c}). The configuration is
  * {@link FirewallConfig}; see docs/firewall.md.
  */
-public final class FirewallModule implements ModuleType {
-    private final Map<String, FirewallHandler> handlers = new ConcurrentHashMap<>();
-
-    @Override
-    public String name() {
-        return "firewall";
+public final class FirewallModule extends TrackingModule<FirewallHandler> {
+    /**
+     * A type object; the engine's catalog holds one. Its validation parses the keys and compiles both
+     * chains, so that a rule set the data plane cannot hold is refused before apply.
+     */
+    public FirewallModule() {
+        super("firewall", 2, c -> check(FirewallConfig.parse(c)));
     }
 
-    @Override
-    public ModuleCode code() {
-        return ModuleCode.resource(FirewallModule.class, "firewall.c");
-    }
-
-    @Override
-    public int ports() {
-        return 2;
-    }
-
-    /** Parses the keys and compiles both chains, so that a rule set the data plane cannot hold is refused before apply. */
     private static final String RULE = "accept|drop|log [log] [src A.B.C.D/LEN] [dst A.B.C.D/LEN] "
             + "[proto tcp|udp|icmp|N] [sport P[-Q]] [dport P[-Q]] [flags syn,!ack,...] "
             + "[state new,established,related,invalid]";
@@ -60,11 +47,6 @@ public final class FirewallModule implements ModuleType {
             io.jvisor.engine.ConfigKey.optional("timeout.icmp", TIMEOUT, "30", "Conntrack timeout of an ICMP echo flow."));
     }
 
-    @Override
-    public String validateConfig(Map<String, String> config) {
-        return ConfigValues.problemOf(() -> check(FirewallConfig.parse(config)));
-    }
-
     /** Throws IllegalArgumentException when the data plane cannot hold the configuration's rule set. */
     static void check(FirewallConfig c) {
         int budget = TupleSpace.MAX_ENTRIES;
@@ -76,11 +58,6 @@ public final class FirewallModule implements ModuleType {
 
     @Override
     public ModuleHandler handler(Map<String, String> config) {
-        return new FirewallHandler(FirewallConfig.parse(config), handlers);
-    }
-
-    /** The running control plane of the instance with this name (through this module type object), or null. */
-    public FirewallHandler instance(String name) {
-        return handlers.get(name);
+        return new FirewallHandler(FirewallConfig.parse(config), handlers());
     }
 }

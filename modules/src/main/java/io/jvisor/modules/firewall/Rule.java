@@ -1,5 +1,6 @@
 package io.jvisor.modules.firewall;
 
+import io.jvisor.modules.ConfigValues;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -355,27 +356,10 @@ public record Rule(Action action, boolean log, Prefix src, Prefix dst, int proto
     }
 
     static int ip(String s) {
-        String[] o = s.split("\\.", -1);
-        if (o.length != 4) {
-            throw new IllegalArgumentException("'" + s + "' is not an IPv4 address");
-        }
-        int v = 0;
-        for (String x : o) {
-            int b;
-            try {
-                b = Integer.parseInt(x);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("'" + s + "' is not an IPv4 address");
-            }
-            if (b < 0 || b > 255) {
-                throw new IllegalArgumentException("'" + s + "' is not an IPv4 address");
-            }
-            v = (v << 8) | b;
-        }
-        return v;
+        return ConfigValues.ipv4(s).orElseThrow(() -> new IllegalArgumentException("'" + s + "' is not an IPv4 address"));
     }
 
     static String ipString(int ip) {
-        return (ip >>> 24) + "." + ((ip >>> 16) & 255) + "." + ((ip >>> 8) & 255) + "." + (ip & 255);
+        return ConfigValues.ipString(ip);
     }
 }

@@ -10,6 +10,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
+import static io.jvisor.modules.ConfigValues.bad;
+import static io.jvisor.modules.ConfigValues.endpoint;
+import static io.jvisor.modules.ConfigValues.ip;
+import static io.jvisor.modules.ConfigValues.ipString;
+
 /**
  * A load balancer's configuration, parsed from its keys:
  *
@@ -157,11 +162,7 @@ public record LbConfig(List<Service> services, int tableSize, int dsrSource, byt
             if (!(w.length == 2 || (w.length == 4 && w[2].equals("mode")))) {
                 throw bad(k, v, "expected tcp|udp VIP:PORT [mode dnat|dsr]");
             }
-            int proto = switch (w[0]) {
-                case "tcp" -> 6;
-                case "udp" -> 17;
-                default -> throw bad(k, v, "the protocol must be tcp or udp");
-            };
+            int proto = ConfigValues.tcpOrUdp(k, v, w[0]);
             int[] ep = endpoint(k, w[1], -1);
             Mode mode = Mode.DNAT;
             if (w.length == 4) {
@@ -235,25 +236,8 @@ public record LbConfig(List<Service> services, int tableSize, int dsrSource, byt
         }
     }
 
-    static IllegalArgumentException bad(String k, String v, String why) {
-        return ConfigValues.bad(k, v, why);
-    }
-
-    /** A.B.C.D:PORT, or A.B.C.D with defaultPort (-1: the port is required). */
-    static int[] endpoint(String k, String s, int defaultPort) {
-        return ConfigValues.endpoint(k, s, defaultPort);
-    }
-
-    static int ip(String k, String s) {
-        return ConfigValues.ip(k, s);
-    }
-
     static byte[] mac(String k, String s) {
         return ConfigValues.unicastMac(k, s, "must be unicast");
-    }
-
-    static String ipString(int ip) {
-        return ConfigValues.ipString(ip);
     }
 
     /** The services by name. */

@@ -1,6 +1,9 @@
 package io.jvisor.modules.lb;
 
+import io.jvisor.modules.Arp;
+import io.jvisor.modules.ConfigValues;
 import io.jvisor.modules.MapSync.ByteKey;
+import io.jvisor.modules.PeriodicTask;
 import io.jvisor.bpf.BpfMap;
 import io.jvisor.bpf.UpdateFlag;
 import io.jvisor.engine.InstanceContext;
@@ -17,8 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,7 +63,7 @@ public final class LbHandler implements ModuleHandler {
     private volatile byte[] mac;
     private volatile Map<String, int[]> tables = Map.of();
     private volatile long lastProbe;
-    private ScheduledExecutorService prober;
+    private PeriodicTask prober;
 
     LbHandler(LbConfig config, Map<String, LbHandler> registry) {
         this.config = config;
@@ -76,11 +77,7 @@ public final class LbHandler implements ModuleHandler {
 
     /** The LB's MAC (its VIPs' MAC on the clients' side). */
     public String mac() {
-        StringBuilder s = new StringBuilder();
-        for (byte x : mac) {
-            s.append(s.isEmpty() ? "" : ":").append(String.format("%02x", x & 0xff));
-        }
-        return s.toString();
+        return ConfigValues.macString(mac);
     }
 
     /**
@@ -151,7 +148,7 @@ public final class LbHandler implements ModuleHandler {
     }
 
     private static String ep(int addr, short port) {
-        return LbConfig.ipString(addr) + ":" + (port & 0xffff);
+        return ConfigValues.ipString(addr) + ":" + (port & 0xffff);
     }
 
     // ---- lifecycle --------------------------------------------------------------------------------
@@ -176,23 +173,13 @@ public final class LbHandler implements ModuleHandler {
         bumpConfigGeneration(ctx.map("lb_gen"));
 
         registry.put(ctx.name(), this);
-        prober = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "lb-arp-" + ctx.name());
-            t.setDaemon(true);
-            return t;
-        });
-        prober.scheduleWithFixedDelay(this::probeUnresolved, 0, 500, TimeUnit.MILLISECONDS);
+        prober = PeriodicTask.start("lb-arp-" + ctx.name(), this::probeUnresolved, 0, 500);
     }
 
     @Override
     public synchronized void onStop(InstanceContext ctx) {
         if (prober != null) {
-            prober.shutdownNow();
-            try {
-                prober.awaitTermination(2, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            prober.close();
             prober = null;
         }
         registry.remove(ctx.name(), this);
@@ -359,7 +346,7 @@ public final class LbHandler implements ModuleHandler {
         if (config.services().stream().noneMatch(s -> s.vip() == tpa)) {
             return;
         }
-        ctx.transmit(0, arpFrame(2, mac, tpa, sha, spa, sha));
+        ctx.transmit(0, Arp.frame(Arp.REPLY, mac, tpa, sha, spa, sha));
     }
 
     /** An RFC 5227 probe (sender address 0) for every backend whose MAC the data plane does not know. */
@@ -375,22 +362,12 @@ public final class LbHandler implements ModuleHandler {
             }
             for (int a : addrs) {
                 if (neigh.lookup(ByteBuffer.allocate(4).putInt(a).array()).isEmpty()) {
-                    c.transmit(1, arpFrame(1, mac, 0, new byte[6], a, BROADCAST));
+                    c.transmit(1, Arp.frame(Arp.REQUEST, mac, 0, new byte[6], a, Arp.broadcast()));
                 }
             }
         } catch (RuntimeException e) {
             LOG.warn("lb ARP probe", e);
         }
-    }
-
-    private static final byte[] BROADCAST = {-1, -1, -1, -1, -1, -1};
-
-    static byte[] arpFrame(int op, byte[] smac, int sip, byte[] tmac, int tip, byte[] ethDst) {
-        ByteBuffer b = ByteBuffer.allocate(42);
-        b.put(ethDst).put(smac).putShort((short) 0x0806);
-        b.putShort((short) 1).putShort((short) 0x0800).put((byte) 6).put((byte) 4).putShort((short) op);
-        b.put(smac).putInt(sip).put(tmac).putInt(tip);
-        return b.array();
     }
 
     // ---- map helpers -------------------------------------------------------------------------------

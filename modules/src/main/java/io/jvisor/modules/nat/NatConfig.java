@@ -9,6 +9,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
+import static io.jvisor.modules.ConfigValues.bad;
+import static io.jvisor.modules.ConfigValues.index;
+import static io.jvisor.modules.ConfigValues.ip;
+import static io.jvisor.modules.ConfigValues.seconds;
+
 /**
  * A NAT instance's configuration, parsed from its keys:
  *
@@ -85,7 +90,7 @@ public record NatConfig(List<Snat> snat, List<Dnat> dnat, int portMin, int portM
         for (var e : new TreeMap<>(config).entrySet()) {
             String k = e.getKey(), v = e.getValue().trim();
             if (k.startsWith("snat.")) {
-                index(k, "snat.");
+                index(k, "snat.", Long.MAX_VALUE);
                 String[] w = v.split("\\s+");
                 if (w.length != 3 || !w[1].equals("to")) {
                     throw bad(k, v, "expected A.B.C.D/LEN to E.F.G.H");
@@ -100,18 +105,14 @@ public record NatConfig(List<Snat> snat, List<Dnat> dnat, int portMin, int portM
                 }
                 snat.add(new Snat(p[0], p[1], to));
             } else if (k.startsWith("dnat.")) {
-                index(k, "dnat.");
+                index(k, "dnat.", Long.MAX_VALUE);
                 String[] w = v.split("\\s+");
                 if (w.length != 4 || !w[2].equals("to")) {
                     throw bad(k, v, "expected tcp|udp E.F.G.H:P to A.B.C.D:Q");
                 }
-                int proto = switch (w[0]) {
-                    case "tcp" -> TCP;
-                    case "udp" -> UDP;
-                    default -> throw bad(k, v, "the protocol must be tcp or udp");
-                };
-                int[] from = endpoint(k, w[1]);
-                int[] to = endpoint(k, w[3]);
+                int proto = ConfigValues.tcpOrUdp(k, v, w[0]);
+                int[] from = ConfigValues.endpoint(k, w[1], -1);
+                int[] to = ConfigValues.endpoint(k, w[3], -1);
                 if (!forwards.add(w[0] + " " + w[1])) {
                     throw bad(k, v, "another dnat rule forwards the same address and port");
                 }
@@ -146,48 +147,9 @@ public record NatConfig(List<Snat> snat, List<Dnat> dnat, int portMin, int portM
         return new NatConfig(snat, dnat, min, max, tcp, udp, icmp, closed);
     }
 
-    private static long seconds(String k, String v) {
-        long s;
-        try {
-            s = Long.parseLong(v);
-        } catch (NumberFormatException x) {
-            throw bad(k, v, "expected a number of seconds");
-        }
-        if (s < 1) {
-            throw bad(k, v, "must be at least 1");
-        }
-        return s;
-    }
-
-    private static void index(String k, String pre) {
-        try {
-            if (Integer.parseInt(k.substring(pre.length())) < 0) {
-                throw new NumberFormatException();
-            }
-        } catch (NumberFormatException x) {
-            throw new IllegalArgumentException("key '" + k + "': the index must be a number");
-        }
-    }
-
-    static IllegalArgumentException bad(String k, String v, String why) {
-        return ConfigValues.bad(k, v, why);
-    }
-
-    static int[] endpoint(String k, String s) {
-        return ConfigValues.endpoint(k, s, -1);
-    }
-
     /** The prefix with its host bits cleared. */
     static int[] prefix(String k, String s) {
         int[] p = ConfigValues.prefix(k, s);
         return new int[] {p[0] & ConfigValues.mask(p[1]), p[1]};
-    }
-
-    static int ip(String k, String s) {
-        return ConfigValues.ip(k, s);
-    }
-
-    static String ipString(int ip) {
-        return ConfigValues.ipString(ip);
     }
 }

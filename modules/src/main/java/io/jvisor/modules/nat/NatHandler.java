@@ -1,6 +1,8 @@
 package io.jvisor.modules.nat;
 
+import io.jvisor.modules.ConfigValues;
 import io.jvisor.modules.MapSync.ByteKey;
+import io.jvisor.modules.PeriodicTask;
 import io.jvisor.bpf.BpfMap;
 import io.jvisor.engine.InstanceContext;
 import io.jvisor.engine.ModuleHandler;
@@ -10,8 +12,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -59,7 +59,7 @@ public final class NatHandler implements ModuleHandler {
     private final Map<String, NatHandler> registry;
     private final AtomicLong expired = new AtomicLong();
     private volatile InstanceContext ctx;
-    private ScheduledExecutorService sweeper;
+    private PeriodicTask sweeper;
 
     NatHandler(NatConfig config, Map<String, NatHandler> registry) {
         this.config = config;
@@ -126,23 +126,13 @@ public final class NatHandler implements ModuleHandler {
         long shortest = Math.min(Math.min(config.timeoutTcpSeconds(), config.timeoutTcpClosedSeconds()),
                 Math.min(config.timeoutUdpSeconds(), config.timeoutIcmpSeconds()));
         long period = Math.max(100, Math.min(5000, shortest * 1000 / 4));
-        sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "nat-sweeper-" + ctx.name());
-            t.setDaemon(true);
-            return t;
-        });
-        sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
+        sweeper = PeriodicTask.start("nat-sweeper-" + ctx.name(), this::sweep, period, period);
     }
 
     @Override
     public synchronized void onStop(InstanceContext ctx) {
         if (sweeper != null) {
-            sweeper.shutdownNow();
-            try {
-                sweeper.awaitTermination(2, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            sweeper.close();
             sweeper = null;
         }
         registry.remove(ctx.name(), this);
@@ -200,7 +190,7 @@ public final class NatHandler implements ModuleHandler {
     }
 
     private static String ep(ByteBuffer b, int addrOff, int portOff) {
-        return NatConfig.ipString(b.getInt(addrOff)) + ":" + (b.getShort(portOff) & 0xffff);
+        return ConfigValues.ipString(b.getInt(addrOff)) + ":" + (b.getShort(portOff) & 0xffff);
     }
 
 

@@ -7,6 +7,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import static io.jvisor.modules.ConfigValues.bad;
+import static io.jvisor.modules.ConfigValues.index;
+import static io.jvisor.modules.ConfigValues.ip;
+import static io.jvisor.modules.ConfigValues.mask;
+import static io.jvisor.modules.ConfigValues.prefix;
+
 /**
  * A router's configuration, parsed from the instance's keys:
  *
@@ -24,20 +30,16 @@ public record RouterConfig(Map<Integer, Port> ports, List<Route> statics, long n
     /** A port's address, prefix length and MAC (null: derived). */
     public record Port(int index, int addr, int prefixLen, byte[] mac) {
         int network() {
-            return addr & RouterConfig.mask(prefixLen);
+            return addr & mask(prefixLen);
         }
 
         boolean contains(int ip) {
-            return (ip & RouterConfig.mask(prefixLen)) == network();
+            return (ip & mask(prefixLen)) == network();
         }
     }
 
     /** A route: prefix, next hop (0 when connected), out port, metric. */
     public record Route(int prefix, int prefixLen, int nexthop, int port, int metric, String key) {}
-
-    static int mask(int len) {
-        return len == 0 ? 0 : -1 << (32 - len);
-    }
 
     /** Parses the configuration; throws IllegalArgumentException naming the bad key. */
     public static RouterConfig parse(Map<String, String> config) {
@@ -67,14 +69,7 @@ public record RouterConfig(Map<Integer, Port> ports, List<Route> statics, long n
                 index(k, "route.", Integer.MAX_VALUE);
                 routes.put(k, v);
             } else if (k.equals("neighbour.timeout")) {
-                try {
-                    timeout = Long.parseLong(v);
-                } catch (NumberFormatException x) {
-                    throw bad(k, v, "expected a number of seconds");
-                }
-                if (timeout < 1) {
-                    throw bad(k, v, "must be at least 1");
-                }
+                timeout = ConfigValues.seconds(k, v);
             } else {
                 throw new IllegalArgumentException("unknown key '" + k
                         + "' (known: port.N, route.N, neighbour.timeout)");
@@ -128,36 +123,7 @@ public record RouterConfig(Map<Integer, Port> ports, List<Route> statics, long n
         return ((long) len << 32) | (prefix & 0xffffffffL);
     }
 
-    private static int index(String k, String pre, int max) {
-        try {
-            int n = Integer.parseInt(k.substring(pre.length()));
-            if (n < 0 || n >= max) {
-                throw new NumberFormatException();
-            }
-            return n;
-        } catch (NumberFormatException x) {
-            throw new IllegalArgumentException("key '" + k + "': the index must be a number"
-                    + (max == 32 ? " from 0 to 31" : ""));
-        }
-    }
-
-    private static IllegalArgumentException bad(String k, String v, String why) {
-        return ConfigValues.bad(k, v, why);
-    }
-
-    static int[] prefix(String k, String s) {
-        return ConfigValues.prefix(k, s);
-    }
-
-    static int ip(String k, String s) {
-        return ConfigValues.ip(k, s);
-    }
-
     static byte[] mac(String k, String s) {
         return ConfigValues.unicastMac(k, s, "a port's MAC must be unicast");
-    }
-
-    static String ipString(int ip) {
-        return ConfigValues.ipString(ip);
     }
 }

@@ -1,6 +1,9 @@
 package io.jvisor.modules.router;
 
+import io.jvisor.modules.Arp;
+import io.jvisor.modules.ConfigValues;
 import io.jvisor.modules.MapSync.ByteKey;
+import io.jvisor.modules.PeriodicTask;
 import io.jvisor.bpf.BpfMap;
 import io.jvisor.engine.InstanceContext;
 import io.jvisor.engine.ModuleHandler;
@@ -14,8 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -51,7 +52,7 @@ public final class RouterHandler implements ModuleHandler {
     private final Map<Integer, Long> probed = new ConcurrentHashMap<>();
     private volatile InstanceContext ctx;
     private volatile byte[][] macs = new byte[32][];
-    private ScheduledExecutorService aging;
+    private PeriodicTask aging;
 
     RouterHandler(RouterConfig config, Map<String, RouterHandler> registry) {
         this.config = config;
@@ -74,7 +75,7 @@ public final class RouterHandler implements ModuleHandler {
         List<Neighbour> out = new ArrayList<>();
         BpfMap m = ctx.map("rt_neigh");
         for (byte[] k : keys(m)) {
-            m.lookup(k).ifPresent(v -> out.add(new Neighbour(RouterConfig.ipString(ByteBuffer.wrap(k).getInt()),
+            m.lookup(k).ifPresent(v -> out.add(new Neighbour(ConfigValues.ipString(ByteBuffer.wrap(k).getInt()),
                     macString(Arrays.copyOf(v, 6)), le(v).getLong(8))));
         }
         return out;
@@ -94,23 +95,13 @@ public final class RouterHandler implements ModuleHandler {
         syncRoutes(ctx.map("rt_routes"));
         registry.put(ctx.name(), this);
         long period = Math.max(200, Math.min(5000, config.neighbourTimeoutSeconds() * 1000 / 4));
-        aging = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "router-aging-" + ctx.name());
-            t.setDaemon(true);
-            return t;
-        });
-        aging.scheduleWithFixedDelay(this::age, period, period, TimeUnit.MILLISECONDS);
+        aging = PeriodicTask.start("router-aging-" + ctx.name(), this::age, period, period);
     }
 
     @Override
     public synchronized void onStop(InstanceContext ctx) {
         if (aging != null) {
-            aging.shutdownNow();
-            try {
-                aging.awaitTermination(2, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            aging.close();
             aging = null;
         }
         registry.remove(ctx.name(), this);
@@ -184,7 +175,7 @@ public final class RouterHandler implements ModuleHandler {
             learn(spa, sha);
         }
         if (op == 1 && tpa == port.addr()) {
-            ctx.transmit(inPort, arpFrame(2, macs[inPort], port.addr(), sha, spa, sha));
+            ctx.transmit(inPort, Arp.frame(Arp.REPLY, macs[inPort], port.addr(), sha, spa, sha));
         }
     }
 
@@ -196,17 +187,9 @@ public final class RouterHandler implements ModuleHandler {
         probed.remove(ip);
     }
 
-    static byte[] arpFrame(int op, byte[] smac, int sip, byte[] tmac, int tip, byte[] ethDst) {
-        ByteBuffer b = ByteBuffer.allocate(42);
-        b.put(ethDst).put(smac).putShort((short) 0x0806);
-        b.putShort((short) 1).putShort((short) 0x0800).put((byte) 6).put((byte) 4).putShort((short) op);
-        b.put(smac).putInt(sip).put(tmac).putInt(tip);
-        return b.array();
-    }
-
     private void sendArpRequest(InstanceContext ctx, int port, int ip, byte[] dst) {
         RouterConfig.Port p = config.ports().get(port);
-        ctx.transmit(port, arpFrame(1, macs[port], p.addr(), new byte[6], ip, dst));
+        ctx.transmit(port, Arp.frame(Arp.REQUEST, macs[port], p.addr(), new byte[6], ip, dst));
     }
 
     private void resolve(InstanceContext ctx, byte[] f) {
@@ -226,15 +209,13 @@ public final class RouterHandler implements ModuleHandler {
             return;
         }
         lastRequest.put(hop, now);
-        sendArpRequest(ctx, r.port(), hop, BROADCAST);
+        sendArpRequest(ctx, r.port(), hop, Arp.broadcast());
     }
-
-    private static final byte[] BROADCAST = {-1, -1, -1, -1, -1, -1};
 
     RouterConfig.Route lookup(int ip) {
         RouterConfig.Route best = null;
         for (var r : routes) {
-            if ((ip & RouterConfig.mask(r.prefixLen())) == r.prefix() && (best == null || r.prefixLen() > best.prefixLen())) {
+            if ((ip & ConfigValues.mask(r.prefixLen())) == r.prefix() && (best == null || r.prefixLen() > best.prefixLen())) {
                 best = r;
             }
         }
@@ -377,13 +358,6 @@ public final class RouterHandler implements ModuleHandler {
     }
 
     static String macString(byte[] m) {
-        if (m == null) {
-            return null;
-        }
-        StringBuilder s = new StringBuilder();
-        for (byte x : m) {
-            s.append(s.isEmpty() ? "" : ":").append(String.format("%02x", x & 0xff));
-        }
-        return s.toString();
+        return m == null ? null : ConfigValues.macString(m);
     }
 }

@@ -79,21 +79,18 @@ struct {
 	__type(value, struct dd_config);
 } dd_cfg SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, DD_BLOCK_SIZE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct dd_key);
-	__type(value, struct dd_hits);
-} dd_src_block SEC(".maps");
+/* A blocklist: an LPM trie of prefixes, each with its hits. One for sources, one for destinations. */
+#define DD_BLOCKLIST(name)                                      \
+	struct {                                                \
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);            \
+		__uint(max_entries, DD_BLOCK_SIZE);             \
+		__uint(map_flags, BPF_F_NO_PREALLOC);           \
+		__type(key, struct dd_key);                     \
+		__type(value, struct dd_hits);                  \
+	} name SEC(".maps")
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, DD_BLOCK_SIZE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct dd_key);
-	__type(value, struct dd_hits);
-} dd_dst_block SEC(".maps");
+DD_BLOCKLIST(dd_src_block);
+DD_BLOCKLIST(dd_dst_block);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

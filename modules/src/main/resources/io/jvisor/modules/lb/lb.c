@@ -189,7 +189,7 @@ static __always_inline __u32 lb_tick(void)
 	return (__u32)bpf_jiffies64();
 }
 
-/* ---- hashing and checksums ------------------------------------------------------------------ */
+/* ---- hashing -------------------------------------------------------------------------------- */
 
 static __always_inline __u32 lb_mix(__u32 h)
 {
@@ -207,76 +207,6 @@ static __always_inline __u32 lb_hash(struct lb_conn_key *k)
 	__u32 h = lb_mix(k->saddr * 0x9e3779b1u ^ k->daddr);
 	h = lb_mix(h ^ (((__u32)k->sport << 16) | k->dport));
 	return lb_mix(h ^ k->proto);
-}
-
-static __always_inline int lb_mac_eq(const __u8 *a, const __u8 *b)
-{
-	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4] && a[5] == b[5];
-}
-
-/*
- * Rewrites one address and one port of a TCP/UDP packet: the destination (to_dst) or the source,
- * with the checksums (IPv4 header: RFC 1624; L4: the kernel's helpers in tc, RFC 1624 in XDP).
- */
-static __always_inline int lb_rewrite(struct jv_ctx *ctx, int to_dst, __be32 addr, __be16 port)
-{
-	struct iphdr *ip = jv_ipv4(ctx);
-	if (!ip)
-		return -1;
-	__u32 l4off = sizeof(struct ethhdr) + (ip->ihl & 0xf) * 4;
-	__u32 csum_off;
-	__u64 l4flags = 0;
-	__be16 *pp;
-	__sum16 *pcheck;
-	int udp = ip->protocol == IPPROTO_UDP;
-	if (ip->protocol == IPPROTO_TCP) {
-		struct tcphdr *th = jv_header_at(ctx, l4off, sizeof(struct tcphdr));
-		if (!th)
-			return -1;
-		pp = to_dst ? &th->dest : &th->source;
-		pcheck = &th->check;
-		csum_off = l4off + 16;
-	} else {
-		struct udphdr *uh = jv_header_at(ctx, l4off, sizeof(struct udphdr));
-		if (!uh)
-			return -1;
-		pp = to_dst ? &uh->dest : &uh->source;
-		pcheck = &uh->check;
-		csum_off = l4off + 6;
-		l4flags = BPF_F_MARK_MANGLED_0;
-	}
-	__be32 *pa = to_dst ? &ip->daddr : &ip->saddr;
-	__be32 old_a = *pa;
-	__be16 old_p = *pp;
-	/* the IPv4 header checksum is never offloaded: RFC 1624 in place at both hooks, no helper call */
-	ip->check = jv_csum_update(ip->check, old_a, addr, 2);
-	*pa = addr;
-	if (ctx->hook == JV_HOOK_TC) {
-		/* L4: the kernel's helpers, which handle CHECKSUM_PARTIAL and CHECKSUM_COMPLETE skbs */
-		struct __sk_buff *skb = ctx->raw;
-		*pp = port;
-		if (old_a != addr)
-			bpf_l4_csum_replace(skb, csum_off, old_a, addr, 4 | BPF_F_PSEUDO_HDR | l4flags);
-		if (old_p != port)
-			bpf_l4_csum_replace(skb, csum_off, old_p, port, 2 | l4flags);
-		jv_ctx_reload(ctx);
-		return 0;
-	}
-	/* XDP: pointers taken again from offsets, each bounds-checked (the verifier loses the per-protocol ones) */
-	__u16 *pc = jv_header_at(ctx, csum_off, sizeof(__u16));
-	__be16 *p4 = jv_header_at(ctx, l4off, 2 * sizeof(__be16));
-	if (!pc || !p4)
-		return -1;
-	__u16 c = *pc;
-	if (!(udp && c == 0)) {
-		c = jv_csum_update(c, old_a, addr, 2);
-		c = jv_csum_update(c, old_p, port, 1);
-		if (udp && c == 0)
-			c = 0xffff;
-		*pc = c;
-	}
-	p4[to_dst ? 1 : 0] = port;
-	return 0;
 }
 
 /* DSR: puts an outer IPv4 header (protocol 4, IPIP) between Ethernet and the packet's own. */
@@ -416,7 +346,7 @@ static __always_inline int lb_from_clients(struct jv_ctx *ctx, struct jv_md *md)
 			return jv_controller(md, LB_RESOLVE);
 		}
 		__builtin_memcpy(mac, n->mac, 6);
-		if (c && lb_mac_eq(c->mac, mac)) {
+		if (c && jv_mac_eq(c->mac, mac)) {
 			c->seen = now;
 			c->gen = gen;
 			c->epoch = epoch;
@@ -451,7 +381,7 @@ static __always_inline int lb_from_clients(struct jv_ctx *ctx, struct jv_md *md)
 		struct lb_cfg *cfg = bpf_map_lookup_elem(&lb_cfg, &zero);
 		if (!cfg || lb_encap(ctx, cfg->dsr_src, baddr))
 			return jv_drop(md, LB_DROP_ENCAP);
-	} else if (lb_rewrite(ctx, 1, baddr, bport)) {
+	} else if (jv_ipv4_rewrite(ctx, k.saddr, baddr, k.sport, bport)) {
 		return jv_drop(md, LB_DROP_SHORT);
 	}
 	eth = jv_eth(ctx);
@@ -475,7 +405,7 @@ static __always_inline int lb_from_backends(struct jv_ctx *ctx, struct jv_md *md
 			struct lb_neigh nb = {};
 			__builtin_memcpy(nb.mac, arp->sha, 6);
 			struct lb_neigh *old = bpf_map_lookup_elem(&lb_neigh, &spa);
-			if (!old || !lb_mac_eq(old->mac, nb.mac)) {
+			if (!old || !jv_mac_eq(old->mac, nb.mac)) {
 				bpf_map_update_elem(&lb_neigh, &spa, &nb, BPF_ANY);
 				/* connection entries that cached a MAC re-read it on their next packet */
 				__u32 which = LB_GEN_NEIGH;
@@ -486,7 +416,7 @@ static __always_inline int lb_from_backends(struct jv_ctx *ctx, struct jv_md *md
 		}
 		__u32 zero = 0;
 		struct lb_cfg *cfg = bpf_map_lookup_elem(&lb_cfg, &zero);
-		if (cfg && arp->oper == bpf_htons(2) && lb_mac_eq(eth->h_dest, cfg->mac))
+		if (cfg && arp->oper == bpf_htons(2) && jv_mac_eq(eth->h_dest, cfg->mac))
 			return jv_drop(md, LB_DROP_ARP_PROBE);
 		return jv_forward(md, LB_CLIENTS);
 	}
@@ -512,7 +442,7 @@ static __always_inline int lb_from_backends(struct jv_ctx *ctx, struct jv_md *md
 		r->seen = bpf_ktime_get_ns();
 		r->tick = tick;
 	}
-	if (lb_rewrite(ctx, 0, vip, vport))
+	if (jv_ipv4_rewrite(ctx, vip, k.daddr, vport, k.dport))
 		return jv_drop(md, LB_DROP_SHORT);
 	return jv_forward(md, LB_CLIENTS);
 }

@@ -16,8 +16,8 @@
  *   - DNAT (outside -> inside, destination in nat_dnat): the destination becomes the rule's.
  * ICMP echo is translated on its identifier, which plays the part of the inside port. ICMP errors
  * about a translated packet get their quoted headers and outer addresses translated back.
- * Checksums are updated incrementally: through bpf_l3/l4_csum_replace in tc (which also handle
- * CHECKSUM_PARTIAL skbs), by RFC 1624 arithmetic in XDP.
+ * Checksums are updated incrementally (jv_ipv4_rewrite in jvisor/module.h: RFC 1624 for the IPv4
+ * header, bpf_l4_csum_replace in tc, which also handles CHECKSUM_PARTIAL skbs, RFC 1624 in XDP).
  * Expiry is done by the Java sweeper (NatHandler) from the entries' last-seen times, and for TCP
  * from the closing flag the data plane sets when a FIN or RST crosses.
  */
@@ -117,121 +117,6 @@ struct {
 	__type(key, struct nat_key);
 	__type(value, struct nat_entry);
 } nat_conn SEC(".maps");
-
-/* ---- rewriting -------------------------------------------------------------------------------- */
-
-/*
- * Rewrites the addresses and ports (ICMP: the echo identifier) from k to e, with the checksums.
- * Returns 0, or -1 when the packet is too short.
- */
-static __always_inline int nat_rewrite(struct jv_ctx *ctx, struct nat_key *k, struct nat_entry *e, int icmp_request)
-{
-	struct iphdr *ip = jv_ipv4(ctx);
-	if (!ip)
-		return -1;
-	__u32 l4off = sizeof(struct ethhdr) + (ip->ihl & 0xf) * 4;
-	__u32 csum_off;
-	__u64 l4flags = 0;
-	__be16 old_s = k->sport, old_d = k->dport, new_s = e->sport, new_d = e->dport;
-	__be16 *ps, *pd, *pid;
-	__sum16 *pcheck;
-	int is_icmp = k->proto == IPPROTO_ICMP;
-	if (k->proto == IPPROTO_TCP) {
-		struct tcphdr *th = jv_header_at(ctx, l4off, sizeof(struct tcphdr));
-		if (!th)
-			return -1;
-		ps = &th->source;
-		pd = &th->dest;
-		pcheck = &th->check;
-		csum_off = l4off + 16;
-	} else if (k->proto == IPPROTO_UDP) {
-		struct udphdr *uh = jv_header_at(ctx, l4off, sizeof(struct udphdr));
-		if (!uh)
-			return -1;
-		ps = &uh->source;
-		pd = &uh->dest;
-		pcheck = &uh->check;
-		csum_off = l4off + 6;
-		l4flags = BPF_F_MARK_MANGLED_0;
-	} else {
-		struct jv_icmphdr *ih = jv_header_at(ctx, l4off, sizeof(struct jv_icmphdr));
-		if (!ih)
-			return -1;
-		pid = &ih->id;
-		pcheck = &ih->checksum;
-		csum_off = l4off + 2;
-		/* the identifier is the "source port" of a request and the "destination port" of a reply */
-		if (icmp_request) {
-			old_d = new_d = 0;
-		} else {
-			old_s = new_s = 0;
-		}
-	}
-	__be32 old_sa = ip->saddr, old_da = ip->daddr;
-
-	if (ctx->hook == JV_HOOK_TC) {
-		struct __sk_buff *skb = ctx->raw;
-		ip->saddr = e->saddr;
-		ip->daddr = e->daddr;
-		if (is_icmp)
-			*pid = icmp_request ? new_s : new_d;
-		else {
-			*ps = new_s;
-			*pd = new_d;
-		}
-		/* the helpers may move the packet: every write above is done before the first call */
-		__u32 l3 = sizeof(struct ethhdr) + 10;
-		if (old_sa != e->saddr) {
-			bpf_l3_csum_replace(skb, l3, old_sa, e->saddr, 4);
-			if (!is_icmp)
-				bpf_l4_csum_replace(skb, csum_off, old_sa, e->saddr, 4 | BPF_F_PSEUDO_HDR | l4flags);
-		}
-		if (old_da != e->daddr) {
-			bpf_l3_csum_replace(skb, l3, old_da, e->daddr, 4);
-			if (!is_icmp)
-				bpf_l4_csum_replace(skb, csum_off, old_da, e->daddr, 4 | BPF_F_PSEUDO_HDR | l4flags);
-		}
-		if (old_s != new_s)
-			bpf_l4_csum_replace(skb, csum_off, old_s, new_s, 2 | l4flags);
-		if (old_d != new_d)
-			bpf_l4_csum_replace(skb, csum_off, old_d, new_d, 2 | l4flags);
-		jv_ctx_reload(ctx);
-		return 0;
-	}
-
-	/* XDP: no skb, no CHECKSUM_PARTIAL; plain incremental arithmetic. Pointers are taken again from
-	 * offsets, each bounds-checked: the verifier loses track of the per-protocol ones above. */
-	__u16 ipc = ip->check;
-	ipc = jv_csum_update(ipc, old_sa, e->saddr, 2);
-	ipc = jv_csum_update(ipc, old_da, e->daddr, 2);
-	ip->check = ipc;
-	ip->saddr = e->saddr;
-	ip->daddr = e->daddr;
-	__u16 *pc = jv_header_at(ctx, csum_off, sizeof(__u16));
-	__be16 *p4 = jv_header_at(ctx, l4off, 3 * sizeof(__be16));
-	if (!pc || !p4)
-		return -1;
-	__u16 c = *pc;
-	int udp_nocsum = k->proto == IPPROTO_UDP && c == 0;
-	if (!udp_nocsum) {
-		if (!is_icmp) {
-			c = jv_csum_update(c, old_sa, e->saddr, 2);
-			c = jv_csum_update(c, old_da, e->daddr, 2);
-		}
-		c = jv_csum_update(c, old_s, new_s, 1);
-		c = jv_csum_update(c, old_d, new_d, 1);
-		if (k->proto == IPPROTO_UDP && c == 0)
-			c = 0xffff;
-		*pc = c;
-	}
-	if (is_icmp) {
-		p4[2] = icmp_request ? new_s : new_d; /* the identifier, 4 bytes into the ICMP header */
-	} else {
-		p4[0] = new_s;
-		p4[1] = new_d;
-	}
-	return 0;
-}
 
 /* ---- ICMP errors ------------------------------------------------------------------------------ */
 
@@ -452,8 +337,9 @@ static __always_inline int jv_rx(struct jv_ctx *ctx, struct jv_md *md)
 		e->seen = now;
 	if (fin_rst && !e->closing)
 		e->closing = 1;
-	struct nat_entry copy = *e;
-	if (nat_rewrite(ctx, &k, &copy, icmp_request) != 0)
+	/* ICMP echo: the identifier is the "source port" of a request and the "destination port" of a reply */
+	__be16 sport = k.proto == IPPROTO_ICMP && !icmp_request ? e->dport : e->sport;
+	if (jv_ipv4_rewrite(ctx, e->saddr, e->daddr, sport, e->dport) != 0)
 		return jv_drop(md, NAT_DROP_SHORT);
 	return jv_forward(md, out);
 }

@@ -81,11 +81,6 @@ struct {
 	__type(value, struct rt_neighbour);
 } rt_neigh SEC(".maps");
 
-static __always_inline int rt_mac_eq(const __u8 *a, const __u8 *b)
-{
-	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4] && a[5] == b[5];
-}
-
 static __always_inline int rt_arp(struct jv_ctx *ctx, struct jv_md *md)
 {
 	struct jv_arphdr *arp = jv_header_at(ctx, sizeof(struct ethhdr), sizeof(struct jv_arphdr));
@@ -117,7 +112,7 @@ static __always_inline int jv_rx(struct jv_ctx *ctx, struct jv_md *md)
 	/* an IPv4 header: version 4, and as long as its IHL says (options included) */
 	if (!ip || ip->version != 4 || !jv_header_at(ctx, sizeof(struct ethhdr), ip->ihl * 4))
 		return jv_drop(md, RT_DROP_NOT_IP);
-	if (!rt_mac_eq(eth->h_dest, inp->mac))
+	if (!jv_mac_eq(eth->h_dest, inp->mac))
 		return jv_drop(md, RT_DROP_NOT_FOR_US);
 
 	__be32 daddr = ip->daddr;

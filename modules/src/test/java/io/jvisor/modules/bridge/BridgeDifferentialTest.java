@@ -36,18 +36,10 @@ import static org.assertj.core.api.Assertions.fail;
  */
 @RequiresRoot
 class BridgeDifferentialTest {
-    static final int DEFAULT_PACKETS = 100_000;
     static final long AGING_SECONDS = 3600;
 
     static int packets() {
-        return Integer.getInteger("jvisor.diff.packets", DEFAULT_PACKETS);
-    }
-
-    static long seed(String what) {
-        String s = System.getProperty("jvisor.diff.seed");
-        long seed = s != null ? Long.parseLong(s) : new Random().nextLong();
-        System.out.println("[" + what + "] seed " + seed + " (rerun with -Djvisor.diff.seed=" + seed + ")");
-        return seed;
+        return DifferentialHarness.packets();
     }
 
     static final long STATIC_A = 0x02_00_00_00_ab_01L, STATIC_B = 0x02_00_00_00_ab_02L;
@@ -74,7 +66,7 @@ class BridgeDifferentialTest {
 
     private void run(String what, int ports, Map<String, String> config, Map<Integer, BridgeModel.PortMode> modes,
                      boolean instanceLane, int count, List<long[]> statics) {
-        long seed = seed(what);
+        long seed = DifferentialHarness.seed(what);
         Random r = new Random(seed);
         long t0 = System.nanoTime();
         try (DifferentialHarness h = DifferentialHarness.start(new Bridge(), config, ports, instanceLane)) {

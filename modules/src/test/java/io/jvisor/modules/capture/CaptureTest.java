@@ -8,6 +8,7 @@ import io.jvisor.engine.Engine;
 import io.jvisor.engine.Hook;
 import io.jvisor.engine.ModuleCatalog;
 import io.jvisor.engine.TestBed;
+import io.jvisor.modules.BumpInTheWire;
 import io.jvisor.engine.Topology;
 import io.jvisor.engine.TopologyException;
 import io.jvisor.net.lab.Host;
@@ -50,22 +51,11 @@ class CaptureTest {
     record Dumped(String line, byte[] bytes) {}
 
     static TestBed bed(Hook hook) {
-        TestBed bed = TestBed.create(2, hook);
-        try {
-            if (hook == Hook.XDP) {
-                bed.prepareHostsForXdp(2);
-            }
-            bed.start(ModuleCatalog.discover());
-            return bed;
-        } catch (RuntimeException e) {
-            bed.close();
-            throw e;
-        }
+        return BumpInTheWire.start(hook, ModuleCatalog.discover());
     }
 
     static void apply(TestBed bed, CaptureConfig config) {
-        bed.engine.apply(Topology.builder().instance("cap", "capture", config.toConfig())
-                .connect("cap:0", bed.dev(1)).connect("cap:1", bed.dev(2)).build());
+        BumpInTheWire.apply(bed, "cap", "capture", config.toConfig());
     }
 
     @ParameterizedTest

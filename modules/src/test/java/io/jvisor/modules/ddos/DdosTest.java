@@ -7,6 +7,7 @@ import io.jvisor.bpf.testing.RequiresRoot;
 import io.jvisor.engine.Hook;
 import io.jvisor.engine.ModuleCatalog;
 import io.jvisor.engine.TestBed;
+import io.jvisor.modules.BumpInTheWire;
 import io.jvisor.engine.Topology;
 import io.jvisor.engine.TopologyException;
 import io.jvisor.net.IpPrefix;
@@ -33,22 +34,11 @@ class DdosTest {
     }
 
     static TestBed bed(Hook hook) {
-        TestBed bed = TestBed.create(2, hook);
-        try {
-            if (hook == Hook.XDP) {
-                bed.prepareHostsForXdp(2);
-            }
-            bed.start(ModuleCatalog.discover());
-            return bed;
-        } catch (RuntimeException e) {
-            bed.close();
-            throw e;
-        }
+        return BumpInTheWire.start(hook, ModuleCatalog.discover());
     }
 
     static void apply(TestBed bed, DdosConfig config) {
-        bed.engine.apply(Topology.builder().instance("dd", "ddos", config.toConfig())
-                .connect("dd:0", bed.dev(1)).connect("dd:1", bed.dev(2)).build());
+        BumpInTheWire.apply(bed, "dd", "ddos", config.toConfig());
     }
 
     static UdpStream.Report flood(Host from, InetAddress source, Host to, int count) {

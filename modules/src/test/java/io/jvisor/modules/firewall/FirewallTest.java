@@ -8,6 +8,8 @@ import io.jvisor.engine.Engine;
 import io.jvisor.engine.Hook;
 import io.jvisor.engine.ModuleCatalog;
 import io.jvisor.engine.TestBed;
+import io.jvisor.modules.BumpInTheWire;
+import io.jvisor.modules.Sockets;
 import io.jvisor.engine.Topology;
 import io.jvisor.engine.TopologyException;
 import io.jvisor.modules.firewall.FirewallConfig.Chain;
@@ -20,7 +22,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,28 +35,16 @@ import org.junit.jupiter.api.Test;
 class FirewallTest {
 
     static final class Bed implements AutoCloseable {
-        final TestBed bed = TestBed.create(2, Hook.TC);
         final ModuleCatalog catalog = ModuleCatalog.discover();
-        final Engine engine;
-
-        Bed() {
-            Engine e;
-            try {
-                e = bed.start(catalog);
-            } catch (RuntimeException x) {
-                bed.close();
-                throw x;
-            }
-            engine = e;
-        }
+        final TestBed bed = BumpInTheWire.start(Hook.TC, catalog);
+        final Engine engine = bed.engine;
 
         void apply(FirewallConfig c) {
             apply(c.toMap());
         }
 
         void apply(Map<String, String> c) {
-            engine.apply(Topology.builder().instance("fw", "firewall", c).connect("fw:0", bed.dev(1))
-                    .connect("fw:1", bed.dev(2)).build());
+            BumpInTheWire.apply(bed, "fw", "firewall", c);
         }
 
         FirewallHandler fw() {
@@ -88,11 +77,7 @@ class FirewallTest {
                 }
             });
             // the socket is created at connect: connect in the namespace
-            try (Socket c = from.netns().run(() -> {
-                Socket x = new Socket();
-                x.connect(new InetSocketAddress(to.address(), port), 1500);
-                return x;
-            })) {
+            try (Socket c = Sockets.connect(from, new InetSocketAddress(to.address(), port), 1500)) {
                 c.setSoTimeout(1500);
                 c.getOutputStream().write(42);
                 return c.getInputStream().read() == 42;
@@ -273,19 +258,13 @@ class FirewallTest {
                     .connect("br:0", b.bed.dev(1)).connect("br:1", "fw:0").connect("fw:1", b.bed.dev(2)).build();
             b.engine.apply(base);
             assertThat(Ping.run(h1.netns(), h2.address(), 2).allReplied()).isTrue();
-            UdpStream.Report rep;
-            try (UdpStream udp = UdpStream.open(h1.netns(), h1.address(), h2.netns(), h2.address())) {
-                udp.start(20_000);
-                Thread.sleep(200);
+            UdpStream.Report rep = Sockets.streamDuring(h1, h2, 20_000, () -> {
                 b.engine.apply(with);
                 Thread.sleep(400);
                 long judged = b.fw().counter(Chain.EGRESS, 10).packets();
                 assertThat(judged).as("the firewall judges the stream").isPositive();
                 b.engine.apply(base);
-                Thread.sleep(200);
-                udp.stop();
-                rep = udp.finish(Duration.ofSeconds(1));
-            }
+            });
             assertThat(rep.lost()).as(rep.toString()).isZero();
             assertThat(rep.received()).isEqualTo(rep.sent());
         }

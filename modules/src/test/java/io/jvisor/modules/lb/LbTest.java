@@ -3,17 +3,14 @@ package io.jvisor.modules.lb;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.jvisor.bpf.testing.Names;
 import io.jvisor.bpf.testing.RequiresRoot;
-import io.jvisor.engine.Engine;
-import io.jvisor.engine.EngineOptions;
+import io.jvisor.modules.ConfigValues;
+import io.jvisor.modules.EngineLab;
+import io.jvisor.modules.Sockets;
 import io.jvisor.engine.ModuleCatalog;
 import io.jvisor.engine.ModuleType;
 import io.jvisor.engine.Topology;
 import io.jvisor.net.lab.Host;
-import io.jvisor.net.lab.HostSpec;
-import io.jvisor.net.lab.InterfaceSpec;
-import io.jvisor.net.lab.Lab;
 import io.jvisor.net.lab.LabSpec;
 import io.jvisor.net.lab.WireSpec;
 import java.io.IOException;
@@ -26,14 +23,11 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -78,14 +72,8 @@ class LbTest {
             }
             """;
 
-    static final class Bed implements AutoCloseable {
-        final String net = "10." + ThreadLocalRandom.current().nextInt(100, 250) + ".";
-        final Lab lab;
-        final EngineOptions options;
-        final Path state;
-        final ModuleCatalog catalog = ModuleCatalog.discover();
+    static final class Bed extends EngineLab {
         final List<AutoCloseable> servers = new ArrayList<>();
-        Engine engine;
 
         Bed() throws Exception {
             this(false);
@@ -99,19 +87,17 @@ class LbTest {
         final boolean dsr;
 
         Bed(boolean dsr) throws Exception {
+            super("lb", "jvlb", catalog(), net -> {
+                LabSpec spec = LabSpec.empty().withHost(host("c", net + "1.2/24", net + "1.1"))
+                        .withWire(WireSpec.toRoot("c:eth0", "c", null));
+                for (int i = 1; i <= 4; i++) {
+                    spec = spec.withHost(host("b" + i, net + "2." + (10 + i) + "/24", net + "2.1"))
+                            .withWire(WireSpec.toRoot("b" + i + ":eth0", "b" + i, null));
+                }
+                return spec;
+            });
             this.dsr = dsr;
-            catalog.register(ModuleType.fromSource("ipip-decap", DECAP, 2));
-            LabSpec spec = LabSpec.empty().withHost(host("c", net + "1.2/24", net + "1.1"))
-                    .withWire(WireSpec.toRoot("c:eth0", "c", null));
-            for (int i = 1; i <= 4; i++) {
-                spec = spec.withHost(host("b" + i, net + "2." + (10 + i) + "/24", net + "2.1"))
-                        .withWire(WireSpec.toRoot("b" + i + ":eth0", "b" + i, null));
-            }
-            state = Files.createTempDirectory("jvisor-lb-test");
-            options = EngineOptions.named(Names.unique("jvlb")).withStateDir(state);
-            lab = Lab.up(spec);
             try {
-                engine = Engine.start(options, catalog);
                 for (int i = 1; i <= 4; i++) {
                     servers.add(udpServer(i));
                     servers.add(tcpServer(i));
@@ -122,10 +108,11 @@ class LbTest {
             }
         }
 
-        static HostSpec host(String name, String addr, String gw) {
-            return HostSpec.named(name).withInterface(InterfaceSpec.of("eth0", addr)).withGateway(gw)
-                    .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
-                    .withSysctl("net.ipv6.conf.default.disable_ipv6", "1");
+        /** The standard modules and the IPIP decapsulator. */
+        static ModuleCatalog catalog() {
+            ModuleCatalog c = ModuleCatalog.discover();
+            c.register(ModuleType.fromSource("ipip-decap", DECAP, 2));
+            return c;
         }
 
         String vip() {
@@ -157,38 +144,15 @@ class LbTest {
             return ((LbModule) catalog.get("lb")).instance("lb");
         }
 
-        Host h(String name) {
-            return lab.host(name);
-        }
-
         /** Backend i answers every datagram on its UDP port with its number. */
         AutoCloseable udpServer(int i) throws Exception {
-            DatagramSocket s = h("b" + i).netns().run(() -> new DatagramSocket(
-                    new InetSocketAddress(InetAddress.getByName(backend(i)), UDP_PORT)));
-            Thread t = new Thread(() -> {
-                byte[] buf = new byte[64];
-                while (!s.isClosed()) {
-                    try {
-                        DatagramPacket p = new DatagramPacket(buf, buf.length);
-                        s.receive(p);
-                        s.send(new DatagramPacket(new byte[] {(byte) i}, 1, p.getSocketAddress()));
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-            }, "lb-test-udp-b" + i);
-            t.setDaemon(true);
-            t.start();
-            return s;
+            return Sockets.answerUdp(h("b" + i), InetAddress.getByName(backend(i)), UDP_PORT, (byte) i,
+                    "lb-test-udp-b" + i);
         }
 
         /** Backend i answers every byte on every TCP connection with its number. */
         AutoCloseable tcpServer(int i) throws Exception {
-            ServerSocket ss = h("b" + i).netns().run(() -> {
-                ServerSocket x = new ServerSocket();
-                x.bind(new InetSocketAddress(InetAddress.getByName(backend(i)), TCP_PORT), 200);
-                return x;
-            });
+            ServerSocket ss = Sockets.listen(h("b" + i), InetAddress.getByName(backend(i)), TCP_PORT, 200);
             Thread t = new Thread(() -> {
                 while (!ss.isClosed()) {
                     try {
@@ -270,7 +234,7 @@ class LbTest {
 
         /** The Maglev table slot a client flow hashes to. */
         int slot(int clientPort, int vipPort, int protocol, int tableSize) {
-            int h = LbHandler.flowHash(LbConfig.ip("c", net + "1.2"), LbConfig.ip("v", vip()), clientPort, vipPort,
+            int h = LbHandler.flowHash(ConfigValues.ip("c", net + "1.2"), ConfigValues.ip("v", vip()), clientPort, vipPort,
                     protocol);
             return Integer.remainderUnsigned(h, tableSize);
         }
@@ -291,30 +255,7 @@ class LbTest {
                     // best effort
                 }
             }
-            try {
-                if (engine != null) {
-                    try {
-                        engine.destroy();
-                    } catch (RuntimeException e) {
-                        engine.close();
-                    }
-                }
-            } finally {
-                try {
-                    Engine.purge(options);
-                    deleteTree(state);
-                } finally {
-                    lab.close();
-                }
-            }
-        }
-    }
-
-    static void deleteTree(Path p) {
-        try (var w = Files.walk(p)) {
-            w.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException e) {
-            // best effort
+            super.close();
         }
     }
 
@@ -428,11 +369,7 @@ class LbTest {
             try {
                 Map<Socket, Integer> served = new HashMap<>();
                 for (int i = 0; i < 40; i++) {
-                    Socket s = bed.h("c").netns().run(() -> {
-                        Socket x = new Socket();
-                        x.connect(vip, 5000);
-                        return x;
-                    });
+                    Socket s = Sockets.connect(bed.h("c"), vip, 5000);
                     s.setSoTimeout(5000);
                     conns.add(s);
                     served.put(s, exchange(s));
@@ -456,11 +393,7 @@ class LbTest {
                 // new connections follow the new table, b4 included
                 List<Integer> fresh = new ArrayList<>();
                 for (int i = 0; i < 40; i++) {
-                    try (Socket s = bed.h("c").netns().run(() -> {
-                        Socket x = new Socket();
-                        x.connect(vip, 5000);
-                        return x;
-                    })) {
+                    try (Socket s = Sockets.connect(bed.h("c"), vip, 5000)) {
                         s.setSoTimeout(5000);
                         int b = exchange(s);
                         assertThat(b).isEqualTo(bed.predicted("web", s.getLocalPort(), TCP_PORT, 6));
@@ -476,11 +409,7 @@ class LbTest {
                     assertThat(exchange(s)).isEqualTo(served.get(s));
                 }
                 for (int i = 0; i < 30; i++) {
-                    try (Socket s = bed.h("c").netns().run(() -> {
-                        Socket x = new Socket();
-                        x.connect(vip, 5000);
-                        return x;
-                    })) {
+                    try (Socket s = Sockets.connect(bed.h("c"), vip, 5000)) {
                         s.setSoTimeout(5000);
                         assertThat(exchange(s)).isNotEqualTo(1);
                     }
@@ -513,24 +442,8 @@ class LbTest {
                 run(b, "ip", "addr", "add", bed.vip() + "/32", "dev", "lo");
                 b.netns().sysctl("net.ipv4.conf.eth0.arp_ignore", "1");
                 b.netns().sysctl("net.ipv4.conf.eth0.arp_announce", "2");
-                int n = i;
-                DatagramSocket s = b.netns().run(() -> new DatagramSocket(
-                        new InetSocketAddress(InetAddress.getByName(bed.vip()), DSR_PORT)));
-                bed.servers.add(s);
-                Thread t = new Thread(() -> {
-                    byte[] buf = new byte[64];
-                    while (!s.isClosed()) {
-                        try {
-                            DatagramPacket p = new DatagramPacket(buf, buf.length);
-                            s.receive(p);
-                            s.send(new DatagramPacket(new byte[] {(byte) n}, 1, p.getSocketAddress()));
-                        } catch (IOException e) {
-                            return;
-                        }
-                    }
-                });
-                t.setDaemon(true);
-                t.start();
+                bed.servers.add(Sockets.answerUdp(b, InetAddress.getByName(bed.vip()), DSR_PORT, (byte) i,
+                        "lb-test-dsr-b" + i));
             }
             Map<String, String> c = config(bed, "backend.dsr.b1", bed.backend(1), "backend.dsr.b2", bed.backend(2));
             c.put("service.dsr", "udp " + bed.vip() + ":" + DSR_PORT + " mode dsr");

@@ -1,5 +1,6 @@
 package io.jvisor.modules.nat;
 
+import io.jvisor.modules.Wire;
 import java.nio.ByteBuffer;
 
 /** Ethernet + IPv4 test frames with correct checksums, and checks of the checksums a program left. */
@@ -93,17 +94,7 @@ public final class Frames {
     }
 
     public static int checksum(byte[] d, int off, int len, long initial) {
-        long sum = initial;
-        for (int i = 0; i + 1 < len; i += 2) {
-            sum += ((d[off + i] & 0xff) << 8) | (d[off + i + 1] & 0xff);
-        }
-        if ((len & 1) != 0) {
-            sum += (d[off + len - 1] & 0xff) << 8;
-        }
-        while ((sum >> 16) != 0) {
-            sum = (sum & 0xffff) + (sum >> 16);
-        }
-        return (int) (~sum & 0xffff);
+        return Wire.checksum(d, off, len, initial);
     }
 
     public static byte[] addr(String ip) {

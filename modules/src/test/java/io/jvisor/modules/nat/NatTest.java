@@ -2,17 +2,14 @@ package io.jvisor.modules.nat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jvisor.bpf.testing.Names;
 import io.jvisor.bpf.testing.RequiresRoot;
-import io.jvisor.engine.Engine;
-import io.jvisor.engine.EngineOptions;
+import io.jvisor.modules.ConfigValues;
+import io.jvisor.modules.EngineLab;
+import io.jvisor.modules.Sockets;
 import io.jvisor.engine.ModuleCatalog;
 import io.jvisor.engine.Topology;
 import io.jvisor.net.Ethtool;
 import io.jvisor.net.lab.Host;
-import io.jvisor.net.lab.HostSpec;
-import io.jvisor.net.lab.InterfaceSpec;
-import io.jvisor.net.lab.Lab;
 import io.jvisor.net.lab.LabSpec;
 import io.jvisor.net.lab.Ping;
 import io.jvisor.net.lab.WireSpec;
@@ -20,13 +17,10 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -35,7 +29,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -56,38 +49,15 @@ import org.junit.jupiter.api.Test;
 @RequiresRoot
 class NatTest {
 
-    static final class Bed implements AutoCloseable {
-        final String net = "10." + ThreadLocalRandom.current().nextInt(100, 250) + ".";
-        final Lab lab;
-        final EngineOptions options;
-        final Path state;
-        final ModuleCatalog catalog = ModuleCatalog.discover();
-        Engine engine;
-
+    static final class Bed extends EngineLab {
         Bed() throws Exception {
-            LabSpec spec = LabSpec.empty()
+            super("nat", "jvnat", ModuleCatalog.discover(), net -> LabSpec.empty()
                     .withHost(host("in1", net + "1.2/24", net + "1.1"))
                     .withHost(host("in2", net + "3.2/24", net + "3.1"))
                     .withHost(host("out", net + "2.2/24", null))
                     .withWire(WireSpec.toRoot("in1:eth0", "i1", null))
                     .withWire(WireSpec.toRoot("in2:eth0", "i2", null))
-                    .withWire(WireSpec.toRoot("out:eth0", "o", null));
-            state = Files.createTempDirectory("jvisor-nat-test");
-            options = EngineOptions.named(Names.unique("jvnat")).withStateDir(state);
-            lab = Lab.up(spec);
-            try {
-                engine = Engine.start(options, catalog);
-            } catch (RuntimeException e) {
-                close();
-                throw e;
-            }
-        }
-
-        static HostSpec host(String name, String addr, String gw) {
-            HostSpec h = HostSpec.named(name).withInterface(InterfaceSpec.of("eth0", addr))
-                    .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
-                    .withSysctl("net.ipv6.conf.default.disable_ipv6", "1");
-            return gw == null ? h : h.withGateway(gw);
+                    .withWire(WireSpec.toRoot("out:eth0", "o", null)));
         }
 
         Map<String, String> natConfig(String... extra) {
@@ -117,14 +87,6 @@ class NatTest {
             return ((NatModule) catalog.get("nat")).instance("n");
         }
 
-        Host h(String name) {
-            return lab.host(name);
-        }
-
-        InetAddress ip(String s) throws Exception {
-            return InetAddress.getByName(net + s);
-        }
-
         /** Pings until the router has resolved its neighbours (it drops while it resolves). */
         void warmUp() throws Exception {
             for (String h : List.of("in1", "in2")) {
@@ -132,34 +94,6 @@ class NatTest {
                     Thread.sleep(100);
                 }
             }
-        }
-
-        @Override
-        public void close() {
-            try {
-                if (engine != null) {
-                    try {
-                        engine.destroy();
-                    } catch (RuntimeException e) {
-                        engine.close();
-                    }
-                }
-            } finally {
-                try {
-                    Engine.purge(options);
-                    deleteTree(state);
-                } finally {
-                    lab.close();
-                }
-            }
-        }
-    }
-
-    static void deleteTree(Path p) {
-        try (var w = Files.walk(p)) {
-            w.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (java.io.IOException e) {
-            // best effort
         }
     }
 
@@ -188,7 +122,7 @@ class NatTest {
                     // the process ended
                 }
                 return out;
-            }, THREADS);
+            }, Sockets.THREADS);
         }
 
         List<String> stop() throws Exception {
@@ -204,13 +138,6 @@ class NatTest {
         }
     }
 
-    /** Blocking readers get their own threads (the common pool may have only one). */
-    static final java.util.concurrent.ExecutorService THREADS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "nat-test");
-        t.setDaemon(true);
-        return t;
-    });
-
     static final Pattern ADDRS = Pattern.compile("IP (\\d+\\.\\d+\\.\\d+\\.\\d+)(?:\\.\\d+)? > (\\d+\\.\\d+\\.\\d+\\.\\d+)");
 
     static Set<String> addresses(List<String> lines) {
@@ -223,40 +150,6 @@ class NatTest {
             }
         }
         return out;
-    }
-
-    /** A TCP echo server in a namespace; returns the remote addresses it saw. */
-    static CompletableFuture<String> echoOnce(Host h, InetAddress addr, int port) {
-        ServerSocket ss = h.netns().run(() -> {
-            ServerSocket s = new ServerSocket();
-            s.bind(new InetSocketAddress(addr, port));
-            s.setSoTimeout(15_000); // a failed test does not leave the server waiting
-            return s;
-        });
-        return CompletableFuture.supplyAsync(() -> {
-            try (ss; Socket c = ss.accept()) {
-                c.setSoTimeout(5000);
-                byte[] b = c.getInputStream().readNBytes(5);
-                c.getOutputStream().write(b);
-                c.getOutputStream().flush();
-                return ((InetSocketAddress) c.getRemoteSocketAddress()).getAddress().getHostAddress();
-            } catch (java.io.IOException e) {
-                throw new RuntimeException(e);
-            }
-        }, THREADS);
-    }
-
-    static String tcpExchange(Host h, InetAddress to, int port, String msg) throws Exception {
-        Socket s = h.netns().run(() -> {
-            Socket c = new Socket();
-            c.connect(new InetSocketAddress(to, port), 5000);
-            return c;
-        });
-        try (s) {
-            s.setSoTimeout(5000);
-            s.getOutputStream().write(msg.getBytes(StandardCharsets.US_ASCII));
-            return new String(s.getInputStream().readNBytes(msg.length()), StandardCharsets.US_ASCII);
-        }
     }
 
     @Test
@@ -274,19 +167,16 @@ class NatTest {
                 assertThat(Ping.run(bed.h("in2").netns(), bed.ip("2.2"), 3).allReplied()).isTrue();
                 // TCP from both inside hosts: the server sees the router's outside address
                 for (String h : List.of("in1", "in2")) {
-                    CompletableFuture<String> seen = echoOnce(bed.h("out"), bed.ip("2.2"), 9000);
-                    assertThat(tcpExchange(bed.h(h), bed.ip("2.2"), 9000, "hello")).isEqualTo("hello");
+                    CompletableFuture<String> seen = Sockets.echoOnce(bed.h("out"), bed.ip("2.2"), 9000);
+                    assertThat(Sockets.tcpExchange(bed.h(h), bed.ip("2.2"), 9000, "hello")).isEqualTo("hello");
                     assertThat(seen.get(10, TimeUnit.SECONDS)).isEqualTo(bed.net + "2.1");
                 }
                 // UDP from the same source port on both inside hosts to the same server: two distinct
                 // translated ports (collision-free allocation), and each reply reaches its sender
-                try (DatagramSocket server = bed.h("out").netns().run(() -> new DatagramSocket(
-                        new InetSocketAddress(bed.ip("2.2"), 9001)))) {
+                try (DatagramSocket server = Sockets.udp(bed.h("out"), bed.ip("2.2"), 9001)) {
                     server.setSoTimeout(5000);
-                    DatagramSocket a = bed.h("in1").netns().run(() -> new DatagramSocket(
-                            new InetSocketAddress(bed.ip("1.2"), 40000)));
-                    DatagramSocket b = bed.h("in2").netns().run(() -> new DatagramSocket(
-                            new InetSocketAddress(bed.ip("3.2"), 40000)));
+                    DatagramSocket a = Sockets.udp(bed.h("in1"), bed.ip("1.2"), 40000);
+                    DatagramSocket b = Sockets.udp(bed.h("in2"), bed.ip("3.2"), 40000);
                     try (a; b) {
                         a.setSoTimeout(5000);
                         b.setSoTimeout(5000);
@@ -337,8 +227,8 @@ class NatTest {
             bed.apply(bed.natConfig());
             bed.warmUp();
             try (Capture cap = new Capture(bed.h("out"))) {
-                CompletableFuture<String> seen = echoOnce(bed.h("in1"), bed.ip("1.2"), 7000);
-                assertThat(tcpExchange(bed.h("out"), bed.ip("2.1"), 8080, "howdy")).isEqualTo("howdy");
+                CompletableFuture<String> seen = Sockets.echoOnce(bed.h("in1"), bed.ip("1.2"), 7000);
+                assertThat(Sockets.tcpExchange(bed.h("out"), bed.ip("2.1"), 8080, "howdy")).isEqualTo("howdy");
                 // DNAT leaves the source alone: the inside server sees the real client
                 assertThat(seen.get(10, TimeUnit.SECONDS)).isEqualTo(bed.net + "2.2");
                 List<String> lines = cap.stop();
@@ -372,10 +262,8 @@ class NatTest {
             bed.apply(bed.natConfig("timeout.udp", "1"));
             bed.warmUp();
             NatHandler nat = bed.nat();
-            try (DatagramSocket server = bed.h("out").netns().run(() -> new DatagramSocket(
-                    new InetSocketAddress(bed.ip("2.2"), 9002)));
-                    DatagramSocket c = bed.h("in1").netns().run(() -> new DatagramSocket(
-                            new InetSocketAddress(bed.ip("1.2"), 0)))) {
+            try (DatagramSocket server = Sockets.udp(bed.h("out"), bed.ip("2.2"), 9002);
+                    DatagramSocket c = Sockets.udp(bed.h("in1"), bed.ip("1.2"), 0)) {
                 server.setSoTimeout(5000);
                 InetSocketAddress to = new InetSocketAddress(bed.ip("2.2"), 9002);
                 // a packet every 200 ms for 3 s, three times the timeout: one mapping all along
@@ -439,16 +327,8 @@ class NatTest {
                 x.setSoTimeout(10_000);
                 return x;
             })) {
-                Socket open = bed.h("in1").netns().run(() -> {
-                    Socket x = new Socket();
-                    x.connect(new InetSocketAddress(bed.ip("2.2"), 9003), 5000);
-                    return x;
-                });
-                Socket closed = bed.h("in1").netns().run(() -> {
-                    Socket x = new Socket();
-                    x.connect(new InetSocketAddress(bed.ip("2.2"), 9003), 5000);
-                    return x;
-                });
+                Socket open = Sockets.connect(bed.h("in1"), new InetSocketAddress(bed.ip("2.2"), 9003), 5000);
+                Socket closed = Sockets.connect(bed.h("in1"), new InetSocketAddress(bed.ip("2.2"), 9003), 5000);
                 try (open; Socket a = ss.accept(); Socket b = ss.accept()) {
                     int closedPort = closed.getLocalPort();
                     assertThat(nat.mappings()).filteredOn(m -> m.protocol() == 6 && m.remote().endsWith(":9003")).hasSize(2);
@@ -488,7 +368,7 @@ class NatTest {
         assertThat(m.validateConfig(Map.of("bogus", "1"))).contains("'bogus'");
         NatConfig c = NatConfig.parse(Map.of("ports", "5000-5009", "snat.0", "10.1.2.3/24 to 192.0.2.1"));
         assertThat(c.portMin()).isEqualTo(5000);
-        assertThat(c.snat().getFirst().prefix()).isEqualTo(NatConfig.ip("k", "10.1.2.0"));
+        assertThat(c.snat().getFirst().prefix()).isEqualTo(ConfigValues.ip("k", "10.1.2.0"));
     }
 
     @Test

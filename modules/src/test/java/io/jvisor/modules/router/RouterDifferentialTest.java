@@ -60,10 +60,8 @@ class RouterDifferentialTest {
                         new RouterModel.StaticRoute(ip(10, 0, 1, 0), 24, ip(10, 0, 0, 254), 0),
                         new RouterModel.StaticRoute(ip(172, 16, 5, 128), 25, ip(10, 0, 2, 2), 9),
                         new RouterModel.StaticRoute(ip(198, 51, 100, 7), 32, ip(10, 0, 2, 2), 0)));
-        int count = Integer.getInteger("jvisor.diff.packets", 100_000);
-        String s = System.getProperty("jvisor.diff.seed");
-        long seed = s != null ? Long.parseLong(s) : new Random().nextLong();
-        System.out.println("[router] seed " + seed + " (rerun with -Djvisor.diff.seed=" + seed + ")");
+        int count = DifferentialHarness.packets();
+        long seed = DifferentialHarness.seed("router");
         Random r = new Random(seed);
         Generator g = new Generator(r);
         long t0 = System.nanoTime();

@@ -2,29 +2,20 @@ package io.jvisor.modules.router;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jvisor.bpf.testing.Names;
 import io.jvisor.bpf.testing.RequiresRoot;
-import io.jvisor.engine.Engine;
-import io.jvisor.engine.EngineOptions;
+import io.jvisor.modules.EngineLab;
+import io.jvisor.modules.Sockets;
 import io.jvisor.engine.ModuleCatalog;
 import io.jvisor.engine.Topology;
 import io.jvisor.net.lab.Host;
-import io.jvisor.net.lab.HostSpec;
-import io.jvisor.net.lab.InterfaceSpec;
-import io.jvisor.net.lab.Lab;
 import io.jvisor.net.lab.LabSpec;
 import io.jvisor.net.lab.Ping;
 import io.jvisor.net.lab.UdpStream;
 import io.jvisor.net.lab.WireSpec;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.Test;
 
 /** Two hosts in different subnets, each wired to a router port. */
@@ -32,34 +23,16 @@ import org.junit.jupiter.api.Test;
 class RouterTest {
 
     /** h1 a.1.2/24 (gw .1) on port 0, h2 a.2.2/24 (gw .1) on port 1, and an engine running the router. */
-    static final class Bed implements AutoCloseable {
-        final String net = "10." + ThreadLocalRandom.current().nextInt(100, 250) + ".";
-        final Lab lab;
-        final EngineOptions options;
-        final Path state;
-        final ModuleCatalog catalog = ModuleCatalog.discover();
-        Engine engine;
-
+    static final class Bed extends EngineLab {
         Bed() throws Exception {
-            LabSpec spec = LabSpec.empty();
-            for (int i = 1; i <= 2; i++) {
-                spec = spec.withHost(HostSpec.named("h" + i)
-                                .withInterface(InterfaceSpec.of("eth0", net + i + ".2/24"))
-                                .withGateway(net + i + ".1")
-                                .withSysctl("net.ipv6.conf.all.disable_ipv6", "1")
-                                .withSysctl("net.ipv6.conf.default.disable_ipv6", "1"))
-                        .withWire(WireSpec.toRoot("h" + i + ":eth0", "r" + i, null));
-            }
-            state = Files.createTempDirectory("jvisor-router-test");
-            options = EngineOptions.named(Names.unique("jvr")).withStateDir(state);
-            Lab l = Lab.up(spec);
-            lab = l;
-            try {
-                engine = Engine.start(options, catalog);
-            } catch (RuntimeException e) {
-                close();
-                throw e;
-            }
+            super("router", "jvr", ModuleCatalog.discover(), net -> {
+                LabSpec spec = LabSpec.empty();
+                for (int i = 1; i <= 2; i++) {
+                    spec = spec.withHost(host("h" + i, net + i + ".2/24", net + i + ".1"))
+                            .withWire(WireSpec.toRoot("h" + i + ":eth0", "r" + i, null));
+                }
+                return spec;
+            });
         }
 
         Map<String, String> config(String... extra) {
@@ -85,46 +58,6 @@ class RouterTest {
         Host h(int i) {
             return lab.host("h" + i);
         }
-
-        InetAddress ip(String s) throws Exception {
-            return InetAddress.getByName(net + s);
-        }
-
-        @Override
-        public void close() {
-            try {
-                if (engine != null) {
-                    try {
-                        engine.destroy();
-                    } catch (RuntimeException e) {
-                        engine.close();
-                    }
-                }
-            } finally {
-                try {
-                    Engine.purge(options);
-                    deleteTree(state);
-                } finally {
-                    lab.close();
-                }
-            }
-        }
-    }
-
-    static void deleteTree(Path p) {
-        try (var w = Files.walk(p)) {
-            w.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (java.io.IOException e) {
-            // best effort
-        }
-    }
-
-    static String run(Host h, String... cmd) throws Exception {
-        Process p = h.exec(List.of(cmd));
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor();
-        return out;
     }
 
     @Test
@@ -145,18 +78,18 @@ class RouterTest {
             assertThat(r.neighbours()).extracting(RouterHandler.Neighbour::ip)
                     .contains(bed.net + "1.2", bed.net + "2.2");
             // the neighbour entries hold the hosts' real MACs
-            String link = run(h2, "ip", "-o", "link", "show", "eth0");
+            String link = Sockets.run(h2, "ip", "-o", "link", "show", "eth0");
             String h2mac = link.replaceAll("(?s).*link/ether ([0-9a-f:]{17}).*", "$1");
             assertThat(r.neighbours()).anyMatch(n -> n.ip().equals(bed.net + "2.2") && n.mac().equals(h2mac));
 
             // TTL 1 across the router: time exceeded from the router's near address
-            String ttl = run(h1, "ping", "-n", "-c", "1", "-W", "2", "-t", "1", bed.net + "2.2");
+            String ttl = Sockets.run(h1, "ping", "-n", "-c", "1", "-W", "2", "-t", "1", bed.net + "2.2");
             assertThat(ttl).contains("From " + bed.net + "1.1").containsIgnoringCase("Time to live exceeded");
             // TTL 2 gets there: the router decremented to 1 and h2 answered (checksum right)
-            assertThat(run(h1, "ping", "-n", "-c", "1", "-W", "2", "-t", "2", bed.net + "2.2")).contains("1 received");
+            assertThat(Sockets.run(h1, "ping", "-n", "-c", "1", "-W", "2", "-t", "2", bed.net + "2.2")).contains("1 received");
 
             // no route: net unreachable
-            String unreach = run(h1, "ping", "-n", "-c", "1", "-W", "2", "192.0.2.77");
+            String unreach = Sockets.run(h1, "ping", "-n", "-c", "1", "-W", "2", "192.0.2.77");
             assertThat(unreach).contains("From " + bed.net + "1.1").containsIgnoringCase("Destination Net Unreachable");
 
             // a UDP stream after ARP is resolved: no loss
@@ -177,22 +110,16 @@ class RouterTest {
             Host h1 = bed.h(1), h2 = bed.h(2);
             Ping.run(h1.netns(), bed.ip("2.2"), 1); // resolves both neighbours
             assertThat(Ping.run(h1.netns(), bed.ip("2.2"), 3).allReplied()).isTrue();
-            UdpStream.Report rep;
-            try (UdpStream udp = UdpStream.open(h1.netns(), h1.address(), h2.netns(), h2.address())) {
-                udp.start(20_000);
-                Thread.sleep(200);
+            UdpStream.Report rep = Sockets.streamDuring(h1, h2, 20_000, () -> {
                 bed.apply(bed.config("route.0", "192.0.2.0/24 via " + bed.net + "2.2"));
                 Thread.sleep(200);
                 bed.apply(bed.config("route.0", "192.0.2.0/24 via " + bed.net + "2.2 metric 5",
                         "route.1", "198.51.100.0/24 via " + bed.net + "1.2"));
-                Thread.sleep(200);
-                udp.stop();
-                rep = udp.finish(Duration.ofSeconds(1));
-            }
+            });
             assertThat(rep.sent()).isPositive();
             assertThat(rep.lost()).as(rep.toString()).isZero();
             // the new static route works: h2 answers for 192.0.2.9 once it has the address
-            run(h2, "ip", "addr", "add", "192.0.2.9/32", "dev", "eth0");
+            Sockets.run(h2, "ip", "addr", "add", "192.0.2.9/32", "dev", "eth0");
             assertThat(Ping.run(h1.netns(), InetAddress.getByName("192.0.2.9"), 3).allReplied()).isTrue();
         }
     }
@@ -206,7 +133,7 @@ class RouterTest {
             assertThat(Ping.run(h1.netns(), bed.ip("2.2"), 2).allReplied()).isTrue();
             RouterHandler r = bed.router();
             assertThat(r.neighbours()).hasSize(2);
-            run(h2, "ip", "link", "set", "eth0", "down"); // h2 stops answering the probes
+            Sockets.run(h2, "ip", "link", "set", "eth0", "down"); // h2 stops answering the probes
             long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
             while (r.neighbours().size() != 1 && System.nanoTime() < deadline) {
                 Thread.sleep(200);

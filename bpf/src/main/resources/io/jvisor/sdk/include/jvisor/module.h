@@ -410,6 +410,112 @@ static __always_inline __u16 jv_csum_update(__u16 check, __u32 from, __u32 to, i
 	return (__u16)~jv_csum_fold(s);
 }
 
+/*
+ * Rewrites an IPv4 packet's addresses to saddr and daddr and its L4 ports to sport and dport: TCP
+ * and UDP, or ICMP, whose echo identifier becomes sport (dport is not used). Every checksum is
+ * updated incrementally: the IPv4 header's in place by RFC 1624 at both hooks (it is never
+ * offloaded, so no helper call is needed); the L4 one (pseudo-header included, except for ICMP)
+ * through bpf_l4_csum_replace in tc, which handles CHECKSUM_PARTIAL and CHECKSUM_COMPLETE skbs,
+ * and by RFC 1624 in XDP. A UDP checksum of 0 (none) stays 0. In tc the packet may move: the
+ * context is reloaded, so re-read header pointers afterwards.
+ * Returns 0, or -1 when the packet is not IPv4 TCP, UDP or ICMP, or is too short.
+ */
+static __always_inline int jv_ipv4_rewrite(struct jv_ctx *ctx, __be32 saddr, __be32 daddr, __be16 sport,
+					   __be16 dport)
+{
+	struct iphdr *ip = jv_ipv4(ctx);
+	if (!ip)
+		return -1;
+	__u32 l4off = sizeof(struct ethhdr) + (ip->ihl & 0xf) * 4;
+	__u32 csum_off;
+	__u64 l4flags = 0;
+	__be16 old_s, old_d;
+	int udp = ip->protocol == IPPROTO_UDP;
+	int icmp = ip->protocol == IPPROTO_ICMP;
+	if (ip->protocol == IPPROTO_TCP) {
+		struct tcphdr *th = jv_header_at(ctx, l4off, sizeof(struct tcphdr));
+		if (!th)
+			return -1;
+		old_s = th->source;
+		old_d = th->dest;
+		th->source = sport;
+		th->dest = dport;
+		csum_off = l4off + 16;
+	} else if (udp) {
+		struct udphdr *uh = jv_header_at(ctx, l4off, sizeof(struct udphdr));
+		if (!uh)
+			return -1;
+		old_s = uh->source;
+		old_d = uh->dest;
+		uh->source = sport;
+		uh->dest = dport;
+		csum_off = l4off + 6;
+		l4flags = BPF_F_MARK_MANGLED_0;
+	} else if (icmp) {
+		struct jv_icmphdr *ih = jv_header_at(ctx, l4off, sizeof(struct jv_icmphdr));
+		if (!ih)
+			return -1;
+		old_s = ih->id;
+		ih->id = sport;
+		old_d = dport = 0; /* one field: the identifier */
+		csum_off = l4off + 2;
+	} else {
+		return -1;
+	}
+	/* only what changes goes into the checksums (an unchanged field adds nothing, and costs) */
+	__be32 old_sa = ip->saddr, old_da = ip->daddr;
+	__u16 ipc = ip->check;
+	if (old_sa != saddr)
+		ipc = jv_csum_update(ipc, old_sa, saddr, 2);
+	if (old_da != daddr)
+		ipc = jv_csum_update(ipc, old_da, daddr, 2);
+	ip->check = ipc;
+	ip->saddr = saddr;
+	ip->daddr = daddr;
+
+	if (ctx->hook == JV_HOOK_TC) {
+		/* the helpers may move the packet: every write above is done before the first call */
+		struct __sk_buff *skb = ctx->raw;
+		if (!icmp) {
+			if (old_sa != saddr)
+				bpf_l4_csum_replace(skb, csum_off, old_sa, saddr, 4 | BPF_F_PSEUDO_HDR | l4flags);
+			if (old_da != daddr)
+				bpf_l4_csum_replace(skb, csum_off, old_da, daddr, 4 | BPF_F_PSEUDO_HDR | l4flags);
+		}
+		if (old_s != sport)
+			bpf_l4_csum_replace(skb, csum_off, old_s, sport, 2 | l4flags);
+		if (old_d != dport)
+			bpf_l4_csum_replace(skb, csum_off, old_d, dport, 2 | l4flags);
+		jv_ctx_reload(ctx);
+		return 0;
+	}
+	/* XDP: the checksum pointer is taken again from its offset, bounds-checked (the verifier loses
+	 * track of the per-protocol ones above) */
+	__u16 *pc = jv_header_at(ctx, csum_off, sizeof(__u16));
+	if (!pc)
+		return -1;
+	__u16 c = *pc;
+	if (!(udp && c == 0)) {
+		if (!icmp && old_sa != saddr)
+			c = jv_csum_update(c, old_sa, saddr, 2);
+		if (!icmp && old_da != daddr)
+			c = jv_csum_update(c, old_da, daddr, 2);
+		if (old_s != sport)
+			c = jv_csum_update(c, old_s, sport, 1);
+		if (old_d != dport)
+			c = jv_csum_update(c, old_d, dport, 1);
+		if (udp && c == 0)
+			c = 0xffff;
+		*pc = c;
+	}
+	return 0;
+}
+
+static __always_inline int jv_mac_eq(const __u8 *a, const __u8 *b)
+{
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4] && a[5] == b[5];
+}
+
 static __always_inline int jv_is_broadcast(const __u8 *mac)
 {
 	return mac[0] == 0xff && mac[1] == 0xff && mac[2] == 0xff && mac[3] == 0xff && mac[4] == 0xff &&
