@@ -5,11 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,9 +13,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The engine's saved state: the applied topology, each instance's slot and running code. Written
- * crash-safely: to a temporary file that is fsynced, renamed over the old one, and the directory
- * fsynced, so a crash leaves either the old state or the new one, never a torn file.
+ * The engine's saved state: the applied topology, each instance's slot and running code, written
+ * crash-safely through {@link AtomicFile}.
  */
 final class StateStore {
     /** What is saved. */
@@ -42,41 +37,29 @@ final class StateStore {
     }
 
     Optional<State> load() {
-        if (!Files.exists(file)) {
+        Optional<byte[]> bytes = AtomicFile.read(file);
+        if (bytes.isEmpty()) {
             return Optional.empty();
         }
         try {
-            return Optional.of(JSON.readValue(file.toFile(), State.class));
+            return Optional.of(JSON.readValue(bytes.get(), State.class));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the engine state " + file, e);
         }
     }
 
     void save(State state) {
+        byte[] bytes;
         try {
-            Files.createDirectories(file.getParent());
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            byte[] bytes = JSON.writeValueAsBytes(state);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ch.write(java.nio.ByteBuffer.wrap(bytes));
-                ch.force(true);
-            }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
-                dir.force(true); // the rename itself must survive a crash
-            }
+            bytes = JSON.writeValueAsBytes(state);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save the engine state to " + file, e);
         }
+        AtomicFile.write(file, bytes);
     }
 
     void delete() {
-        try {
-            Files.deleteIfExists(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + file, e);
-        }
+        AtomicFile.delete(file);
     }
 
     static List<String> connectionLines(Topology t) {

@@ -3,6 +3,7 @@ package io.jvisor.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jvisor.engine.AtomicFile;
 import io.jvisor.engine.Endpoint;
 import io.jvisor.engine.Engine;
 import io.jvisor.engine.EngineOptions;
@@ -108,7 +109,7 @@ public final class Controller implements AutoCloseable {
         Path rec = options.stateDir().resolve(RECORD);
         Manifest m = null;
         String prefix = null;
-        var bytes = StateFile.read(rec);
+        var bytes = AtomicFile.read(rec);
         if (bytes.isPresent()) {
             try {
                 JsonNode n = JSON.readTree(bytes.get());
@@ -289,7 +290,7 @@ public final class Controller implements AutoCloseable {
                 }
                 downQuietly(labPrefix);
             }
-            StateFile.delete(record);
+            AtomicFile.delete(record);
             manifest = null;
             labPrefix = null;
             String name = old == null ? "" : old.name();
@@ -398,7 +399,7 @@ public final class Controller implements AutoCloseable {
             n.put("labPrefix", prefix);
         }
         try {
-            StateFile.write(record, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n));
+            AtomicFile.write(record, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

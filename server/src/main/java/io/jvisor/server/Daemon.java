@@ -9,6 +9,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
+import io.jvisor.engine.AtomicFile;
 import io.jvisor.engine.ModuleType;
 import io.jvisor.engine.TopologyException;
 import io.jvisor.net.Link;
@@ -127,7 +128,7 @@ public final class Daemon implements AutoCloseable {
                 app.stop();
             }
         } finally {
-            StateFile.delete(options.engine().stateDir().resolve(ENDPOINT_FILE));
+            AtomicFile.delete(options.engine().stateDir().resolve(ENDPOINT_FILE));
             controller.close();
         }
     }
@@ -219,7 +220,7 @@ public final class Daemon implements AutoCloseable {
             endpoint.put("tlsPasswordFile", options.tls().passwordFile().toString());
         }
         try {
-            StateFile.write(options.engine().stateDir().resolve(ENDPOINT_FILE), JSON.writeValueAsBytes(endpoint));
+            AtomicFile.write(options.engine().stateDir().resolve(ENDPOINT_FILE), JSON.writeValueAsBytes(endpoint));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,4 +1,4 @@
-package io.jvisor.server;
+package io.jvisor.engine;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,13 +13,18 @@ import java.util.Optional;
 
 /**
  * A file written crash-safely: to a temporary file that is fsynced, renamed over the old one, and
- * the directory fsynced, so a crash leaves the old content or the new, never a torn file. Owner-only
- * permissions (0600).
+ * the directory fsynced, so a crash leaves the old content or the new, never a torn file. The file
+ * is owner-only (0600): jvisor's state names devices, namespaces and module code.
  */
-final class StateFile {
-    private StateFile() {}
+public final class AtomicFile {
+    private AtomicFile() {}
 
-    static void write(Path file, byte[] bytes) {
+    /**
+     * Replaces {@code file}'s content with {@code bytes}, creating its directory when needed.
+     *
+     * @throws UncheckedIOException naming the file when it cannot be written
+     */
+    public static void write(Path file, byte[] bytes) {
         try {
             Files.createDirectories(file.getParent());
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
@@ -41,7 +46,8 @@ final class StateFile {
         }
     }
 
-    static Optional<byte[]> read(Path file) {
+    /** The file's content; empty when there is no such file. */
+    public static Optional<byte[]> read(Path file) {
         try {
             return Files.exists(file) ? Optional.of(Files.readAllBytes(file)) : Optional.empty();
         } catch (IOException e) {
@@ -49,7 +55,8 @@ final class StateFile {
         }
     }
 
-    static void delete(Path file) {
+    /** Deletes the file if it exists. */
+    public static void delete(Path file) {
         try {
             Files.deleteIfExists(file);
         } catch (IOException e) {
