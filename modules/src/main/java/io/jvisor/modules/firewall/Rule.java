@@ -14,11 +14,13 @@ import java.util.Set;
  *
  * <pre>
  * accept|drop|log [log] [src A.B.C.D/LEN] [dst A.B.C.D/LEN] [proto tcp|udp|icmp|N]
- *                 [sport P[-Q]] [dport P[-Q]] [flags syn,!ack,...] [state new,established,related,invalid]
+ *                 [sport P[-Q]] [dport P[-Q]] [icmp-type T[/C]] [flags syn,!ack,...]
+ *                 [state new,established,related,invalid]
  * </pre>
  *
  * <p>{@code log} as the action accepts and logs; {@code drop log} and {@code accept log} log too.
- * Ports need {@code proto tcp} or {@code proto udp}; flags need {@code proto tcp}.
+ * Ports need {@code proto tcp} or {@code proto udp}; flags need {@code proto tcp}; an ICMP type
+ * (and code) needs {@code proto icmp}.
  *
  * @param action accept or drop
  * @param log whether a matching packet is logged (rate-limited, through the engine's module log)
@@ -27,12 +29,14 @@ import java.util.Set;
  * @param proto IP protocol number, or -1 for any
  * @param sport source port range
  * @param dport destination port range
+ * @param icmpType ICMP type matched (0..255), or -1 for any
+ * @param icmpCode ICMP code matched (0..255), or -1 for any; only with a type
  * @param flagMask TCP flags looked at ({@link #FIN} ... {@link #CWR} bits)
  * @param flagValue the values those flags must have
  * @param states conntrack states matched; empty for any
  */
 public record Rule(Action action, boolean log, Prefix src, Prefix dst, int proto, PortRange sport, PortRange dport,
-                   int flagMask, int flagValue, Set<State> states) {
+                   int icmpType, int icmpCode, int flagMask, int flagValue, Set<State> states) {
     public static final int FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10, URG = 0x20, ECE = 0x40,
             CWR = 0x80;
     private static final String[] FLAG_NAMES = {"fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr"};
@@ -166,6 +170,18 @@ public record Rule(Action action, boolean log, Prefix src, Prefix dst, int proto
         if ((!sport.isAny() || !dport.isAny()) && proto != 6 && proto != 17) {
             throw new IllegalArgumentException("ports need proto tcp or proto udp");
         }
+        if (icmpType < -1 || icmpType > 255) {
+            throw new IllegalArgumentException("icmp-type: type must be 0..255, got " + icmpType);
+        }
+        if (icmpCode < -1 || icmpCode > 255) {
+            throw new IllegalArgumentException("icmp-type: code must be 0..255, got " + icmpCode);
+        }
+        if (icmpCode >= 0 && icmpType < 0) {
+            throw new IllegalArgumentException("icmp-type: a code needs a type");
+        }
+        if (icmpType >= 0 && proto != 1) {
+            throw new IllegalArgumentException("icmp-type needs proto icmp");
+        }
         if (flagMask != 0 && proto != 6) {
             throw new IllegalArgumentException("flags need proto tcp");
         }
@@ -175,44 +191,69 @@ public record Rule(Action action, boolean log, Prefix src, Prefix dst, int proto
         states = states.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(states));
     }
 
+    /** A rule without an ICMP type match (the form before ICMP types existed). */
+    public Rule(Action action, boolean log, Prefix src, Prefix dst, int proto, PortRange sport, PortRange dport,
+                int flagMask, int flagValue, Set<State> states) {
+        this(action, log, src, dst, proto, sport, dport, -1, -1, flagMask, flagValue, states);
+    }
+
     /** A rule that matches everything, with an action. */
     public static Rule of(Action action) {
-        return new Rule(action, false, Prefix.ANY, Prefix.ANY, -1, PortRange.ANY, PortRange.ANY, 0, 0, Set.of());
+        return new Rule(action, false, Prefix.ANY, Prefix.ANY, -1, PortRange.ANY, PortRange.ANY, -1, -1, 0, 0, Set.of());
     }
 
     /** This rule with a source prefix. */
     public Rule withSrc(Prefix p) {
-        return new Rule(action, log, p, dst, proto, sport, dport, flagMask, flagValue, states);
+        return new Rule(action, log, p, dst, proto, sport, dport, icmpType, icmpCode, flagMask, flagValue, states);
     }
 
     /** This rule with a destination prefix. */
     public Rule withDst(Prefix p) {
-        return new Rule(action, log, src, p, proto, sport, dport, flagMask, flagValue, states);
+        return new Rule(action, log, src, p, proto, sport, dport, icmpType, icmpCode, flagMask, flagValue, states);
     }
 
     /** This rule with a protocol (-1: any). */
     public Rule withProto(int p) {
-        return new Rule(action, log, src, dst, p, sport, dport, flagMask, flagValue, states);
+        return new Rule(action, log, src, dst, p, sport, dport, icmpType, icmpCode, flagMask, flagValue, states);
     }
 
     /** This rule with port ranges. */
     public Rule withPorts(PortRange s, PortRange d) {
-        return new Rule(action, log, src, dst, proto, s, d, flagMask, flagValue, states);
+        return new Rule(action, log, src, dst, proto, s, d, icmpType, icmpCode, flagMask, flagValue, states);
     }
 
     /** This rule with TCP flags. */
     public Rule withFlags(int mask, int value) {
-        return new Rule(action, log, src, dst, proto, sport, dport, mask, value, states);
+        return new Rule(action, log, src, dst, proto, sport, dport, icmpType, icmpCode, mask, value, states);
     }
 
     /** This rule with conntrack states. */
     public Rule withStates(Set<State> s) {
-        return new Rule(action, log, src, dst, proto, sport, dport, flagMask, flagValue, s);
+        return new Rule(action, log, src, dst, proto, sport, dport, icmpType, icmpCode, flagMask, flagValue, s);
+    }
+
+    /** This rule with an ICMP type (-1: any) and code (-1: any); needs {@code proto icmp}. */
+    public Rule withIcmp(int type, int code) {
+        return new Rule(action, log, src, dst, proto, sport, dport, type, code, flagMask, flagValue, states);
+    }
+
+    /**
+     * The range the classifier's source-port slot matches: the source port range, or for an ICMP
+     * code match the code. For ICMP packets the data plane puts the code in that slot and the type
+     * in the destination-port slot (docs/firewall.md, "ICMP types").
+     */
+    PortRange sportSlot() {
+        return icmpCode >= 0 ? new PortRange(icmpCode, icmpCode) : sport;
+    }
+
+    /** The range the classifier's destination-port slot matches: the port range, or the ICMP type. */
+    PortRange dportSlot() {
+        return icmpType >= 0 ? new PortRange(icmpType, icmpType) : dport;
     }
 
     /** This rule, logging. */
     public Rule withLog(boolean l) {
-        return new Rule(action, l, src, dst, proto, sport, dport, flagMask, flagValue, states);
+        return new Rule(action, l, src, dst, proto, sport, dport, icmpType, icmpCode, flagMask, flagValue, states);
     }
 
     /**
@@ -222,8 +263,21 @@ public record Rule(Action action, boolean log, Prefix src, Prefix dst, int proto
      * @param state the packet's conntrack state
      */
     public boolean matches(int srcIp, int dstIp, int protocol, int srcPort, int dstPort, int flags, State state) {
+        return matches(srcIp, dstIp, protocol, srcPort, dstPort, flags, -1, -1, state);
+    }
+
+    /**
+     * True when a packet with these fields matches, ICMP type and code included.
+     *
+     * @param type the packet's ICMP type, or -1 when it has no ICMP header (not ICMP, or a non-first
+     *     fragment): then no rule with an ICMP type matches
+     * @param code the packet's ICMP code (ignored when type is -1)
+     */
+    public boolean matches(int srcIp, int dstIp, int protocol, int srcPort, int dstPort, int flags, int type, int code,
+                           State state) {
         return src.contains(srcIp) && dst.contains(dstIp) && (proto < 0 || proto == protocol)
                 && sport.contains(srcPort) && dport.contains(dstPort) && (flags & flagMask) == flagValue
+                && (icmpType < 0 || (type >= 0 && icmpType == type)) && (icmpCode < 0 || (type >= 0 && icmpCode == code))
                 && (states.isEmpty() || states.contains(state));
     }
 
@@ -246,7 +300,7 @@ public record Rule(Action action, boolean log, Prefix src, Prefix dst, int proto
             i++;
         }
         Prefix src = Prefix.ANY, dst = Prefix.ANY;
-        int proto = -1, fmask = 0, fvalue = 0;
+        int proto = -1, fmask = 0, fvalue = 0, itype = -1, icode = -1;
         PortRange sport = PortRange.ANY, dport = PortRange.ANY;
         Set<State> states = EnumSet.noneOf(State.class);
         java.util.Set<String> seen = new java.util.HashSet<>();
@@ -280,6 +334,11 @@ public record Rule(Action action, boolean log, Prefix src, Prefix dst, int proto
                 };
                 case "sport" -> sport = PortRange.parse(v);
                 case "dport" -> dport = PortRange.parse(v);
+                case "icmp-type" -> {
+                    int slash = v.indexOf('/');
+                    itype = icmpNumber(slash < 0 ? v : v.substring(0, slash), v, "type");
+                    icode = slash < 0 ? -1 : icmpNumber(v.substring(slash + 1), v, "code");
+                }
                 case "flags" -> {
                     for (String f : v.split(",")) {
                         boolean not = f.startsWith("!");
@@ -305,11 +364,24 @@ public record Rule(Action action, boolean log, Prefix src, Prefix dst, int proto
                         }
                     }
                 }
-                default -> throw new IllegalArgumentException("'" + k + "': expected src, dst, proto, sport, dport, flags"
-                        + " or state");
+                default -> throw new IllegalArgumentException("'" + k + "': expected src, dst, proto, sport, dport,"
+                        + " icmp-type, flags or state");
             }
         }
-        return new Rule(r.action, r.log, src, dst, proto, sport, dport, fmask, fvalue, states);
+        return new Rule(r.action, r.log, src, dst, proto, sport, dport, itype, icode, fmask, fvalue, states);
+    }
+
+    private static int icmpNumber(String s, String value, String what) {
+        try {
+            int n = Integer.parseInt(s);
+            if (n >= 0 && n <= 255) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException("icmp-type '" + value + "': " + what + " must be a number 0..255 (syntax: TYPE or"
+                + " TYPE/CODE)");
     }
 
     /** The canonical text form, which {@link #parse} reads back. */
@@ -338,6 +410,12 @@ public record Rule(Action action, boolean log, Prefix src, Prefix dst, int proto
         }
         if (!dport.isAny()) {
             b.append(" dport ").append(dport);
+        }
+        if (icmpType >= 0) {
+            b.append(" icmp-type ").append(icmpType);
+            if (icmpCode >= 0) {
+                b.append('/').append(icmpCode);
+            }
         }
         if (flagMask != 0) {
             List<String> f = new ArrayList<>();

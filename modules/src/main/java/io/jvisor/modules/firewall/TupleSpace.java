@@ -10,6 +10,10 @@ import java.util.Map;
 /**
  * A chain compiled for tuple-space search, the layout the data plane reads (docs/firewall.md).
  *
+ * <p>An ICMP type match sits in the destination-port slot and a code match in the source-port slot
+ * (a single value each, {@link Rule#dportSlot()}): the data plane puts an ICMP packet's type and
+ * code there, and the protocol in the key keeps them apart from TCP and UDP ports.
+ *
  * <p>Each rule is expanded into entries: its port ranges into prefixes of the 16-bit port space,
  * its set of conntrack states into one entry per state. An entry's <em>tuple</em> is the shape of
  * its match (prefix lengths, whether the protocol and the state are looked at, the TCP flag mask);
@@ -86,7 +90,7 @@ public record TupleSpace(List<Tuple> tuples, List<Entry> entries, int[] sportCla
         int count = 0;
         for (int prio = 0; prio < rules.size(); prio++) {
             Rule r = rules.get(prio);
-            List<int[]> sp = expand(r.sport(), sclass), dp = expand(r.dport(), dclass);
+            List<int[]> sp = expand(r.sportSlot(), sclass), dp = expand(r.dportSlot(), dclass);
             List<Integer> states = r.states().isEmpty() ? List.of(0)
                     : r.states().stream().map(s -> s.code).sorted().toList();
             for (int[] s : sp) {
@@ -147,7 +151,7 @@ public record TupleSpace(List<Tuple> tuples, List<Entry> entries, int[] sportCla
         java.util.TreeSet<Integer> cuts = new java.util.TreeSet<>();
         cuts.add(0);
         for (Rule r : rules) {
-            Rule.PortRange pr = source ? r.sport() : r.dport();
+            Rule.PortRange pr = source ? r.sportSlot() : r.dportSlot();
             if (!pr.isAny()) {
                 cuts.add(pr.lo());
                 if (pr.hi() < 65535) {

@@ -9,7 +9,7 @@
  * describes: the control plane groups the rules of a chain by their *tuple* (source and
  * destination prefix lengths, whether the protocol is given, source and destination port prefix
  * lengths after expanding ranges into prefixes, the TCP flag mask, whether a conntrack state is
- * given). Each tuple is one hash probe on the packet's fields under that tuple's masks; the hash
+ * given; an ICMP type and code take the destination and source port slots). Each tuple is one hash probe on the packet's fields under that tuple's masks; the hash
  * value holds the first rule (lowest priority number) with exactly those masked fields. Tuples are
  * sorted by the best priority they hold, so the search stops as soon as no later tuple can hold
  * a better rule. The cost follows the number of tuples, not the number of rules.
@@ -32,6 +32,9 @@
 
 #define FW_CHAIN_EGRESS 0
 #define FW_CHAIN_INGRESS 1
+
+/* the ICMP type and code slots of a packet with no ICMP header: outside 0..255, so no rule matches */
+#define FW_ICMP_NONE 256
 
 #define FW_ACT_DROP 1
 #define FW_ACT_LOG 2
@@ -391,10 +394,20 @@ static __always_inline int jv_rx(struct jv_ctx *ctx, struct jv_md *md)
 			s.sport = uh->source;
 			s.dport = uh->dest;
 		}
-	} else if (first_fragment && ip->protocol == IPPROTO_ICMP) {
-		struct jv_icmphdr *ic = jv_l4(ctx, ip, sizeof(struct jv_icmphdr));
+	} else if (ip->protocol == IPPROTO_ICMP) {
+		/*
+		 * ICMP type and code take the destination and source port slots of the search, so that
+		 * icmp-type rules are ordinary (class) entries of a tuple with the protocol in its key.
+		 * Without an ICMP header (a non-first fragment, a truncated packet) both hold
+		 * FW_ICMP_NONE, which no icmp-type rule matches.
+		 */
+		s.sport = bpf_htons(FW_ICMP_NONE);
+		s.dport = bpf_htons(FW_ICMP_NONE);
+		struct jv_icmphdr *ic = first_fragment ? jv_l4(ctx, ip, sizeof(struct jv_icmphdr)) : 0;
 		if (ic) {
 			icmp_type = ic->type;
+			s.dport = bpf_htons(ic->type);
+			s.sport = bpf_htons(ic->code);
 			if (ic->type == 8 || ic->type == 0) {
 				ck.sport = ic->id;
 				ck.dport = ic->id;

@@ -94,7 +94,7 @@ class FirewallDifferentialTest {
         if (r.nextInt(3) > 0) {
             rule = rule.withDst(new Rule.Prefix(addrs[r.nextInt(addrs.length)], lens[r.nextInt(lens.length)]));
         }
-        int kind = r.nextInt(5);
+        int kind = r.nextInt(6);
         if (kind == 0 || kind == 1) {
             rule = rule.withProto(kind == 0 ? 6 : 17);
             rule = rule.withPorts(r.nextInt(3) == 0 ? randomRange(r) : Rule.PortRange.ANY,
@@ -103,8 +103,13 @@ class FirewallDifferentialTest {
                 int mask = Rule.SYN | (r.nextBoolean() ? Rule.ACK : 0) | (r.nextInt(4) == 0 ? Rule.RST : 0);
                 rule = rule.withFlags(mask, mask & r.nextInt(256));
             }
-        } else if (kind == 2) {
-            rule = rule.withProto(r.nextBoolean() ? 1 : 47);
+        } else if (kind == 2 || kind == 3) {
+            rule = rule.withProto(kind == 3 || r.nextBoolean() ? 1 : 47);
+            if (rule.proto() == 1 && r.nextInt(3) > 0) {
+                // an ICMP type, sometimes with a code: they share the port slots (and classes) with
+                // the TCP and UDP rules of the chain
+                rule = rule.withIcmp(icmpType(r), r.nextInt(3) == 0 ? icmpCode(r) : -1);
+            }
         }
         if (r.nextInt(2) == 0) {
             Set<Rule.State> s = EnumSet.noneOf(Rule.State.class);
@@ -145,16 +150,16 @@ class FirewallDifferentialTest {
             FirewallModel.Packet o = recent.get(r.nextInt(recent.size()));
             if (o.proto() == 1 && o.quoted() == null) {
                 return new FirewallModel.Packet(o.inPort() ^ 1, o.dst(), o.src(), 1, 0, 0, 0,
-                        o.icmpType() == 8 ? 0 : 8, o.icmpId(), null, false);
+                        o.icmpType() == 8 ? 0 : 8, r.nextInt(4) == 0 ? icmpCode(r) : 0, o.icmpId(), null, false);
             }
             if (o.proto() == 6 || o.proto() == 17) {
                 if (r.nextInt(4) == 0) {
                     // an ICMP error quoting it, from the other side
                     return new FirewallModel.Packet(o.inPort() ^ 1, addrs[r.nextInt(addrs.length)], o.src(), 1, 0, 0, 0,
-                            r.nextBoolean() ? 3 : 11, 0, o, false);
+                            r.nextBoolean() ? 3 : 11, icmpCode(r), 0, o, false);
                 }
                 return new FirewallModel.Packet(r.nextInt(4) == 0 ? o.inPort() : o.inPort() ^ 1, o.dst(), o.src(),
-                        o.proto(), o.dport(), o.sport(), tcpFlags(r), 0, 0, null, false);
+                        o.proto(), o.dport(), o.sport(), tcpFlags(r), 0, 0, 0, null, false);
             }
         }
         int in = r.nextInt(2);
@@ -169,17 +174,41 @@ class FirewallDifferentialTest {
         int sport = r.nextInt(3) == 0 ? r.nextInt(65536) : ports[r.nextInt(ports.length)];
         int dport = r.nextInt(3) == 0 ? r.nextInt(65536) : ports[r.nextInt(ports.length)];
         if (proto == 1) {
-            int type = switch (r.nextInt(6)) {
+            int type = switch (r.nextInt(8)) {
                 case 0, 1, 2 -> 8;
                 case 3 -> 0;
                 case 4 -> 13;
+                case 5 -> 11;
+                case 6 -> r.nextInt(256);
                 default -> 3;
             };
-            FirewallModel.Packet quoted = type == 3 ? new FirewallModel.Packet(in ^ 1, dst, src, 1, 0, 0, 0, 8,
-                    r.nextInt(4), null, false) : null;
-            return new FirewallModel.Packet(in, src, dst, 1, 0, 0, 0, type, r.nextInt(4), quoted, frag);
+            int code = r.nextInt(3) == 0 ? icmpCode(r) : 0;
+            FirewallModel.Packet quoted = (type == 3 || type == 11) && r.nextInt(4) > 0
+                    ? new FirewallModel.Packet(in ^ 1, dst, src, 1, 0, 0, 0, 8, 0, r.nextInt(4), null, false) : null;
+            return new FirewallModel.Packet(in, src, dst, 1, 0, 0, 0, type, code, r.nextInt(4), quoted, frag);
         }
-        return new FirewallModel.Packet(in, src, dst, proto, sport, dport, proto == 6 ? tcpFlags(r) : 0, 0, 0, null, frag);
+        return new FirewallModel.Packet(in, src, dst, proto, sport, dport, proto == 6 ? tcpFlags(r) : 0, 0, 0, 0, null,
+                frag);
+    }
+
+    private static int icmpType(Random r) {
+        return switch (r.nextInt(8)) {
+            case 0, 1 -> 8;
+            case 2, 3 -> 0;
+            case 4 -> 3;
+            case 5 -> 11;
+            case 6 -> 13;
+            default -> r.nextInt(256);
+        };
+    }
+
+    private static int icmpCode(Random r) {
+        return switch (r.nextInt(5)) {
+            case 0, 1 -> 0;
+            case 2 -> 1;
+            case 3 -> 3;
+            default -> r.nextInt(256);
+        };
     }
 
     private static int tcpFlags(Random r) {

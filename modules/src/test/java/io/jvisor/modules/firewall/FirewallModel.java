@@ -16,8 +16,8 @@ final class FirewallModel {
     static final int SYN = Rule.SYN, ACK = Rule.ACK, RST = Rule.RST, FIN = Rule.FIN;
 
     /** A packet as the model sees it. */
-    record Packet(int inPort, int src, int dst, int proto, int sport, int dport, int flags, int icmpType, int icmpId,
-                  Packet quoted, boolean fragment) {}
+    record Packet(int inPort, int src, int dst, int proto, int sport, int dport, int flags, int icmpType, int icmpCode,
+                  int icmpId, Packet quoted, boolean fragment) {}
 
     private record Key(int src, int dst, int sport, int dport, int proto) {
         Key reversed() {
@@ -108,9 +108,12 @@ final class FirewallModel {
         int sport = (p.proto == 6 || p.proto == 17) && !p.fragment ? p.sport : 0;
         int dport = (p.proto == 6 || p.proto == 17) && !p.fragment ? p.dport : 0;
         int flags = p.proto == 6 && !p.fragment ? p.flags : 0;
+        // a non-first fragment has no ICMP header: no icmp-type rule matches it
+        int type = p.proto == 1 && !p.fragment ? p.icmpType : -1;
+        int code = p.proto == 1 && !p.fragment ? p.icmpCode : -1;
         Rule.Action action = null;
         for (Rule r : List.copyOf(config.rules(chain).values())) {
-            if (r.matches(p.src, p.dst, p.proto, sport, dport, flags, c.state)) {
+            if (r.matches(p.src, p.dst, p.proto, sport, dport, flags, type, code, c.state)) {
                 action = r.action();
                 break;
             }

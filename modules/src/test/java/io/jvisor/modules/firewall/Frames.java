@@ -43,11 +43,11 @@ final class Frames {
                 if (p.quoted() != null) {
                     byte[] inner = frame(p.quoted());
                     ByteBuffer b = ByteBuffer.allocate(8 + 28);
-                    b.put((byte) p.icmpType()).put((byte) 0).putShort((short) 0).putInt(0);
+                    b.put((byte) p.icmpType()).put((byte) p.icmpCode()).putShort((short) 0).putInt(0);
                     b.put(inner, 14, 28); // the quoted IP header and 8 bytes of its payload
                     yield b.array();
                 }
-                yield ByteBuffer.allocate(16).put((byte) p.icmpType()).put((byte) 0).putShort((short) 0)
+                yield ByteBuffer.allocate(16).put((byte) p.icmpType()).put((byte) p.icmpCode()).putShort((short) 0)
                         .putShort((short) p.icmpId()).putShort((short) 1).putLong(0).array();
             }
             default -> new byte[16];

@@ -75,6 +75,61 @@ class TupleSpaceTest {
     }
 
     @Test
+    void icmpTypesAndCodesReadBackAndAreRefusedWithoutProtoIcmpOrOutOfRange() {
+        String text = "drop src 10.1.0.0/16 proto icmp icmp-type 3/4 state related";
+        assertThat(Rule.parse(text).toString()).isEqualTo(text);
+        Rule echo = Rule.parse("accept proto icmp icmp-type 8");
+        assertThat(echo.icmpType()).isEqualTo(8);
+        assertThat(echo.icmpCode()).isEqualTo(-1);
+        assertThat(echo.toString()).isEqualTo("accept proto icmp icmp-type 8");
+        // the reference semantics: type and code must both fit; a packet without an ICMP header matches no type
+        Rule unreach = Rule.parse(text);
+        int a = Rule.ip("10.1.2.3"), b = Rule.ip("10.9.9.9");
+        assertThat(unreach.matches(a, b, 1, 0, 0, 0, 3, 4, Rule.State.RELATED)).isTrue();
+        assertThat(unreach.matches(a, b, 1, 0, 0, 0, 3, 3, Rule.State.RELATED)).isFalse();
+        assertThat(echo.matches(a, b, 1, 0, 0, 0, 8, 200, Rule.State.NEW)).isTrue();
+        assertThat(echo.matches(a, b, 1, 0, 0, 0, 0, 0, Rule.State.NEW)).isFalse();
+        assertThat(echo.matches(a, b, 1, 0, 0, 0, -1, -1, Rule.State.INVALID)).isFalse();
+
+        assertThatThrownBy(() -> Rule.parse("accept icmp-type 8")).hasMessageContaining("icmp-type needs proto icmp");
+        assertThatThrownBy(() -> Rule.parse("accept proto tcp icmp-type 8")).hasMessageContaining("icmp-type needs proto icmp");
+        assertThatThrownBy(() -> Rule.parse("accept proto icmp icmp-type 256")).hasMessageContaining("icmp-type '256'")
+                .hasMessageContaining("type must be a number 0..255");
+        assertThatThrownBy(() -> Rule.parse("accept proto icmp icmp-type 3/300")).hasMessageContaining("icmp-type '3/300'")
+                .hasMessageContaining("code must be a number 0..255");
+        assertThatThrownBy(() -> Rule.parse("accept proto icmp icmp-type -1")).hasMessageContaining("icmp-type '-1'");
+        assertThatThrownBy(() -> Rule.parse("accept proto icmp icmp-type echo")).hasMessageContaining("icmp-type 'echo'");
+        assertThatThrownBy(() -> Rule.parse("accept proto icmp icmp-type 8 icmp-type 0")).hasMessageContaining("twice");
+        assertThatThrownBy(() -> Rule.of(Rule.Action.ACCEPT).withProto(1).withIcmp(-1, 4))
+                .hasMessageContaining("a code needs a type");
+        assertThatThrownBy(() -> FirewallConfig.parse(java.util.Map.of("ingress.20", "drop proto udp icmp-type 8")))
+                .hasMessageContaining("key 'ingress.20'").hasMessageContaining("'drop proto udp icmp-type 8'")
+                .hasMessageContaining("icmp-type needs proto icmp");
+    }
+
+    @Test
+    void anIcmpTypeIsAClassOfTheDestinationPortSlotAndACodeOfTheSourcePortSlot() {
+        // an ICMP type and code share the port slots with the TCP and UDP ports of the chain
+        TupleSpace ts = TupleSpace.compile(List.of(Rule.parse("accept proto tcp dport 7-8"),
+                Rule.parse("drop proto icmp icmp-type 8"), Rule.parse("drop proto icmp icmp-type 3/4"),
+                Rule.parse("accept proto icmp")), "ingress", 100);
+        // TCP 7-8 and type 8 in one tuple (protocol, destination class); 3/4 in (protocol, both classes);
+        // the catch-all ICMP rule in (protocol)
+        assertThat(ts.tuples()).hasSize(3);
+        assertThat(ts.dportClass()[8]).isNotIn(ts.dportClass()[7], ts.dportClass()[3], ts.dportClass()[9]);
+        TupleSpace.Entry echo = ts.entries().stream().filter(e -> e.prio() == 1).findFirst().orElseThrow();
+        assertThat(ts.tuples().get(echo.tuple()).dportLen()).isEqualTo(TupleSpace.CLASS);
+        assertThat(ts.tuples().get(echo.tuple()).sportLen()).isZero();
+        assertThat(echo.proto()).isEqualTo(1);
+        assertThat(echo.dport()).isEqualTo(ts.dportClass()[8]);
+        TupleSpace.Entry unreach = ts.entries().stream().filter(e -> e.prio() == 2).findFirst().orElseThrow();
+        assertThat(unreach.dport()).isEqualTo(ts.dportClass()[3]);
+        assertThat(unreach.sport()).isEqualTo(ts.sportClass()[4]).isNotEqualTo(ts.sportClass()[3]);
+        // the data plane's FW_ICMP_NONE (256, no ICMP header) is in no type's class
+        assertThat(ts.dportClass()[256]).isNotIn(ts.dportClass()[8], ts.dportClass()[3]);
+    }
+
+    @Test
     void configurationReadsBackFromItsKeys() {
         FirewallConfig c = FirewallConfig.EMPTY.withPolicy(FirewallConfig.Chain.INGRESS, FirewallConfig.Policy.DROP)
                 .withRule(FirewallConfig.Chain.INGRESS, 5, Rule.parse("accept state established,related"))
