@@ -215,6 +215,79 @@ class FirewallTest {
         }
     }
 
+    /**
+     * Sends one datagram on h1's connected UDP socket to a port of h2 where nothing listens, and
+     * returns true when h2's ICMP port unreachable (type 3 code 3) came back through the firewall.
+     */
+    static boolean portUnreachableArrives(Host h1, Host h2, int dport) throws Exception {
+        try (DatagramChannel ch = h1.netns().run(() -> DatagramChannel.open().bind(new InetSocketAddress(h1.address(), 0)))) {
+            ch.connect(new InetSocketAddress(h2.address(), dport));
+            ch.configureBlocking(false);
+            ch.write(ByteBuffer.wrap(new byte[16]));
+            Thread.sleep(300);
+            try {
+                ch.read(ByteBuffer.allocate(64));
+                return false;
+            } catch (java.net.PortUnreachableException e) {
+                return true;
+            }
+        }
+    }
+
+    @Test
+    void icmpTypeRulesDropEchoRequestsAndOneCodeWhileRepliesAndOtherTrafficPass() throws Exception {
+        try (Bed b = new Bed()) {
+            Host h1 = b.h(1), h2 = b.h(2);
+            FirewallConfig c = FirewallConfig.parse(Map.of(
+                    "ingress.policy", "drop",
+                    "ingress.10", "drop proto icmp icmp-type 8",
+                    "ingress.20", "drop proto icmp icmp-type 3/3",
+                    "ingress.30", "accept state established,related",
+                    "ingress.40", "accept proto icmp",
+                    "ingress.50", "accept proto udp dport 5000"));
+            b.apply(c);
+            // h1's pings go out and their echo replies (type 0) come back as established
+            assertThat(Ping.run(h1.netns(), h2.address(), 3).allReplied()).isTrue();
+            // h2's echo requests are dropped by rule 10, although rule 40 would accept any other ICMP
+            assertThat(Ping.run(h2.netns(), h1.address(), 2).received()).isZero();
+            // other traffic from outside passes
+            assertThat(udp(h2, h1, 45000, 5000, 5)).isEqualTo(5);
+            // h2's port unreachable (3/3) about h1's datagram is related, but rule 20 drops it first
+            assertThat(portUnreachableArrives(h1, h2, 5999)).isFalse();
+            FirewallHandler fw = b.fw();
+            assertThat(fw.counter(Chain.INGRESS, 10).packets()).as("the two inbound echo requests").isEqualTo(2);
+            assertThat(fw.counter(Chain.INGRESS, 20).packets()).as("the one port unreachable").isEqualTo(1);
+            assertThat(fw.counter(Chain.INGRESS, 30).packets()).as("the three echo replies").isEqualTo(3);
+            assertThat(fw.counter(Chain.INGRESS, 40).packets()).isZero();
+            assertThat(fw.counter(Chain.INGRESS, 50).packets()).isEqualTo(5);
+            assertThat(fw.counter(Chain.INGRESS, 10).bytes()).as("two 98-byte echo requests")
+                    .isEqualTo(2L * (14 + 20 + 8 + 56));
+
+            // change rule 20 to another code (host unreachable): the port unreachable passes, as related
+            c = c.withRule(Chain.INGRESS, 20, Rule.parse("drop proto icmp icmp-type 3/1"));
+            b.apply(c);
+            assertThat(portUnreachableArrives(h1, h2, 5998)).isTrue();
+            assertThat(b.fw().counter(Chain.INGRESS, 20).packets()).as("a changed rule starts from zero").isZero();
+            assertThat(b.fw().counter(Chain.INGRESS, 30).packets()).as("3 replies, then the related error").isEqualTo(4);
+
+            // insert a rule that drops echo replies: h1's pings now go unanswered
+            c = c.withRule(Chain.INGRESS, 15, Rule.parse("drop proto icmp icmp-type 0"));
+            b.apply(c);
+            assertThat(Ping.run(h1.netns(), h2.address(), 2).received()).isZero();
+            assertThat(b.fw().counter(Chain.INGRESS, 15).packets()).isEqualTo(2);
+
+            // delete rules 10 and 15: h2's echo requests pass by rule 40, h1's replies by rule 30
+            c = c.withoutRule(Chain.INGRESS, 10).withoutRule(Chain.INGRESS, 15);
+            b.apply(c);
+            assertThat(Ping.run(h2.netns(), h1.address(), 2).allReplied()).isTrue();
+            assertThat(Ping.run(h1.netns(), h2.address(), 2).allReplied()).isTrue();
+            assertThat(b.fw().counters()).hasSize(4);
+            assertThat(b.fw().counter(Chain.INGRESS, 40).packets()).as("h2's first echo request opens a connection")
+                    .isEqualTo(1);
+            assertThat(b.fw().counter(Chain.INGRESS, 50).packets()).as("kept across three changes").isEqualTo(5);
+        }
+    }
+
     @Test
     void tenThousandRulesLoadAndWork() throws Exception {
         try (Bed b = new Bed()) {
