@@ -208,6 +208,14 @@ class FirewallTest {
                     .isInstanceOf(TopologyException.class).hasMessageContaining("timeout.udp");
             assertThatThrownBy(() -> b.apply(Map.of("egress.1", "accept proto tcp flags syn,bogus")))
                     .isInstanceOf(TopologyException.class).hasMessageContaining("bogus");
+            assertThatThrownBy(() -> b.apply(Map.of("egress.10", "accept proto udp dport 5000", "egress.policy", "drop",
+                    "ingress.3", "drop proto udp icmp-type 8")))
+                    .isInstanceOf(TopologyException.class).hasMessageContaining("ingress.3")
+                    .hasMessageContaining("icmp-type needs proto icmp");
+            assertThatThrownBy(() -> b.apply(Map.of("egress.10", "accept proto udp dport 5000", "egress.policy", "drop",
+                    "ingress.4", "drop proto icmp icmp-type 3/256")))
+                    .isInstanceOf(TopologyException.class).hasMessageContaining("ingress.4")
+                    .hasMessageContaining("icmp-type '3/256': code must be a number 0..255");
             // the old rule set is still the one in force
             assertThat(b.engine.programId("fw")).isEqualTo(prog);
             assertThat(udp(b.h(1), b.h(2), 42000, 5000, 5)).isEqualTo(5);
