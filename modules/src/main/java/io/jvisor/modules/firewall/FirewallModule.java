@@ -22,7 +22,7 @@ public final class FirewallModule extends TrackingModule<FirewallHandler> {
     }
 
     private static final String RULE = "accept|drop|log [log] [src A.B.C.D/LEN] [dst A.B.C.D/LEN] "
-            + "[proto tcp|udp|icmp|N] [sport P[-Q]] [dport P[-Q]] [flags syn,!ack,...] "
+            + "[proto tcp|udp|icmp|N] [sport P[-Q]] [dport P[-Q]] [icmp-type T[/C]] [flags syn,!ack,...] "
             + "[state new,established,related,invalid]";
     private static final String POLICY = "accept|drop|accept log|drop log";
     private static final String TIMEOUT = "SECONDS (1..315360000)";
