@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @RequiresRoot
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CaptureStreamTest {
-    private static final String TOPOLOGY = """
+    static final String TOPOLOGY = """
             apiVersion: jvisor.io/v1
             kind: Topology
             metadata: {name: capstream}
@@ -123,7 +123,7 @@ class CaptureStreamTest {
     }
 
     /** The status line and headers, up to the blank line. */
-    private static String readHead(InputStream in) throws IOException {
+    static String readHead(InputStream in) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         while (!b.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
             int c = in.read();
@@ -136,7 +136,7 @@ class CaptureStreamTest {
     }
 
     /** The data of one chunk of a chunked body (not the CRLF after it). */
-    private static byte[] readChunk(InputStream in) throws IOException {
+    static byte[] readChunk(InputStream in) throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         while (!line.toString(StandardCharsets.US_ASCII).endsWith("\r\n")) {
             int c = in.read();
