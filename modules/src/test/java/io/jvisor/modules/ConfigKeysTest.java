@@ -93,7 +93,9 @@ class ConfigKeysTest {
                         "block.dst", "10.0.0.1/32",
                         "rate.pps", "1000",
                         "rate.burst", Map.of("rate.pps", "1000", "rate.burst", "50"),
-                        "ports", "0,1")),
+                        "ports", "0,1",
+                        "blocklist.max", "1024",
+                        "sources.max", "4096")),
                 new Case(new CaptureModule(), c -> CaptureConfig.parse(c), examples(
                         "snaplen", "128",
                         "ports", "1",
@@ -102,7 +104,8 @@ class ConfigKeysTest {
                         "filter.dst", "10.0.0.7",
                         "filter.sport", Map.of("filter.proto", "tcp", "filter.sport", "1234"),
                         "filter.dport", Map.of("filter.proto", "tcp", "filter.dport", "80"),
-                        "filter.both-ways", "true")));
+                        "filter.both-ways", "true",
+                        "ring.size", "1048576")));
     }
 
     /**

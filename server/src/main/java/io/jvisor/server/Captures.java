@@ -22,12 +22,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * /v1/instances/{name}/capture} starts one on a {@code capture} instance and streams it until
  * {@code count} frames are written, {@code seconds} pass, the client stops it with {@code DELETE
  * /v1/instances/{name}/capture/{id}} (which answers with the summary), or the client goes away
- * (noticed at the next frame). The daemon never writes a capture file: where the frames go is the
- * client's choice.
+ * (noticed at the next frame, or within about {@value #CHECK_MILLIS} ms without traffic: see
+ * {@link #clientGone}). The daemon never writes a capture file: where the frames go is the client's
+ * choice.
  */
 final class Captures {
     /** How many finished sessions' summaries are kept for {@code DELETE} after the stream ended. */
     private static final int KEPT = 32;
+    /** How often a streaming session checks that its client is still there. */
+    static final int CHECK_MILLIS = 100;
 
     /** One session, running or finished. */
     private static final class Entry {
@@ -51,12 +54,16 @@ final class Captures {
      * and returns its summary. {@code beforeStream} runs once the session runs, before the first byte:
      * the caller sets the response's status and headers there.
      *
+     * @param gone whether the client has gone away, asked every {@value #CHECK_MILLIS} ms: the
+     *     session ends then, so that a killed client frees the instance even when no frame comes
+     *     (a write to a dead client fails only once there is something to write)
      * @param count frames after which the capture ends, or 0 for no limit
      * @param seconds seconds after which the capture ends, or 0 for no limit
      * @throws ApiException when the instance is missing, not a capture instance, or busy
      */
     Map<String, Object> stream(Engine engine, String instance, long count, int snaplen, int seconds,
-                               java.util.function.LongConsumer beforeStream, java.util.function.Supplier<OutputStream> out)
+                               java.util.function.LongConsumer beforeStream, java.util.function.Supplier<OutputStream> out,
+                               java.util.function.BooleanSupplier gone)
             throws IOException, InterruptedException {
         if (count < 0) {
             throw new ApiException(400, "count", Long.toString(count), "must be 0 (no limit) or more");
@@ -88,8 +95,9 @@ final class Captures {
             buffer.target(out.get()); // the pcap header (buffered so far) goes out now
             long deadline = seconds == 0 ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
             long goal = count == 0 ? Long.MAX_VALUE : count;
-            while (!e.stopRequested && System.nanoTime() < deadline && session.summary().failure() == null) {
-                if (session.awaitWritten(goal, Duration.ofMillis(100))) {
+            while (!e.stopRequested && System.nanoTime() < deadline && session.summary().failure() == null
+                    && !gone.getAsBoolean()) {
+                if (session.awaitWritten(goal, Duration.ofMillis(CHECK_MILLIS))) {
                     break;
                 }
             }
@@ -114,6 +122,37 @@ final class Captures {
             }
         }
         return summary(e);
+    }
+
+    /**
+     * Whether the client of a streaming HTTP/1.x response has gone away, for {@link #stream}'s
+     * {@code gone}. While a handler streams, Jetty does not read the connection, so it learns of a
+     * closed or reset connection only from a failed write; this reads it without blocking: end of
+     * input (the client closed, or was killed and its kernel closed the socket) or a reset means
+     * gone. A capture client sends nothing while it receives the stream, so nothing is read
+     * otherwise; should one send bytes anyway (a request pipelined behind a capture), they are
+     * discarded. For other protocols (none the daemon serves today) the answer is always no, and a
+     * dead client is noticed at the next frame as before.
+     */
+    static java.util.function.BooleanSupplier clientGone(jakarta.servlet.http.HttpServletRequest request) {
+        org.eclipse.jetty.ee10.servlet.ServletContextRequest r =
+                org.eclipse.jetty.ee10.servlet.ServletContextRequest.getServletContextRequest(request);
+        if (r == null || !request.getProtocol().startsWith("HTTP/1.")) {
+            return () -> false;
+        }
+        org.eclipse.jetty.io.EndPoint endPoint = r.getConnectionMetaData().getConnection().getEndPoint();
+        java.nio.ByteBuffer one = org.eclipse.jetty.util.BufferUtil.allocate(1); // Jetty's empty, flush-mode buffer
+        return () -> {
+            if (!endPoint.isOpen()) {
+                return true;
+            }
+            try {
+                org.eclipse.jetty.util.BufferUtil.clear(one);
+                return endPoint.fill(one) < 0; // non-blocking: 0 while the client is there and quiet
+            } catch (IOException x) {
+                return true;
+            }
+        };
     }
 
     /**

@@ -337,7 +337,7 @@ public final class Daemon implements AutoCloseable {
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
-            });
+            }, Captures.clientGone(ctx.req()));
         });
         r.delete("/v1/instances/{name}/capture/{id}", ctx -> {
             long id;

@@ -17,21 +17,43 @@ import java.util.TreeSet;
  *   <li>{@code filter.proto}: {@code tcp}, {@code udp}, {@code icmp}, {@code sctp} or a number;</li>
  *   <li>{@code filter.src}, {@code filter.dst}: an IPv4 address or prefix;</li>
  *   <li>{@code filter.sport}, {@code filter.dport}: a port number;</li>
- *   <li>{@code filter.both-ways}: {@code true} to match the reverse direction too.</li>
+ *   <li>{@code filter.both-ways}: {@code true} to match the reverse direction too;</li>
+ *   <li>{@code ring.size}: the ring buffer's size in bytes, a power of two from {@value #RING_MIN}
+ *       to {@value #RING_LIMIT} (default {@value #DEFAULT_RING_SIZE}, 8 MiB). The kernel wants a
+ *       power of two multiple of the page size; 64 KiB is a multiple of every page size Linux
+ *       uses. A change reloads the instance with a new ring (see {@link CaptureModule#mapSizes}).</li>
  * </ul>
  *
  * @param filter which frames
  * @param snaplen bytes kept of each frame
  * @param ports the ports (0 and/or 1) whose incoming frames are captured
+ * @param ringSize the ring buffer's size in bytes ({@code ring.size})
  */
-public record CaptureConfig(CaptureFilter filter, int snaplen, Set<Integer> ports) {
+public record CaptureConfig(CaptureFilter filter, int snaplen, Set<Integer> ports, int ringSize) {
     /** The largest snap length: the data plane's per-CPU scratch buffer. */
     public static final int MAX_SNAPLEN = 32704;
-    /** Every frame in both directions, whole. */
+    /** The ring's size when {@code ring.size} is not set (the C source's size): 8 MiB. */
+    public static final int DEFAULT_RING_SIZE = 8 << 20;
+    /** The smallest {@code ring.size}: 64 KiB. */
+    public static final int RING_MIN = 1 << 16;
+    /** The largest {@code ring.size}: 1 GiB. */
+    public static final int RING_LIMIT = 1 << 30;
+    /** The configuration key of {@link #ringSize}. */
+    public static final String RING_SIZE_KEY = "ring.size";
+    /** Every frame in both directions, whole, into the default ring. */
     public static final CaptureConfig DEFAULT = new CaptureConfig(CaptureFilter.ANY, MAX_SNAPLEN, Set.of(0, 1));
+
+    /** With the default ring size ({@value #DEFAULT_RING_SIZE} bytes). */
+    public CaptureConfig(CaptureFilter filter, int snaplen, Set<Integer> ports) {
+        this(filter, snaplen, ports, DEFAULT_RING_SIZE);
+    }
 
     /** Validates. */
     public CaptureConfig {
+        if (ringSize < RING_MIN || ringSize > RING_LIMIT || Integer.bitCount(ringSize) != 1) {
+            throw new IllegalArgumentException(RING_SIZE_KEY + " must be a power of two from " + RING_MIN + " to "
+                    + RING_LIMIT + " bytes, got " + ringSize);
+        }
         if (filter == null) {
             throw new IllegalArgumentException("filter is null (use CaptureFilter.ANY)");
         }
@@ -46,17 +68,22 @@ public record CaptureConfig(CaptureFilter filter, int snaplen, Set<Integer> port
 
     /** The same configuration with this filter. */
     public CaptureConfig withFilter(CaptureFilter f) {
-        return new CaptureConfig(f, snaplen, ports);
+        return new CaptureConfig(f, snaplen, ports, ringSize);
     }
 
     /** The same configuration with this snap length. */
     public CaptureConfig withSnaplen(int n) {
-        return new CaptureConfig(filter, n, ports);
+        return new CaptureConfig(filter, n, ports, ringSize);
     }
 
     /** The same configuration capturing frames entering these ports. */
     public CaptureConfig withPorts(Set<Integer> p) {
-        return new CaptureConfig(filter, snaplen, p);
+        return new CaptureConfig(filter, snaplen, p, ringSize);
+    }
+
+    /** The same configuration with a ring of this many bytes ({@code ring.size}). */
+    public CaptureConfig withRingSize(int bytes) {
+        return new CaptureConfig(filter, snaplen, ports, bytes);
     }
 
     /**
@@ -68,6 +95,7 @@ public record CaptureConfig(CaptureFilter filter, int snaplen, Set<Integer> port
         CaptureFilter f = CaptureFilter.ANY;
         int snaplen = MAX_SNAPLEN;
         Set<Integer> ports = Set.of(0, 1);
+        int ring = DEFAULT_RING_SIZE;
         for (var e : new TreeMap<>(config).entrySet()) {
             String k = e.getKey();
             String v = e.getValue() == null ? "" : e.getValue().trim();
@@ -87,8 +115,16 @@ public record CaptureConfig(CaptureFilter filter, int snaplen, Set<Integer> port
                     case "filter.sport" -> f = f.withSourcePort(integer(v, 0, 65535));
                     case "filter.dport" -> f = f.withDestinationPort(integer(v, 0, 65535));
                     case "filter.both-ways" -> f = f.withBothWays(bool(v));
+                    case RING_SIZE_KEY -> {
+                        ring = integer(v, RING_MIN, RING_LIMIT);
+                        if (Integer.bitCount(ring) != 1) {
+                            throw new IllegalArgumentException("must be a power of two (the kernel wants a power of "
+                                    + "two multiple of the page size), e.g. " + Integer.highestOneBit(ring));
+                        }
+                    }
                     default -> throw new IllegalArgumentException("unknown key '" + k + "' (known: snaplen, ports, "
-                            + "filter.proto, filter.src, filter.dst, filter.sport, filter.dport, filter.both-ways)");
+                            + "filter.proto, filter.src, filter.dst, filter.sport, filter.dport, filter.both-ways, "
+                            + "ring.size)");
                 }
             } catch (IllegalArgumentException x) {
                 if (x.getMessage() != null && x.getMessage().startsWith("unknown key")) {
@@ -97,7 +133,7 @@ public record CaptureConfig(CaptureFilter filter, int snaplen, Set<Integer> port
                 throw new IllegalArgumentException("key '" + k + "': '" + v + "': " + x.getMessage(), x);
             }
         }
-        return new CaptureConfig(f, snaplen, ports);
+        return new CaptureConfig(f, snaplen, ports, ring);
     }
 
     /** The instance keys of this configuration (defaults left out), for {@code Topology.Builder.instance}. */
@@ -126,6 +162,9 @@ public record CaptureConfig(CaptureFilter filter, int snaplen, Set<Integer> port
         }
         if (filter.bothWays()) {
             m.put("filter.both-ways", "true");
+        }
+        if (ringSize != DEFAULT_RING_SIZE) {
+            m.put(RING_SIZE_KEY, Integer.toString(ringSize));
         }
         return m;
     }

@@ -43,7 +43,22 @@ public final class CaptureModule extends StandardModule {
             io.jvisor.engine.ConfigKey.optional("filter.sport", "0..65535", null, "Capture only frames from this TCP, UDP or SCTP port."),
             io.jvisor.engine.ConfigKey.optional("filter.dport", "0..65535", null, "Capture only frames to this TCP, UDP or SCTP port."),
             io.jvisor.engine.ConfigKey.optional("filter.both-ways", "true|false", "false",
-                    "Also capture frames the other way round (addresses and ports swapped)."));
+                    "Also capture frames the other way round (addresses and ports swapped)."),
+            io.jvisor.engine.ConfigKey.optional(CaptureConfig.RING_SIZE_KEY, CaptureConfig.RING_MIN + ".."
+                    + CaptureConfig.RING_LIMIT, Integer.toString(CaptureConfig.DEFAULT_RING_SIZE),
+                    "The ring buffer's size in bytes, a power of two; frames that do not fit while the reader is "
+                            + "behind are counted as lost. A change reloads the instance with a new, empty ring, and "
+                            + "is refused while a session runs."));
+    }
+
+    /**
+     * The ring buffer ({@code cap_ring}) is sized by {@code ring.size}. A change reloads the instance
+     * with a new, empty ring; the filter, the counters and the session switch are carried over. A
+     * session reads the ring it started on, so a change is refused while one runs (stop it first).
+     */
+    @Override
+    public Map<String, Integer> mapSizes(Map<String, String> config) {
+        return Map.of("cap_ring", CaptureConfig.parse(config).ringSize());
     }
 
     @Override
@@ -57,6 +72,25 @@ public final class CaptureModule extends StandardModule {
                 int owner = CaptureSession.owner(active);
                 if (owner != 0 && !CaptureSession.ownerAlive(owner)) {
                     active.update(new byte[4], new byte[4]); // a session whose process died: stop capturing
+                }
+            }
+
+            /** Refuses a new ring while a live session reads the old one: it would go on reading nothing. */
+            @Override
+            public void migrate(InstanceContext ctx, String oldCodeHash, String newCodeHash) {
+                BpfMap active = ctx.map("cap_active");
+                int owner = CaptureSession.owner(active);
+                if (!CaptureSession.ownerAlive(owner)) {
+                    return;
+                }
+                Integer reading = CaptureSession.ringOf(active);
+                // a session of this process says which ring it reads; another process's, only that a
+                // reload with unchanged code is a resize
+                boolean newRing = reading != null ? reading != ctx.map("cap_ring").id() : oldCodeHash.equals(newCodeHash);
+                if (newRing) {
+                    throw new IllegalStateException("key '" + CaptureConfig.RING_SIZE_KEY + "': capture instance '"
+                            + ctx.name() + "' has a running session (process " + owner + "), which reads the current "
+                            + "ring; stop it before changing the ring's size");
                 }
             }
         };

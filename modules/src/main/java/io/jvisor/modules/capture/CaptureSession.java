@@ -64,6 +64,9 @@ public final class CaptureSession implements AutoCloseable {
     private volatile String failure;
     private CaptureSummary finalSummary;
 
+    /** The ring each running session of this process reads, by the id of its instance's cap_active map. */
+    private static final java.util.Map<Integer, Integer> RINGS = new java.util.concurrent.ConcurrentHashMap<>();
+
     private CaptureSession(String instance, BpfMap ring, BpfMap active, BpfMap stats, PcapWriter out) {
         this.instance = instance;
         this.active = active;
@@ -83,6 +86,7 @@ public final class CaptureSession implements AutoCloseable {
                 Instant now = Instant.now();
                 this.clockOffset = now.getEpochSecond() * 1_000_000_000L + now.getNano() - System.nanoTime();
                 active.update(ZERO_KEY, le(pid));
+                RINGS.put(active.id(), ring.id());
             } catch (RuntimeException e) {
                 reader.close();
                 throw e;
@@ -265,8 +269,14 @@ public final class CaptureSession implements AutoCloseable {
         synchronized (CaptureSession.class) {
             if (owner(active) == pid) {
                 active.update(ZERO_KEY, le(0));
+                RINGS.remove(active.id());
             }
         }
+    }
+
+    /** The id of the ring a running session of this process reads for this cap_active map, or null. */
+    static Integer ringOf(BpfMap active) {
+        return RINGS.get(active.id());
     }
 
     static int owner(BpfMap active) {

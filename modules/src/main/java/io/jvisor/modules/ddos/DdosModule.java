@@ -48,7 +48,30 @@ public final class DdosModule extends StandardModule {
             io.jvisor.engine.ConfigKey.optional("rate.burst", "1..1000000000", null,
                     "The per-source burst in packets (default: rate.pps, one second's worth); needs rate.pps."),
             io.jvisor.engine.ConfigKey.optional("ports", "0|1|0,1", "0",
-                    "The ports whose incoming frames are policed; frames entering the other port pass."));
+                    "The ports whose incoming frames are policed; frames entering the other port pass."),
+            io.jvisor.engine.ConfigKey.optional(DdosConfig.BLOCKLIST_MAX_KEY, DdosConfig.BLOCKLIST_MIN + ".."
+                    + DdosConfig.BLOCKLIST_LIMIT, Integer.toString(DdosConfig.MAX_PREFIXES),
+                    "The capacity of each blocklist in prefixes; a longer block.src or block.dst is refused. A change "
+                            + "reloads the instance with new blocklists, written again from the configuration."),
+            io.jvisor.engine.ConfigKey.optional(DdosConfig.SOURCES_MAX_KEY, DdosConfig.SOURCES_MIN + ".."
+                    + DdosConfig.SOURCES_LIMIT, Integer.toString(DdosConfig.DEFAULT_SOURCES),
+                    "The capacity of the rate limit's source table; when full, the least recently seen source is "
+                            + "forgotten. A change reloads the instance with an empty table."));
+    }
+
+    /**
+     * The blocklists ({@code dd_src_block}, {@code dd_dst_block}) are sized by {@code blocklist.max}
+     * and the source table ({@code dd_sources}) by {@code sources.max}. A change of either reloads
+     * the instance with new, empty maps of the new size: the blocklists are written again from the
+     * configuration before the reloaded program takes traffic (their hit counters start again from
+     * zero), a new source table starts every source with a full bucket and forgets which sources
+     * were limited; the counters ({@code dd_stats}), the engine's drop counters and every map whose
+     * size does not change are carried over.
+     */
+    @Override
+    public Map<String, Integer> mapSizes(Map<String, String> config) {
+        DdosConfig c = DdosConfig.parse(config);
+        return Map.of("dd_src_block", c.blocklistMax(), "dd_dst_block", c.blocklistMax(), "dd_sources", c.sourcesMax());
     }
 
     @Override
@@ -57,6 +80,12 @@ public final class DdosModule extends StandardModule {
         return new ModuleHandler() {
             @Override
             public void onStart(InstanceContext ctx) {
+                apply(c, ctx.map("dd_cfg"), ctx.map("dd_src_block"), ctx.map("dd_dst_block"));
+            }
+
+            /** A resize or a code swap: fill new blocklists before the reloaded program takes traffic. */
+            @Override
+            public void migrate(InstanceContext ctx, String oldCodeHash, String newCodeHash) {
                 apply(c, ctx.map("dd_cfg"), ctx.map("dd_src_block"), ctx.map("dd_dst_block"));
             }
         };

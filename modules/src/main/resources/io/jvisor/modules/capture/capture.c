@@ -95,7 +95,10 @@ struct {
 	__type(value, struct cap_scratch);
 } cap_scratch SEC(".maps");
 
-/* 8 MiB: about 90 k records of a 64-byte frame, or 5 k full 1500-byte frames */
+/*
+ * 8 MiB by default: about 90 k records of a 64-byte frame, or 5 k full 1500-byte frames. The engine
+ * sets each instance's size from ring.size (CaptureModule.mapSizes).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20);

@@ -23,6 +23,7 @@
  */
 #include <jvisor/module.h>
 
+/* Default sizes: the engine sets each instance's from blocklist.max and sources.max (DdosModule.mapSizes). */
 #define DD_BLOCK_SIZE 65536
 #define DD_SOURCES 65536
 #define DD_CAS_TRIES 4
