@@ -42,26 +42,13 @@ class CaptureStreamTest {
     @BeforeAll
     void start() {
         bed = new ServerTestBed("jvc");
-        daemon = Daemon.start(new DaemonOptions(bed.options, "127.0.0.1", 0, 0));
+        daemon = bed.daemon(TOPOLOGY);
         http = new Http(daemon.url());
-        Http.Response r = http.yaml("PUT", "/v1/topology", TOPOLOGY);
-        assertThat(r.status()).as(r.body()).isEqualTo(200);
-        bed.lab(daemon.controller().labPrefix());
     }
 
     @AfterAll
     void stop() {
-        try {
-            if (daemon != null) {
-                try {
-                    daemon.controller().destroy();
-                } finally {
-                    daemon.close();
-                }
-            }
-        } finally {
-            bed.close();
-        }
+        bed.close();
     }
 
     /**

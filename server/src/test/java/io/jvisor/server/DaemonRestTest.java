@@ -65,26 +65,13 @@ class DaemonRestTest {
     @BeforeAll
     void start() {
         bed = new ServerTestBed("jvd");
-        daemon = Daemon.start(new DaemonOptions(bed.options, "127.0.0.1", 0, 0));
+        daemon = bed.daemon(BASE);
         http = new Http(daemon.url());
-        Http.Response r = http.yaml("PUT", "/v1/topology", BASE);
-        assertThat(r.status()).as(r.body()).isEqualTo(200);
-        bed.lab(daemon.controller().labPrefix());
     }
 
     @AfterAll
     void stop() {
-        try {
-            if (daemon != null) {
-                try {
-                    daemon.controller().destroy();
-                } finally {
-                    daemon.close();
-                }
-            }
-        } finally {
-            bed.close();
-        }
+        bed.close();
     }
 
     @Test

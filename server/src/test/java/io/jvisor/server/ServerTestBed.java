@@ -29,6 +29,7 @@ public final class ServerTestBed implements AutoCloseable {
     /** The engine options: a unique name, a temporary state directory. */
     public final EngineOptions options;
     private final List<String> labPrefixes = new ArrayList<>();
+    private Daemon daemon;
 
     public ServerTestBed(String prefix) {
         try {
@@ -133,6 +134,35 @@ public final class ServerTestBed implements AutoCloseable {
     /** Removes everything: lab hosts, pins, state. */
     @Override
     public void close() {
+        try {
+            if (daemon != null) {
+                try {
+                    daemon.controller().destroy();
+                } finally {
+                    daemon.close();
+                }
+            }
+        } finally {
+            cleanUp();
+        }
+    }
+
+    /**
+     * Starts a daemon on an ephemeral loopback port over this bed's engine, applies {@code topology}
+     * (YAML) through its REST API, and registers the topology's lab hosts for clean-up. {@link #close()}
+     * destroys the daemon's topology and stops it first.
+     */
+    public Daemon daemon(String topology) {
+        daemon = Daemon.start(new DaemonOptions(options, "127.0.0.1", 0, 0));
+        Http.Response r = new Http(daemon.url()).yaml("PUT", "/v1/topology", topology);
+        if (r.status() != 200) {
+            throw new AssertionError("PUT /v1/topology: " + r.status() + " " + r.body());
+        }
+        lab(daemon.controller().labPrefix());
+        return daemon;
+    }
+
+    private void cleanUp() {
         for (String p : labPrefixes) {
             try {
                 Lab.down(p);
