@@ -11,13 +11,10 @@ import io.jvisor.engine.TopologyException;
 import io.jvisor.net.IpPrefix;
 import io.jvisor.net.lab.Host;
 import io.jvisor.net.lab.UdpStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -73,26 +70,8 @@ class CaptureRingSizeTest {
             CaptureTest.apply(bed, CaptureConfig.DEFAULT.withRingSize(1 << 16).withFilter(CaptureFilter.ANY
                     .withProtocol(17).withSource(IpPrefix.parse(h1.address().getHostAddress()))));
             assertThat(ringSize(bed)).isEqualTo(1 << 16);
-            CountDownLatch release = new CountDownLatch(1);
-            ByteArrayOutputStream sink = new ByteArrayOutputStream();
-            OutputStream stalled = new OutputStream() {
-                @Override
-                public void write(int b) throws IOException {
-                    write(new byte[] {(byte) b}, 0, 1);
-                }
-
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    if (sink.size() > 24) {
-                        try {
-                            release.await();
-                        } catch (InterruptedException e) {
-                            throw new IOException(e);
-                        }
-                    }
-                    sink.write(b, off, len);
-                }
-            };
+            // an output that blocks until released: the ring fills up behind it
+            StalledOutput stalled = new StalledOutput();
             int count = 2000;
             int frame = 14 + 20 + 8 + 1400;
             UdpStream.Report report;
@@ -102,7 +81,7 @@ class CaptureRingSizeTest {
                  UdpStream udp = UdpStream.open(h1.netns(), h1.address(), h2.netns(), h2.address(), 1400)) {
                 udp.send(count, 50_000);
                 report = udp.finish(Duration.ofSeconds(1));
-                release.countDown();
+                stalled.release();
                 summary = session.stop();
             }
             assertThat(report.sent()).isEqualTo(count);

@@ -178,27 +178,8 @@ class CaptureTest {
             Host h1 = bed.lab.host("h1"), h2 = bed.lab.host("h2");
             apply(bed, CaptureConfig.DEFAULT.withFilter(CaptureFilter.ANY.withProtocol(17)
                     .withSource(io.jvisor.net.IpPrefix.parse(h1.address().getHostAddress()))));
-            CountDownLatch release = new CountDownLatch(1);
-            ByteArrayOutputStream sink = new ByteArrayOutputStream();
-            // an output that blocks until released: the ring (8 MiB) fills up behind it
-            OutputStream stalled = new OutputStream() {
-                @Override
-                public void write(int b) throws IOException {
-                    write(new byte[] {(byte) b}, 0, 1);
-                }
-
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    if (sink.size() > 24) {
-                        try {
-                            release.await();
-                        } catch (InterruptedException e) {
-                            throw new IOException(e);
-                        }
-                    }
-                    sink.write(b, off, len);
-                }
-            };
+            // an output that blocks until released: the ring fills up behind it
+            StalledOutput stalled = new StalledOutput();
             int count = 10_000;
             UdpStream.Report report;
             CaptureSummary summary;
@@ -207,7 +188,7 @@ class CaptureTest {
                  UdpStream udp = UdpStream.open(h1.netns(), h1.address(), h2.netns(), h2.address(), 1400)) {
                 udp.send(count, 50_000);
                 report = udp.finish(Duration.ofSeconds(1));
-                release.countDown();
+                stalled.release();
                 summary = session.stop();
             }
             // capture losses never touch forwarding: every datagram left by port 1 (the receiving socket's
