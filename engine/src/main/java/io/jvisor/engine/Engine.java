@@ -86,6 +86,8 @@ public final class Engine implements AutoCloseable {
     private final Map<Endpoint.Device, Integer> resolvedIfindex = new HashMap<>();
     private Topology current = Topology.EMPTY;
     private AttachMethod attachMethod;
+    /** The XDP metadata channel (AUTO resolved) on the XDP hook; null on tc, where it does not apply. */
+    private XdpMetadata xdpMetadata;
 
     private final RingBufReader slowPath;
     private final RingBufReader logs;
@@ -102,6 +104,7 @@ public final class Engine implements AutoCloseable {
         } catch (io.jvisor.bpf.toolchain.ClangNotFoundException e) {
             throw new TopologyException("engine '" + options.name() + "'", e.getMessage(), e);
         }
+        this.xdpMetadata = resolveXdpMetadata(options);
         this.entrySpec = compile(ModuleCode.resource(Engine.class, ENTRY_SOURCE), "the engine's entry program");
         try {
             openShared();
@@ -163,6 +166,42 @@ public final class Engine implements AutoCloseable {
         var probes = io.jvisor.bpf.features.Features.probeLinkAttachTypes();
         var type = options.hook() == Hook.TC ? io.jvisor.bpf.AttachType.TCX_INGRESS : io.jvisor.bpf.AttachType.XDP;
         return probes.get(type).supported() ? AttachMethod.LINK : AttachMethod.NETLINK;
+    }
+
+    /**
+     * On the XDP hook, AUTO becomes METADATA_AREA when the kernel lets XDP programs call
+     * bpf_xdp_adjust_meta, else PER_CPU_SCRATCH; a forced METADATA_AREA the kernel refuses is an error
+     * naming the helper. On tc: null.
+     */
+    private static XdpMetadata resolveXdpMetadata(EngineOptions options) {
+        if (options.hook() != Hook.XDP) {
+            return null;
+        }
+        if (options.xdpMetadata() == XdpMetadata.PER_CPU_SCRATCH) {
+            return XdpMetadata.PER_CPU_SCRATCH;
+        }
+        io.jvisor.bpf.features.Support meta = io.jvisor.bpf.features.Features.probeHelper(
+                io.jvisor.bpf.ProgramType.XDP, io.jvisor.bpf.asm.Helper.XDP_ADJUST_META);
+        if (meta.supported()) {
+            return XdpMetadata.METADATA_AREA;
+        }
+        if (options.xdpMetadata() == XdpMetadata.METADATA_AREA) {
+            throw new TopologyException("engine '" + options.name() + "'", "the XDP metadata channel "
+                    + XdpMetadata.METADATA_AREA + " needs the helper bpf_xdp_adjust_meta, which this kernel refuses "
+                    + "to XDP programs (" + meta.detail() + "); use " + XdpMetadata.PER_CPU_SCRATCH + " or "
+                    + XdpMetadata.AUTO);
+        }
+        LOG.info("engine '{}': this kernel refuses bpf_xdp_adjust_meta to XDP programs ({}); XDP metadata "
+                + "travels in a per-CPU scratch slot", options.name(), meta.detail());
+        return XdpMetadata.PER_CPU_SCRATCH;
+    }
+
+    /**
+     * How this engine carries packet metadata between chained XDP programs (AUTO resolved), or empty
+     * on the tc hook.
+     */
+    public java.util.Optional<XdpMetadata> xdpMetadata() {
+        return java.util.Optional.ofNullable(xdpMetadata);
     }
 
     /** How this engine attaches devices (AUTO resolved). */
@@ -249,6 +288,11 @@ public final class Engine implements AutoCloseable {
             }
         }
         return spec;
+    }
+
+    /** On the XDP hook, the spec with the engine's metadata channel in jv_xdp_md_channel. */
+    private CollectionSpec withChannel(CollectionSpec spec) {
+        return xdpMetadata == null ? spec : spec.withConstant(Sdk.XDP_MD_CHANNEL_CONSTANT, xdpMetadata.sdkValue());
     }
 
     /** The spec with only the hook's program, so that the other hook's program is never verified. */
@@ -595,8 +639,8 @@ public final class Engine implements AutoCloseable {
     /** Loads code into slot: the hook's program and the module's own maps, with fds of our own. */
     private Loaded load(ModuleCode code, Map<String, Integer> sizes, int slot, Map<String, BpfMap> keep,
                         String element) {
-        CollectionSpec spec = forHook(sized(compile(code, element), sizes, element), hookProgram("jv"))
-                .withConstant(Sdk.SLOT_CONSTANT, slot);
+        CollectionSpec spec = withChannel(forHook(sized(compile(code, element), sizes, element), hookProgram("jv"))
+                .withConstant(Sdk.SLOT_CONSTANT, slot));
         try (Collection c = Collection.load(spec, loadOptions(keep))) {
             BpfProgram program = BpfProgram.fromId(c.program(hookProgram("jv")).id());
             Map<String, BpfMap> maps = new LinkedHashMap<>();
@@ -878,8 +922,8 @@ public final class Engine implements AutoCloseable {
 
     private BpfProgram loadEntry(int slot, int port, String element) {
         String prog = hookProgram("jv_entry");
-        CollectionSpec spec = forHook(entrySpec, prog).withConstant(Sdk.SLOT_CONSTANT, slot)
-                .withConstant(Sdk.ENTRY_PORT_CONSTANT, port);
+        CollectionSpec spec = withChannel(forHook(entrySpec, prog).withConstant(Sdk.SLOT_CONSTANT, slot)
+                .withConstant(Sdk.ENTRY_PORT_CONSTANT, port));
         try (Collection c = Collection.load(spec, loadOptions(Map.of()))) {
             return BpfProgram.fromId(c.program(prog).id());
         } catch (BpfException e) {
@@ -1005,7 +1049,7 @@ public final class Engine implements AutoCloseable {
                     li.code.source()));
         }
         store.save(new StateStore.State(options.hook().name(), attachMethod.name(), saved,
-                StateStore.connectionLines(current)));
+                StateStore.connectionLines(current), xdpMetadata == null ? null : xdpMetadata.name()));
     }
 
     private void adopt() {
@@ -1035,6 +1079,18 @@ public final class Engine implements AutoCloseable {
                     + saved + ", not " + options.attach());
         }
         attachMethod = saved;
+        if (xdpMetadata != null) {
+            // the running programs agree on one channel; new ones must use it too
+            XdpMetadata running = s.xdpMetadata() == null ? XdpMetadata.METADATA_AREA
+                    : XdpMetadata.valueOf(s.xdpMetadata());
+            if (running != xdpMetadata) {
+                if (options.xdpMetadata() != XdpMetadata.AUTO) {
+                    throw new TopologyException("engine '" + options.name() + "'", "its running XDP programs carry "
+                            + "metadata by " + running + ", not " + options.xdpMetadata());
+                }
+                xdpMetadata = running;
+            }
+        }
         for (StateStore.SavedInstance si : s.instances()) {
             ModuleCode code = new ModuleCode(si.codeFile(), si.code());
             ModuleType type = catalog.get(si.type());

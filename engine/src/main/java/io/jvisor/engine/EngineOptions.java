@@ -15,9 +15,11 @@ import java.util.regex.Pattern;
  * @param peerRedirect whether an instance forwarding to a veth whose other end is in another network
  *     namespace hands frames addressed to that end straight to its ingress (bpf_redirect_peer, tc
  *     only) rather than transmitting them on the veth; on by default
+ * @param xdpMetadata how the XDP hook carries packet metadata between chained programs; AUTO by
+ *     default (probed when the engine starts)
  */
 public record EngineOptions(String name, Path bpffs, Path stateDir, Hook hook, AttachMethod attach,
-                            boolean peerRedirect) {
+                            boolean peerRedirect, XdpMetadata xdpMetadata) {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,32}");
 
     public EngineOptions {
@@ -28,6 +30,13 @@ public record EngineOptions(String name, Path bpffs, Path stateDir, Hook hook, A
         stateDir = stateDir == null ? Path.of("/var/lib/jvisor", name) : stateDir;
         hook = hook == null ? Hook.TC : hook;
         attach = attach == null ? AttachMethod.AUTO : attach;
+        xdpMetadata = xdpMetadata == null ? XdpMetadata.AUTO : xdpMetadata;
+    }
+
+    /** Options with the XDP metadata channel chosen by probe. */
+    public EngineOptions(String name, Path bpffs, Path stateDir, Hook hook, AttachMethod attach,
+                         boolean peerRedirect) {
+        this(name, bpffs, stateDir, hook, attach, peerRedirect, XdpMetadata.AUTO);
     }
 
     /** Options with peer redirects on; null arguments take the defaults of {@link #named}. */
@@ -42,17 +51,17 @@ public record EngineOptions(String name, Path bpffs, Path stateDir, Hook hook, A
 
     /** These options with another state directory. */
     public EngineOptions withStateDir(Path dir) {
-        return new EngineOptions(name, bpffs, dir, hook, attach, peerRedirect);
+        return new EngineOptions(name, bpffs, dir, hook, attach, peerRedirect, xdpMetadata);
     }
 
     /** These options with another hook. */
     public EngineOptions withHook(Hook h) {
-        return new EngineOptions(name, bpffs, stateDir, h, attach, peerRedirect);
+        return new EngineOptions(name, bpffs, stateDir, h, attach, peerRedirect, xdpMetadata);
     }
 
     /** These options with another attach method. */
     public EngineOptions withAttach(AttachMethod a) {
-        return new EngineOptions(name, bpffs, stateDir, hook, a, peerRedirect);
+        return new EngineOptions(name, bpffs, stateDir, hook, a, peerRedirect, xdpMetadata);
     }
 
     /**
@@ -60,7 +69,15 @@ public record EngineOptions(String name, Path bpffs, Path stateDir, Hook hook, A
      * is transmitted on it (bpf_redirect), as on the XDP hook.
      */
     public EngineOptions withPeerRedirect(boolean on) {
-        return new EngineOptions(name, bpffs, stateDir, hook, attach, on);
+        return new EngineOptions(name, bpffs, stateDir, hook, attach, on, xdpMetadata);
+    }
+
+    /**
+     * These options with another XDP metadata channel. Forcing {@link XdpMetadata#METADATA_AREA} on a
+     * kernel that refuses bpf_xdp_adjust_meta makes an XDP engine refuse to start, naming the helper.
+     */
+    public EngineOptions withXdpMetadata(XdpMetadata m) {
+        return new EngineOptions(name, bpffs, stateDir, hook, attach, peerRedirect, m);
     }
 
     /** The directory of the engine's pins. */

@@ -28,12 +28,14 @@ public final class Sdk {
 
     /** The framework's shared maps, created once per engine and given to every instance by name. */
     public static final java.util.List<String> SHARED_MAPS = java.util.List.of("jv_patch_tc", "jv_patch_xdp", "jv_ports",
-            "jv_stats", "jv_drops", "jv_missed", "jv_slowpath", "jv_logs", "jv_log_budget");
+            "jv_stats", "jv_drops", "jv_missed", "jv_slowpath", "jv_logs", "jv_log_budget", "jv_xdp_scratch");
 
     /** The .rodata constant holding an instance's slot. */
     public static final String SLOT_CONSTANT = "jv_slot";
     /** The .rodata constant holding a device entry's port. */
     public static final String ENTRY_PORT_CONSTANT = "jv_entry_port";
+    /** The .rodata constant choosing the XDP metadata channel (enum jv_xdp_md_channel, {@link XdpMetadata}). */
+    public static final String XDP_MD_CHANNEL_CONSTANT = "jv_xdp_md_channel";
 
     /** A readable name for a drop reason. */
     public static String dropReasonName(int reason) {

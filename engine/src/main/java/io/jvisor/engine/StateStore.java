@@ -17,8 +17,13 @@ import java.util.Optional;
  * crash-safely through {@link AtomicFile}.
  */
 final class StateStore {
-    /** What is saved. */
-    record State(String hook, String attach, List<SavedInstance> instances, List<String> connections) {}
+    /**
+     * What is saved. {@code xdpMetadata} is the XDP metadata channel the running programs were loaded
+     * with (null on the tc hook, and in states saved before the channel could be chosen, which used
+     * the metadata area).
+     */
+    record State(String hook, String attach, List<SavedInstance> instances, List<String> connections,
+                 String xdpMetadata) {}
 
     /** One instance as saved. */
     record SavedInstance(String name, String type, Map<String, String> config, int slot, String codeFile,

@@ -24,12 +24,15 @@ SEC("xdp")
 int jv_entry_xdp(struct xdp_md *xdp)
 {
 	/*
-	 * A frame can arrive with our metadata already in front of it: a repeated
-	 * test run hands the same buffer back, and veth keeps the metadata of a
-	 * frame that an instance redirected into it. Reuse it rather than grow
-	 * the area past the kernel's 32-byte limit.
+	 * On the metadata-area channel, a frame can arrive with our metadata
+	 * already in front of it: a repeated test run hands the same buffer back,
+	 * and veth keeps the metadata of a frame that an instance redirected into
+	 * it. Reuse it rather than grow the area past the kernel's 32-byte limit.
+	 * On the scratch channel the verifier drops this branch (jv_xdp_md_channel
+	 * is a frozen constant), so bpf_xdp_adjust_meta is never checked.
 	 */
-	if ((void *)(long)xdp->data_meta + sizeof(struct jv_md) != (void *)(long)xdp->data &&
+	if (jv_xdp_md_channel == JV_XDP_MD_META &&
+	    (void *)(long)xdp->data_meta + sizeof(struct jv_md) != (void *)(long)xdp->data &&
 	    bpf_xdp_adjust_meta(xdp, -(int)sizeof(struct jv_md))) {
 		jv_count_drop(JV_DROP_NO_METADATA);
 		return XDP_DROP;

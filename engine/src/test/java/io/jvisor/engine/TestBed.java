@@ -60,8 +60,7 @@ public final class TestBed implements AutoCloseable {
     }
 
     public static TestBed create(int hosts, Hook hook, AttachMethod attach) {
-        TestBed bed = create(hosts, hook);
-        return new TestBed(bed.lab, bed.options.withAttach(attach), bed.net, bed.stateDir, null);
+        return create(hosts, hook).with(o -> o.withAttach(attach));
     }
 
     public static TestBed create(int hosts, Hook hook) {
@@ -98,9 +97,45 @@ public final class TestBed implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        EngineOptions opts = EngineOptions.named(Names.unique("jvt")).withStateDir(state).withHook(hook);
+        EngineOptions opts = withForcedFallbacks(EngineOptions.named(Names.unique("jvt")).withStateDir(state)
+                .withHook(hook));
         Lab lab = Lab.up(spec);
         return new TestBed(lab, opts, net, state, switched ? lab.namespaceName("sw") : null);
+    }
+
+    /**
+     * The system property that makes every engine test take the fallback paths that a kernel
+     * without tcx, XDP links or bpf_xdp_adjust_meta would take, on any kernel: {@code .ci/run}
+     * runs the engine and module suites a second time with {@code -Djvisor.test.fallbacks=true}.
+     */
+    public static final String FALLBACKS_PROPERTY = "jvisor.test.fallbacks";
+
+    /** Whether this run forces the fallbacks ({@link #FALLBACKS_PROPERTY}). */
+    public static boolean fallbacksForced() {
+        return Boolean.getBoolean(FALLBACKS_PROPERTY);
+    }
+
+    /**
+     * The options with the fallbacks forced when {@link #FALLBACKS_PROPERTY} is set: netlink
+     * attachment (clsact + cls_bpf, IFLA_XDP) and the per-CPU scratch XDP metadata channel. Options
+     * that already force an attach method or a channel keep theirs.
+     */
+    public static EngineOptions withForcedFallbacks(EngineOptions o) {
+        if (!fallbacksForced()) {
+            return o;
+        }
+        if (o.attach() == AttachMethod.AUTO) {
+            o = o.withAttach(AttachMethod.NETLINK);
+        }
+        if (o.xdpMetadata() == XdpMetadata.AUTO) {
+            o = o.withXdpMetadata(XdpMetadata.PER_CPU_SCRATCH);
+        }
+        return o;
+    }
+
+    /** This bed with other engine options (a forced attach method or XDP metadata channel). */
+    public TestBed with(java.util.function.UnaryOperator<EngineOptions> change) {
+        return new TestBed(lab, change.apply(options), net, stateDir, deviceNetns);
     }
 
     /** Starts (or restarts) the engine with the given module types. */

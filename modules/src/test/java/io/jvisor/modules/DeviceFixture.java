@@ -40,7 +40,8 @@ public final class DeviceFixture implements AutoCloseable {
     /** Starts the engine; {@code name} names the namespace, the engine and the state directory. */
     public static DeviceFixture start(String name, Hook hook) throws Exception {
         Path state = Files.createTempDirectory("jvisor-" + name);
-        EngineOptions options = EngineOptions.named(Names.unique(name)).withStateDir(state).withHook(hook);
+        EngineOptions options = io.jvisor.engine.TestBed.withForcedFallbacks(
+                EngineOptions.named(Names.unique(name)).withStateDir(state).withHook(hook));
         TestNetns ns = TestNetns.create(name);
         Engine engine = null;
         try {

@@ -43,7 +43,8 @@ public class EngineLab implements AutoCloseable {
         this.catalog = catalog;
         LabSpec s = spec.apply(net);
         state = Files.createTempDirectory("jvisor-" + name + "-test");
-        options = EngineOptions.named(Names.unique(engineName)).withStateDir(state);
+        options = io.jvisor.engine.TestBed.withForcedFallbacks(EngineOptions.named(Names.unique(engineName))
+                .withStateDir(state));
         lab = Lab.up(s);
         try {
             engine = Engine.start(options, catalog);

@@ -16,10 +16,13 @@
  * SEC("xdp") jv_xdp (for devices with native XDP). Ports, chaining,
  * counters and the slow path belong to the framework.
  *
- * The metadata (struct jv_md) travels in the packet's own metadata: the
- * skb control block (__sk_buff.cb[0..4]) in tc, the XDP metadata area in
- * front of the packet in XDP. It survives tail calls from one instance to
- * the next; no per-CPU scratch map is involved.
+ * The metadata (struct jv_md) travels with the packet: in the skb control
+ * block (__sk_buff.cb[0..4]) in tc. In XDP it takes one of two channels,
+ * chosen by the engine at load time (jv_xdp_md_channel): the XDP metadata
+ * area in front of the packet (bpf_xdp_adjust_meta), or, where the kernel
+ * refuses that helper, a per-CPU scratch slot (jv_xdp_scratch) written by the
+ * device entry and read by each chained instance. Either survives tail calls
+ * from one instance to the next.
  *
  * The engine loads the same compiled object once per instance and sets the
  * instance's slot in the .rodata constant jv_slot; the shared framework maps
@@ -68,7 +71,7 @@ enum jv_drop_reason {
 	JV_DROP_MISSED_TAIL_CALL = 3,/* the next instance's slot was empty */
 	JV_DROP_SLOWPATH_FULL = 4,   /* the slow-path ring buffer was full */
 	JV_DROP_FLOOD_LIMIT = 5,     /* a flood reached more instance peers than one */
-	JV_DROP_NO_METADATA = 6,     /* XDP: no room for the metadata area */
+	JV_DROP_NO_METADATA = 6,     /* XDP: no room for the metadata area, or no scratch slot */
 	JV_DROP_USER = 256,
 };
 
@@ -219,6 +222,30 @@ struct {
 	__type(key, __u32);
 	__type(value, struct jv_log_budget);
 } jv_log_budget SEC(".maps");
+
+/*
+ * How struct jv_md travels between the programs of one XDP invocation; the engine sets
+ * jv_xdp_md_channel when it loads a program (io.jvisor.engine.XdpMetadata), and the verifier
+ * removes the other channel's code, so a kernel that refuses bpf_xdp_adjust_meta never sees it.
+ */
+enum jv_xdp_md_channel {
+	JV_XDP_MD_META = 0,    /* the metadata area in front of the packet (bpf_xdp_adjust_meta) */
+	JV_XDP_MD_SCRATCH = 1, /* the per-CPU slot jv_xdp_scratch */
+};
+
+/*
+ * The per-CPU metadata slot. Safe because one XDP invocation (the device entry and every
+ * instance it tail-calls) runs to its end on one CPU, in softirq or with preemption off, before
+ * another XDP program runs there; the entry writes every field before each chain.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct jv_md);
+} jv_xdp_scratch SEC(".maps");
+
+const volatile __u32 jv_xdp_md_channel = JV_XDP_MD_META;
 
 #ifndef JV_NO_ENTRY_POINTS
 /* Per instance (not shared): the devices of this instance's ports, for XDP flooding. */
@@ -762,8 +789,13 @@ int jv_tc(struct __sk_buff *skb)
 
 /* ---- XDP hook ------------------------------------------------------------- */
 
+/* The packet's metadata in XDP, on the channel the engine chose; NULL when there is none. */
 static __always_inline struct jv_md *jv_xdp_md(struct xdp_md *xdp)
 {
+	if (jv_xdp_md_channel == JV_XDP_MD_SCRATCH) {
+		__u32 zero = 0;
+		return bpf_map_lookup_elem(&jv_xdp_scratch, &zero);
+	}
 	void *meta = (void *)(long)xdp->data_meta;
 	void *data = (void *)(long)xdp->data;
 	if (meta + sizeof(struct jv_md) > data)
@@ -833,6 +865,57 @@ static __always_inline int jv_xdp_controller(struct xdp_md *xdp, struct jv_md *m
 }
 
 #ifndef JV_NO_ENTRY_POINTS
+/*
+ * Flooding in XDP. A frame cannot be cloned here, so it takes one of two ways. With device ports
+ * to flood to, one devmap broadcast (jv_flood_devs) sends it out of all of them, each counted as
+ * in tc, and every instance port is counted as JV_DROP_FLOOD_LIMIT: it cannot reach them too.
+ * With instance ports only, it goes to the first one, as in tc, and the others count as
+ * JV_DROP_FLOOD_LIMIT. As in jv_tc_flood, no loop carries state into the next iteration.
+ */
+static __always_inline int jv_xdp_flood(struct xdp_md *xdp, struct jv_md *md, __u32 len)
+{
+	__u32 dev = JV_NO_PORT;
+	for (__u32 port = 0; port < JV_MAX_PORTS; port++) {
+		struct jv_peer *p = jv_peer_of(port);
+		if (jv_other_port(port, md->in_port) && p && p->kind == JV_PEER_DEVICE) {
+			dev = port;
+			break;
+		}
+	}
+	__u32 first = JV_NO_PORT;
+	for (__u32 port = 0; port < JV_MAX_PORTS; port++) {
+		struct jv_peer *p = jv_peer_of(port);
+		if (jv_other_port(port, md->in_port) && p && p->kind == JV_PEER_INSTANCE) {
+			first = port;
+			break;
+		}
+	}
+	if (dev == JV_NO_PORT) {
+		if (first == JV_NO_PORT)
+			return XDP_DROP; /* nowhere to flood to */
+		for (__u32 port = first + 1; port < JV_MAX_PORTS; port++) {
+			struct jv_peer *p = jv_peer_of(port);
+			if (jv_other_port(port, md->in_port) && p && p->kind == JV_PEER_INSTANCE)
+				jv_count_drop(JV_DROP_FLOOD_LIMIT);
+		}
+		return jv_xdp_out(xdp, md, first, len);
+	}
+	for (__u32 port = 0; port < JV_MAX_PORTS; port++) {
+		struct jv_peer *p = jv_peer_of(port);
+		if (!jv_other_port(port, md->in_port) || !p)
+			continue;
+		if (p->kind == JV_PEER_DEVICE)
+			jv_count_tx(port, len);
+		else if (p->kind == JV_PEER_INSTANCE)
+			jv_count_drop(JV_DROP_FLOOD_LIMIT);
+	}
+	/* every device port but the one the frame arrived on */
+	return bpf_redirect_map(&jv_flood_devs, 0, BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS);
+}
+
+#endif
+
+#ifndef JV_NO_ENTRY_POINTS
 SEC("xdp")
 int jv_xdp(struct xdp_md *xdp)
 {
@@ -863,8 +946,7 @@ int jv_xdp(struct xdp_md *xdp)
 	case JV_ACT_PASS:
 		return XDP_PASS;
 	case JV_ACT_FLOOD:
-		/* every device port but the one the frame arrived on; instance peers are not reached */
-		return bpf_redirect_map(&jv_flood_devs, 0, BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS);
+		return jv_xdp_flood(xdp, &md, len);
 	case JV_ACT_CONTROLLER:
 		return jv_xdp_controller(xdp, &md);
 	default:
