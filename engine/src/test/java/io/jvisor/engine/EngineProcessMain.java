@@ -12,7 +12,7 @@ public final class EngineProcessMain {
     private EngineProcessMain() {}
 
     public static void main(String[] args) throws Exception {
-        EngineOptions options = EngineOptions.named(args[0]).withStateDir(Path.of(args[1]));
+        EngineOptions options = TestBed.withForcedFallbacks(EngineOptions.named(args[0]).withStateDir(Path.of(args[1])));
         Topology.Builder t = Topology.builder();
         for (int i = 2; i < args.length; i++) {
             if (args[i].contains("=")) {

@@ -26,6 +26,7 @@ class RestartTest {
             List<String> cmd = new ArrayList<>(List.of(
                     Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                    "-D" + TestBed.FALLBACKS_PROPERTY + "=" + TestBed.fallbacksForced(),
                     EngineProcessMain.class.getName(), bed.options.name(), bed.stateDir.toString(),
                     "fwd1/forwarder", "cnt/counter", "fwd2/forwarder",
                     "fwd1:0=" + bed.dev(1), "fwd1:1=cnt:0", "cnt:1=fwd2:0", "fwd2:1=" + bed.dev(2)));

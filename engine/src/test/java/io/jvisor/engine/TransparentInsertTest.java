@@ -57,11 +57,22 @@ class TransparentInsertTest {
         }
     }
 
-    /** The ids of this test's device links, from the engine's pins (other tests make links too). */
-    private static java.util.List<Integer> deviceLinkIds(TestBed bed) {
-        java.util.List<Integer> ids = new java.util.ArrayList<>();
+    /**
+     * What identifies this test's device attachments: the ids of the tcx links pinned by the engine
+     * (other tests make links too), or, attached through netlink, each device's cls_bpf filters
+     * (priority and handle), which a swap replaces in place.
+     */
+    private static java.util.List<Object> deviceLinkIds(TestBed bed) {
+        java.util.List<Object> ids = new java.util.ArrayList<>();
         for (int k = 1; k <= 2; k++) {
             String dev = bed.dev(k).substring("dev:".length());
+            if (bed.engine.attachMethod() == AttachMethod.NETLINK) {
+                try (io.jvisor.net.Rtnl rtnl = io.jvisor.net.Rtnl.open()) {
+                    ids.add(rtnl.tcFilters(rtnl.ifindex(dev), io.jvisor.net.TcDirection.INGRESS).stream()
+                            .map(f -> f.priority() + ":" + f.handle()).toList());
+                }
+                continue;
+            }
             try (io.jvisor.bpf.link.BpfLink link = io.jvisor.bpf.link.BpfLink.openPinned(
                     bed.options.pinRoot().resolve("dev").resolve("-_" + dev).resolve("link"))) {
                 ids.add(link.info().id());
