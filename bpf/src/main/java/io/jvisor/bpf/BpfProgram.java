@@ -361,8 +361,8 @@ public final class BpfProgram implements AutoCloseable {
                         : "live frames need " + String.join(" and ", lacking);
             }
             case "EINVAL" -> "the kernel refused live frames for " + type.kernelName() + ": they need an XDP program, "
-                    + "packet data of 14 to about 3,500 bytes, no data or context out, a batch size of at most 256, "
-                    + "and kernel 5.18+";
+                    + "at least 14 bytes of packet data that fit one page beside the kernel's headroom (no jumbo frames), "
+                    + "no data or context out, a batch size of at most 256, and kernel 5.18+";
             default -> BpfException.defaultHint(errno);
         };
     }

@@ -132,22 +132,20 @@ final class Refusals {
             return permission(List.of(Capability.BPF, Capability.NET_ADMIN), caps, a.kernelName() + " links");
         }
         String since = a == AttachType.XDP ? "5.9" : "6.6";
-        if (errno == Errno.EINVAL.number() && !kernel.atLeast(Integer.parseInt(since.split("\\.")[0]),
-                Integer.parseInt(since.split("\\.")[1]))) {
+        if (errno == Errno.EINVAL.number() && !atLeast(kernel, since)) {
             return "needs kernel " + since + "+";
         }
         return "refused by this kernel (" + Errno.name(errno) + ")";
     }
 
-    /** A helper the verifier refused to {@code t}; {@code verifierLine} is the verifier's words. */
+    /** A helper the verifier refused to a program of type {@code t}. */
     static String helper(ProgramType t, Helper h, Capabilities caps, KernelVersion kernel) {
         if (NEED_CAP_BPF.contains(h) && !caps.allows(Capability.BPF)) {
             return "needs CAP_BPF";
         }
         String since = HELPER_SINCE.get(h);
         if (since != null) {
-            String[] v = since.split("\\.");
-            if (!kernel.atLeast(Integer.parseInt(v[0]), Integer.parseInt(v[1]))) {
+            if (!atLeast(kernel, since)) {
                 return "needs kernel " + since + "+";
             }
             return "this kernel build does not offer " + h.cName() + " to " + t.kernelName()
@@ -156,19 +154,9 @@ final class Refusals {
         return "this kernel does not offer " + h.cName() + " to " + t.kernelName() + " programs";
     }
 
-    /** BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES refused. */
-    static String liveFrames(int errno, Capabilities caps, KernelVersion kernel) {
-        if (errno == EPERM) {
-            List<String> lacking = caps.lacking(List.of(Capability.BPF, Capability.NET_ADMIN));
-            if (!lacking.isEmpty()) {
-                return "needs " + String.join(" and ", lacking);
-            }
-            return "refused by this kernel although this process has CAP_BPF and CAP_NET_ADMIN: upstream Linux "
-                    + "checks nothing more for live frames than for loading the XDP program (net/bpf/test_run.c)";
-        }
-        if (errno == Errno.EINVAL.number() && !kernel.atLeast(5, 18)) {
-            return "needs kernel 5.18+";
-        }
-        return "refused by this kernel (" + Errno.name(errno) + ")";
+    /** True when {@code kernel} is at least {@code version} ("5.10"). */
+    private static boolean atLeast(KernelVersion kernel, String version) {
+        String[] v = version.split("\\.");
+        return kernel.atLeast(Integer.parseInt(v[0]), Integer.parseInt(v[1]));
     }
 }
