@@ -60,16 +60,25 @@ public class BpfException extends RuntimeException {
     }
 
     /**
-     * The standard hint for an errno, used when the caller has nothing more specific. EPERM always
-     * explains privileges, because that is by far its most common cause.
+     * The standard hint for an errno, used when the caller has nothing more specific. EPERM explains
+     * privileges by this process's effective capabilities: the ones it lacks, or, when it has CAP_BPF
+     * and CAP_NET_ADMIN, that no capability is missing and the kernel refuses the request itself.
      */
     public static String defaultHint(int errno) {
         return switch (Errno.name(errno)) {
-            case "EPERM" -> "run as root, or grant CAP_BPF (plus CAP_NET_ADMIN for networking programs)";
+            case "EPERM" -> permissionHint();
             case "ENOMEM" -> "the kernel could not allocate the object; check memlock limits and max_entries";
             case "EBADF" -> "a file descriptor in the request is closed or not a bpf object";
             case "ENOSPC" -> "the map is full (max_entries reached)";
             default -> "";
         };
+    }
+
+    private static String permissionHint() {
+        try {
+            return io.jvisor.bpf.features.Capabilities.current().permissionHint();
+        } catch (RuntimeException e) { // no /proc: say what is usually true
+            return "run as root, or grant CAP_BPF (plus CAP_NET_ADMIN for networking programs)";
+        }
     }
 }

@@ -2,6 +2,8 @@ package io.jvisor.bpf;
 
 import io.jvisor.bpf.asm.Instruction;
 import io.jvisor.bpf.asm.Opcodes;
+import io.jvisor.bpf.features.Capabilities;
+import io.jvisor.bpf.features.Capability;
 import io.jvisor.bpf.sys.Attr;
 import io.jvisor.bpf.sys.Kernel;
 import io.jvisor.bpf.sys.Syscall;
@@ -314,6 +316,10 @@ public final class BpfProgram implements AutoCloseable {
             long r = Syscall.bpf(Attr.PROG_TEST_RUN, attr, attr.byteSize());
             if (r < 0) {
                 int errno = (int) -r;
+                if (live) {
+                    throw new BpfException("BPF_PROG_TEST_RUN " + name + " with BPF_F_TEST_XDP_LIVE_FRAMES", errno,
+                            liveFramesHint(errno));
+                }
                 String hint = switch (Errno.name(errno)) {
                     case "EINVAL" -> "the kernel refused the input: check the data length (at least 14 bytes for "
                             + "packets), the context size and the flags for " + type.kernelName();
@@ -331,6 +337,34 @@ public final class BpfProgram implements AutoCloseable {
             return new TestRun.Result(attr.get(JAVA_INT, Attr.TestRun.RETVAL),
                     Integer.toUnsignedLong(attr.get(JAVA_INT, Attr.TestRun.DURATION)), out, ctxBack);
         }
+    }
+
+    /**
+     * Why a live-frames test run was refused. Upstream Linux checks no capability for the flag beyond
+     * what loading the XDP program took (net/bpf/test_run.c), yet some kernel builds answer EPERM even
+     * with every capability: then the hint says so rather than "run as root".
+     */
+    private String liveFramesHint(int errno) {
+        return switch (Errno.name(errno)) {
+            case "EPERM" -> {
+                Capabilities caps;
+                try {
+                    caps = Capabilities.current();
+                } catch (RuntimeException e) {
+                    yield BpfException.defaultHint(errno);
+                }
+                List<String> lacking = caps.lacking(List.of(Capability.BPF, Capability.NET_ADMIN));
+                yield lacking.isEmpty()
+                        ? "this kernel refuses live frames although this process has CAP_BPF and CAP_NET_ADMIN, all "
+                        + "that upstream Linux asks for (a security policy or this kernel build refuses it); run "
+                        + "without XDP_LIVE_FRAMES, or send the frames through a socket"
+                        : "live frames need " + String.join(" and ", lacking);
+            }
+            case "EINVAL" -> "the kernel refused live frames for " + type.kernelName() + ": they need an XDP program, "
+                    + "at least 14 bytes of packet data that fit one page beside the kernel's headroom (no jumbo frames), "
+                    + "no data or context out, a batch size of at most 256, and kernel 5.18+";
+            default -> BpfException.defaultHint(errno);
+        };
     }
 
     /** Pins the program at {@code path} under bpffs. */

@@ -2,10 +2,15 @@ package io.jvisor.bpf.features;
 
 import io.jvisor.bpf.AttachType;
 import io.jvisor.bpf.BpfException;
+import io.jvisor.bpf.BpfProgram;
 import io.jvisor.bpf.Errno;
 import io.jvisor.bpf.MapFlags;
 import io.jvisor.bpf.MapType;
+import io.jvisor.bpf.ProgramSpec;
 import io.jvisor.bpf.ProgramType;
+import io.jvisor.bpf.TestRun;
+import io.jvisor.bpf.VerifierException;
+import io.jvisor.bpf.asm.Asm;
 import io.jvisor.bpf.asm.Helper;
 import io.jvisor.bpf.asm.Instruction;
 import io.jvisor.bpf.asm.Opcodes;
@@ -16,9 +21,12 @@ import io.jvisor.bpf.sys.Syscall;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -26,17 +34,26 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * Probes what the running kernel supports, the way {@code bpftool feature probe} does: it loads a
  * minimal program of each type, creates a minimal map of each type, asks BPF_LINK_CREATE about
- * the networking attach types, and loads a call to each helper. Probing needs the privileges of
- * the real work (root or CAP_BPF); without them it throws with the usual EPERM hint.
+ * the networking attach types, and loads a call to each helper. On top of that it probes what jvisor
+ * itself relies on ({@link #requirements()}: XDP metadata, live frames, tcx and XDP links, the helpers
+ * of each standard module, ...), each with what a refusal wants and what jvisor falls back to.
+ *
+ * <p>Privilege is checked once, up front ({@link #checkPrivilege()}: an array map and a socket
+ * filter). After that, a refusal of one map type, program type, helper, attach type or flag is that
+ * feature's answer ({@code no (EPERM)} with a hint), never a reason to stop: root on one machine may
+ * lack a capability, and one kernel build may refuse what another of the same version allows.
  *
  * @param kernel the kernel version
+ * @param capabilities the effective capabilities of the probing process
  * @param programTypes support per program type
  * @param mapTypes support per map type
  * @param attachTypes support per networking link attach type
- * @param helpers per program type probed for helpers, the support of each helper
+ * @param helpers per program type probed for helpers, the support of each helper (empty unless asked)
+ * @param requirements what jvisor relies on, one row each
  */
-public record Features(KernelVersion kernel, Map<ProgramType, Support> programTypes, Map<MapType, Support> mapTypes,
-                       Map<AttachType, Support> attachTypes, Map<ProgramType, Map<Helper, Support>> helpers) {
+public record Features(KernelVersion kernel, Capabilities capabilities, Map<ProgramType, Support> programTypes,
+                       Map<MapType, Support> mapTypes, Map<AttachType, Support> attachTypes,
+                       Map<ProgramType, Map<Helper, Support>> helpers, List<Requirement> requirements) {
 
     /** Program types whose helpers are probed: the ones jvisor's data planes use. */
     public static final List<ProgramType> HELPER_PROBE_TYPES =
@@ -46,21 +63,31 @@ public record Features(KernelVersion kernel, Map<ProgramType, Support> programTy
     public static final List<AttachType> LINK_ATTACH_TYPES =
             List.of(AttachType.XDP, AttachType.TCX_INGRESS, AttachType.TCX_EGRESS);
 
+    private static final int XDP_ABORTED = 0, XDP_DROP = 1, XDP_PASS = 2;
+
+    public Features {
+        requirements = List.copyOf(requirements);
+    }
+
     /**
      * Runs every probe.
      *
      * @param withHelpers also probe every helper for {@link #HELPER_PROBE_TYPES} (a few hundred loads)
+     * @throws InsufficientPrivilegeException when this process may not use bpf() at all
      */
     public static Features probe(boolean withHelpers) {
+        Capabilities caps = Capabilities.current();
+        checkPrivilege(caps);
+        KernelVersion kernel = KernelVersion.current();
         Map<ProgramType, Support> progs = new EnumMap<>(ProgramType.class);
         for (ProgramType t : ProgramType.values()) {
-            progs.put(t, probeProgramType(t));
+            progs.put(t, probeProgramType(t, caps));
         }
         Map<MapType, Support> maps = new EnumMap<>(MapType.class);
         for (MapType t : MapType.values()) {
-            maps.put(t, probeMapType(t));
+            maps.put(t, probeMapType(t, caps));
         }
-        Map<AttachType, Support> attach = probeLinkAttachTypes();
+        Map<AttachType, Support> attach = probeLinkAttachTypes(caps, kernel);
         Map<ProgramType, Map<Helper, Support>> helpers = new EnumMap<>(ProgramType.class);
         if (withHelpers) {
             for (ProgramType t : HELPER_PROBE_TYPES) {
@@ -69,13 +96,202 @@ public record Features(KernelVersion kernel, Map<ProgramType, Support> programTy
                 }
                 Map<Helper, Support> m = new EnumMap<>(Helper.class);
                 for (Helper h : Helper.values()) {
-                    m.put(h, probeHelper(t, h));
+                    m.put(h, probeHelper(t, h, caps, kernel));
                 }
                 helpers.put(t, m);
             }
         }
-        return new Features(KernelVersion.current(), progs, maps, attach, helpers);
+        List<Requirement> needs = Requirements.probe(kernel, caps, progs, maps, attach, helpers);
+        return new Features(kernel, caps, progs, maps, attach, helpers, needs);
     }
+
+    /** The requirement with this key (see {@link Requirement#key()}). */
+    public Optional<Requirement> requirement(String key) {
+        return requirements.stream().filter(r -> r.key().equals(key)).findFirst();
+    }
+
+    // ---- privilege -------------------------------------------------------------------------------
+
+    /**
+     * Checks once that this process may use bpf() at all: it creates a one-element array map and
+     * loads a socket filter that returns 0, the two plainest requests there are.
+     *
+     * @throws InsufficientPrivilegeException when either is refused with EPERM or EACCES; it names the
+     *     effective capabilities and the missing ones
+     * @throws BpfException when either fails otherwise (no bpf() in this kernel, memory limits)
+     */
+    public static void checkPrivilege() {
+        checkPrivilege(Capabilities.current());
+    }
+
+    private static void checkPrivilege(Capabilities caps) {
+        int mapErrno;
+        try (Arena arena = Arena.ofConfined()) {
+            int fd = rawMap(arena, MapType.ARRAY.value(), 4, 4, 1, 0, 0);
+            mapErrno = fd < 0 ? -fd : 0;
+            if (fd >= 0) {
+                Syscall.close(fd);
+            }
+        }
+        refuseUnless(mapErrno, "BPF_MAP_CREATE array (privilege check)", caps);
+        LoadResult prog = rawLoad(ProgramType.SOCKET_FILTER, null, returnZero(), false);
+        if (prog.errno == 0) {
+            Syscall.close(prog.fd);
+        }
+        refuseUnless(prog.errno, "BPF_PROG_LOAD socket_filter (privilege check)", caps);
+    }
+
+    private static void refuseUnless(int errno, String operation, Capabilities caps) {
+        if (errno == 0) {
+            return;
+        }
+        if (errno == Errno.EPERM.number() || errno == Errno.EACCES.number()) {
+            throw new InsufficientPrivilegeException(operation, errno, caps);
+        }
+        String hint = errno == Errno.ENOSYS.number() ? "this kernel has no bpf() (CONFIG_BPF_SYSCALL off)"
+                : BpfException.defaultHint(errno);
+        throw new BpfException(operation, errno, hint);
+    }
+
+    // ---- jvisor's own features ------------------------------------------------------------------
+
+    private static final Cached XDP_METADATA = new Cached(
+            () -> probeXdpMetadata(Capabilities.current(), KernelVersion.current()));
+    private static final Cached XDP_LIVE_FRAMES = new Cached(() -> probeXdpLiveFrames(Capabilities.current()));
+
+    /**
+     * Whether an XDP program may call {@code bpf_xdp_adjust_meta} and the call works: a tiny program
+     * that grows the metadata area by 8 bytes is loaded and test-run once. A refusal (on some kernels
+     * the verifier says "program of this type cannot use helper bpf_xdp_adjust_meta#54") is a
+     * {@code no} with the verifier's words. Probed once per process; the engine calls it to choose its
+     * XDP metadata channel.
+     */
+    public static Support xdpMetadata() {
+        return XDP_METADATA.get();
+    }
+
+    /**
+     * Whether {@code BPF_PROG_TEST_RUN} with {@code BPF_F_TEST_XDP_LIVE_FRAMES} works: an XDP_DROP
+     * program runs one live frame on the loopback device of a private, throw-away network namespace.
+     * A refusal carries the errno (EPERM on some kernels, even with every capability). Probed once per
+     * process.
+     */
+    public static Support xdpLiveFrames() {
+        return XDP_LIVE_FRAMES.get();
+    }
+
+    /** A value computed once, on first use, by whichever thread asks first. */
+    private static final class Cached {
+        private final Supplier<Support> probe;
+        private volatile Support value;
+
+        Cached(Supplier<Support> probe) {
+            this.probe = probe;
+        }
+
+        Support get() {
+            Support v = value;
+            if (v == null) {
+                synchronized (this) {
+                    v = value;
+                    if (v == null) {
+                        v = probe.get();
+                        value = v;
+                    }
+                }
+            }
+            return v;
+        }
+    }
+
+    static Support probeXdpMetadata(Capabilities caps, KernelVersion kernel) {
+        // r0 = bpf_xdp_adjust_meta(ctx, -8) == 0 ? XDP_PASS : XDP_ABORTED
+        List<Instruction> code = new Asm()
+                .mov64(Register.R2, -8)
+                .call(Helper.XDP_ADJUST_META)
+                .mov64(Register.R1, Register.R0)
+                .mov64(Register.R0, XDP_PASS)
+                .jmp(Opcodes.JEQ, Register.R1, 0, "out")
+                .mov64(Register.R0, XDP_ABORTED)
+                .label("out").exit()
+                .build();
+        BpfProgram p;
+        try {
+            p = BpfProgram.load(ProgramSpec.of("jv_probe_meta", ProgramType.XDP, AttachType.XDP, code));
+        } catch (VerifierException e) {
+            String line = refusalLine(e.log());
+            if (line != null) {
+                return Support.refused(e.errno(), line,
+                        Refusals.helper(ProgramType.XDP, Helper.XDP_ADJUST_META, caps, kernel));
+            }
+            return Support.refused(e.errno(), e.verdict(), "the verifier refused a program calling it");
+        } catch (BpfException e) {
+            return Support.refused(e.errno(), Refusals.programType(ProgramType.XDP, e.errno(), caps));
+        }
+        try (p) {
+            TestRun.Result r = p.testRun(TestRun.of(probeFrame()));
+            return r.returnValue() == XDP_PASS ? Support.YES
+                    : Support.no("loads, but bpf_xdp_adjust_meta(ctx, -8) fails when run");
+        } catch (BpfException e) {
+            return Support.refused(e.errno(), "loads, but its test run fails", e.hint());
+        }
+    }
+
+    static Support probeXdpLiveFrames(Capabilities caps) {
+        Support[] out = new Support[1];
+        Thread t = Thread.ofPlatform().name("jvisor-live-frames-probe").unstarted(() -> {
+            // The frame goes nowhere (XDP_DROP), and the namespace dies with this thread.
+            int r = Syscall.unshare(Syscall.CLONE_NEWNET);
+            if (r < 0) {
+                out[0] = netnsRefused(-r);
+                return;
+            }
+            List<Instruction> code = new Asm().mov64(Register.R0, XDP_DROP).exit().build();
+            try (BpfProgram p = BpfProgram.load(ProgramSpec.of("jv_probe_live", ProgramType.XDP, AttachType.XDP,
+                    code))) {
+                p.testRun(TestRun.of(probeFrame()).withRepeat(1).withFlags(TestRun.XDP_LIVE_FRAMES));
+                out[0] = Support.YES;
+            } catch (BpfException e) {
+                out[0] = e.operation().startsWith("BPF_PROG_TEST_RUN") ? Support.refused(e.errno(), e.hint())
+                        : Support.refused(e.errno(), "program load: " + Errno.name(e.errno()),
+                                Refusals.programType(ProgramType.XDP, e.errno(), caps));
+            }
+        });
+        runOn(t, "probing XDP live frames");
+        return out[0];
+    }
+
+    /** The answer of a probe that needs a private network namespace and could not create one. */
+    private static Support netnsRefused(int errno) {
+        return new Support(false, false, "cannot create a private netns: " + Errno.name(errno), errno,
+                errno == Errno.EPERM.number() ? "probing it needs CAP_SYS_ADMIN (for a private network namespace)"
+                        : "");
+    }
+
+    /** A 64-byte Ethernet + IPv4 + UDP frame between two locally administered MACs. */
+    private static byte[] probeFrame() {
+        byte[] f = new byte[64];
+        f[0] = 2;
+        f[5] = 2;
+        f[6] = 2;
+        f[11] = 1;
+        f[12] = 0x08;
+        f[14] = 0x45;
+        f[23] = 17;
+        return f;
+    }
+
+    private static void runOn(Thread t, String what) {
+        t.start();
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while " + what, e);
+        }
+    }
+
+    // ---- the generic probes -----------------------------------------------------------------------
 
     private static AttachType expectedAttachFor(ProgramType t) {
         return switch (t) {
@@ -87,23 +303,38 @@ public record Features(KernelVersion kernel, Map<ProgramType, Support> programTy
         };
     }
 
+    private static List<Instruction> returnZero() {
+        return List.of(
+                new Instruction(Opcodes.ALU64 | Opcodes.MOV | Opcodes.K, Register.R0, Register.R0, 0, 0),
+                new Instruction(Opcodes.JMP | Opcodes.EXIT, Register.R0, Register.R0, 0, 0));
+    }
+
     /** Loads {@code r0 = 0; exit} as type {@code t}. */
     public static Support probeProgramType(ProgramType t) {
+        return probeProgramType(t, Capabilities.current());
+    }
+
+    private static Support probeProgramType(ProgramType t, Capabilities caps) {
         switch (t) {
             case TRACING, EXT, LSM, STRUCT_OPS:
                 return Support.notProbed("needs a BTF attach target");
             default:
                 break;
         }
-        List<Instruction> code = List.of(
-                new Instruction(Opcodes.ALU64 | Opcodes.MOV | Opcodes.K, Register.R0, Register.R0, 0, 0),
-                new Instruction(Opcodes.JMP | Opcodes.EXIT, Register.R0, Register.R0, 0, 0));
-        LoadResult r = rawLoad(t, expectedAttachFor(t), code, false);
-        return r.errno == 0 ? Support.YES : Support.no(Errno.name(r.errno));
+        LoadResult r = rawLoad(t, expectedAttachFor(t), returnZero(), false);
+        if (r.errno == 0) {
+            Syscall.close(r.fd);
+            return Support.YES;
+        }
+        return Support.refused(r.errno, Refusals.programType(t, r.errno, caps));
     }
 
     /** Creates the smallest valid map of type {@code t}. */
     public static Support probeMapType(MapType t) {
+        return probeMapType(t, Capabilities.current());
+    }
+
+    private static Support probeMapType(MapType t, Capabilities caps) {
         int key = 4, value = 4, max = 1, flags = 0;
         switch (t) {
             case QUEUE, STACK, BLOOM_FILTER -> key = 0;
@@ -137,7 +368,8 @@ public record Features(KernelVersion kernel, Map<ProgramType, Support> programTy
             if (t.isMapOfMaps()) {
                 inner = rawMap(arena, MapType.ARRAY.value(), 4, 4, 1, 0, 0);
                 if (inner < 0) {
-                    return Support.no("inner map: " + Errno.name(-inner));
+                    return Support.refused(-inner, "inner map: " + Errno.name(-inner),
+                            Refusals.mapType(MapType.ARRAY, -inner, caps));
                 }
             }
             int fd = rawMap(arena, t.value(), key, value, max, flags, Math.max(inner, 0));
@@ -148,8 +380,7 @@ public record Features(KernelVersion kernel, Map<ProgramType, Support> programTy
                 Syscall.close(fd);
                 return Support.YES;
             }
-            requirePrivilege(-fd, "BPF_MAP_CREATE probe");
-            return Support.no(Errno.name(-fd));
+            return Support.refused(-fd, Refusals.mapType(t, -fd, caps));
         }
     }
 
@@ -170,32 +401,31 @@ public record Features(KernelVersion kernel, Map<ProgramType, Support> programTy
      * thread), so that the probe touches no device anyone uses.
      */
     public static Map<AttachType, Support> probeLinkAttachTypes() {
+        return probeLinkAttachTypes(Capabilities.current(), KernelVersion.current());
+    }
+
+    private static Map<AttachType, Support> probeLinkAttachTypes(Capabilities caps, KernelVersion kernel) {
         Map<AttachType, Support> out = new EnumMap<>(AttachType.class);
         Thread t = Thread.ofPlatform().name("jvisor-link-probe").unstarted(() -> {
             int r = Syscall.unshare(Syscall.CLONE_NEWNET);
             for (AttachType a : LINK_ATTACH_TYPES) {
-                out.put(a, r < 0 ? Support.notProbed("cannot create a private netns: " + Errno.name(-r))
-                        : probeLinkAttachType(a, 1));
+                out.put(a, r < 0 ? netnsRefused(-r) : probeLinkAttachType(a, 1, caps, kernel));
             }
         });
-        t.start();
-        try {
-            t.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while probing links", e);
-        }
+        runOn(t, "probing links");
         return out;
     }
 
-    private static Support probeLinkAttachType(AttachType t, int ifindex) {
+    private static Support probeLinkAttachType(AttachType t, int ifindex, Capabilities caps, KernelVersion kernel) {
         boolean xdp = t == AttachType.XDP;
+        ProgramType type = xdp ? ProgramType.XDP : ProgramType.SCHED_CLS;
         List<Instruction> code = List.of(
                 new Instruction(Opcodes.ALU64 | Opcodes.MOV | Opcodes.K, Register.R0, Register.R0, 0, xdp ? 2 : 0),
                 new Instruction(Opcodes.JMP | Opcodes.EXIT, Register.R0, Register.R0, 0, 0));
-        LoadResult prog = rawLoad(xdp ? ProgramType.XDP : ProgramType.SCHED_CLS, xdp ? AttachType.XDP : null, code, false);
+        LoadResult prog = rawLoad(type, xdp ? AttachType.XDP : null, code, false);
         if (prog.errno != 0) {
-            return Support.no("program load: " + Errno.name(prog.errno));
+            return Support.refused(prog.errno, "program load: " + Errno.name(prog.errno),
+                    Refusals.programType(type, prog.errno, caps));
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(Attr.LinkCreate.LAYOUT);
@@ -208,7 +438,7 @@ public record Features(KernelVersion kernel, Map<ProgramType, Support> programTy
                 Syscall.close((int) r);
                 return Support.YES;
             }
-            return Support.no(Errno.name((int) -r));
+            return Support.refused((int) -r, Refusals.attachType(t, (int) -r, caps, kernel));
         } finally {
             Syscall.close(prog.fd);
         }
@@ -216,6 +446,10 @@ public record Features(KernelVersion kernel, Map<ProgramType, Support> programTy
 
     /** Loads a program of type {@code t} that calls {@code h}, and reads the verifier's verdict. */
     public static Support probeHelper(ProgramType t, Helper h) {
+        return probeHelper(t, h, Capabilities.current(), KernelVersion.current());
+    }
+
+    static Support probeHelper(ProgramType t, Helper h, Capabilities caps, KernelVersion kernel) {
         List<Instruction> code = List.of(
                 new Instruction(Opcodes.JMP | Opcodes.CALL, Register.R0, Register.R0, 0, h.id()),
                 new Instruction(Opcodes.ALU64 | Opcodes.MOV | Opcodes.K, Register.R0, Register.R0, 0, 0),
@@ -224,16 +458,32 @@ public record Features(KernelVersion kernel, Map<ProgramType, Support> programTy
         if (r.errno == 0) {
             return Support.YES;
         }
-        // The verifier names unknown or forbidden helpers this way (bpftool reads the same words).
-        if (r.log.contains("invalid func ") || r.log.contains("unknown func ")
-                || r.log.contains("program of this type cannot use helper")) {
-            return Support.no("not available to " + t.kernelName());
+        String line = refusalLine(r.log);
+        if (line != null) {
+            return Support.refused(r.errno, "not available to " + t.kernelName(), Refusals.helper(t, h, caps, kernel));
         }
+        if (r.errno == Errno.EPERM.number()) {
+            // the program type itself is refused, so no helper of it can be used
+            return Support.refused(r.errno, Refusals.programType(t, r.errno, caps));
+        }
+        // The verifier got past the helper and stopped at its (deliberately missing) arguments.
         return Support.YES;
+    }
+
+    /** The verifier's line refusing a helper, or null: the words bpftool reads too. */
+    private static String refusalLine(String log) {
+        for (String line : log.split("\n")) {
+            if (line.contains("invalid func ") || line.contains("unknown func ")
+                    || line.contains("program of this type cannot use helper")) {
+                return line.strip();
+            }
+        }
+        return null;
     }
 
     private record LoadResult(int fd, int errno, String log) {}
 
+    /** Loads a program; with a log, a loaded program is closed at once (only the verdict matters). */
     private static LoadResult rawLoad(ProgramType t, AttachType expected, List<Instruction> code, boolean withLog) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment insns = arena.allocate((long) Instruction.slots(code) * 8, 8);
@@ -263,27 +513,31 @@ public record Features(KernelVersion kernel, Map<ProgramType, Support> programTy
                 }
                 return new LoadResult((int) r, 0, "");
             }
-            requirePrivilege((int) -r, "BPF_PROG_LOAD probe");
             return new LoadResult(-1, (int) -r, withLog ? log.getString(0, StandardCharsets.UTF_8) : "");
         }
     }
 
-    private static void requirePrivilege(int errno, String op) {
-        if (errno == Errno.EPERM.number()) {
-            throw new BpfException(op, errno, BpfException.defaultHint(errno));
-        }
-    }
+    // ---- rendering ------------------------------------------------------------------------------
 
-    /** A table in the style of {@code bpftool feature probe}. */
+    /**
+     * Tables in the style of {@code bpftool feature probe}: the kernel and the capabilities, what
+     * jvisor needs (with what each refusal wants and the fallback), then program, map and link attach
+     * types, and helpers when probed.
+     */
     public String render() {
         StringBuilder sb = new StringBuilder();
-        sb.append("Kernel: ").append(kernel.release()).append("\n\n");
+        sb.append("Kernel: ").append(kernel.release()).append('\n');
+        sb.append(capabilities.render()).append('\n');
+        renderRequirements(sb);
         table(sb, "PROGRAM TYPE", programTypes.entrySet().stream()
-                .map(e -> new String[] {e.getKey().kernelName(), e.getValue().word(), e.getValue().detail()}).toList());
+                .map(e -> new String[] {e.getKey().kernelName(), e.getValue().word(), e.getValue().explanation()})
+                .toList());
         table(sb, "MAP TYPE", mapTypes.entrySet().stream()
-                .map(e -> new String[] {e.getKey().kernelName(), e.getValue().word(), e.getValue().detail()}).toList());
+                .map(e -> new String[] {e.getKey().kernelName(), e.getValue().word(), e.getValue().explanation()})
+                .toList());
         table(sb, "LINK ATTACH TYPE", attachTypes.entrySet().stream()
-                .map(e -> new String[] {e.getKey().kernelName(), e.getValue().word(), e.getValue().detail()}).toList());
+                .map(e -> new String[] {e.getKey().kernelName(), e.getValue().word(), e.getValue().explanation()})
+                .toList());
         if (!helpers.isEmpty()) {
             for (var e : helpers.entrySet()) {
                 long n = e.getValue().values().stream().filter(Support::supported).count();
@@ -297,6 +551,31 @@ public record Features(KernelVersion kernel, Map<ProgramType, Support> programTy
         return sb.toString();
     }
 
+    private void renderRequirements(StringBuilder sb) {
+        long met = requirements.stream().filter(Requirement::met).count();
+        String title = "JVISOR NEEDS (" + met + " of " + requirements.size() + ")";
+        int wKey = title.length(), wFeature = "FEATURE".length();
+        for (Requirement r : requirements) {
+            wKey = Math.max(wKey, r.key().length());
+            wFeature = Math.max(wFeature, r.feature().length());
+        }
+        String format = "%-" + wKey + "s  %-" + wFeature + "s  %s%n";
+        sb.append(String.format(format, title, "FEATURE", "SUPPORTED"));
+        for (Requirement r : requirements) {
+            Support s = r.support();
+            String word = s.supported() || s.detail().isEmpty() ? s.word() : s.word() + " (" + s.detail() + ")";
+            sb.append(String.format(format, r.key(), r.feature(), word));
+            if (!r.met()) {
+                String indent = " ".repeat(4);
+                sb.append(indent).append("used by:  ").append(r.usedBy()).append('\n');
+                sb.append(indent).append("hint:     ").append(s.hint().isEmpty() ? "unknown" : s.hint()).append('\n');
+                sb.append(indent).append("fallback: ").append(r.fallback().isEmpty() ? "none" : r.fallback())
+                        .append('\n');
+            }
+        }
+        sb.append('\n');
+    }
+
     private static void table(StringBuilder sb, String title, List<String[]> rows) {
         int w = title.length();
         for (String[] r : rows) {
@@ -307,5 +586,16 @@ public record Features(KernelVersion kernel, Map<ProgramType, Support> programTy
             sb.append(String.format("%-" + w + "s  %-10s  %s%n", r[0], r[1], r[2]).stripTrailing()).append('\n');
         }
         sb.append('\n');
+    }
+
+    /** Names of the requirements that are not met, for one-line summaries. */
+    public List<String> unmet() {
+        List<String> out = new ArrayList<>();
+        for (Requirement r : requirements) {
+            if (!r.met()) {
+                out.add(r.key());
+            }
+        }
+        return out;
     }
 }

@@ -2,7 +2,6 @@ package io.jvisor.bpf.features;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -31,7 +30,7 @@ public record KernelVersion(int major, int minor, int patch, String release) imp
     /** The running kernel, from /proc/sys/kernel/osrelease. */
     public static KernelVersion current() {
         try {
-            return parse(Files.readString(Path.of("/proc/sys/kernel/osrelease")));
+            return parse(Capabilities.readProc(Path.of("/proc/sys/kernel/osrelease")));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read /proc/sys/kernel/osrelease", e);
         }
