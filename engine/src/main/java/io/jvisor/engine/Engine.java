@@ -180,8 +180,7 @@ public final class Engine implements AutoCloseable {
         if (options.xdpMetadata() == XdpMetadata.PER_CPU_SCRATCH) {
             return XdpMetadata.PER_CPU_SCRATCH;
         }
-        io.jvisor.bpf.features.Support meta = io.jvisor.bpf.features.Features.probeHelper(
-                io.jvisor.bpf.ProgramType.XDP, io.jvisor.bpf.asm.Helper.XDP_ADJUST_META);
+        io.jvisor.bpf.features.Support meta = io.jvisor.bpf.features.Features.xdpMetadata();
         if (meta.supported()) {
             return XdpMetadata.METADATA_AREA;
         }

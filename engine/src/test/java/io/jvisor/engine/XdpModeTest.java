@@ -1,7 +1,5 @@
 package io.jvisor.engine;
 
-import io.jvisor.bpf.ProgramType;
-import io.jvisor.bpf.asm.Helper;
 import io.jvisor.bpf.features.Features;
 import io.jvisor.bpf.features.Support;
 import io.jvisor.bpf.testing.RequiresRoot;
@@ -25,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @RequiresRoot
 class XdpModeTest {
     /** Whether this kernel lets XDP programs call bpf_xdp_adjust_meta. */
-    private static final Support ADJUST_META = Features.probeHelper(ProgramType.XDP, Helper.XDP_ADJUST_META);
+    private static final Support ADJUST_META = Features.xdpMetadata();
 
     /**
      * Creates a bed whose engine carries metadata on {@code channel}, or returns null after
