@@ -687,6 +687,27 @@ static __always_inline struct jv_peer *jv_peer_of(__u32 port)
 	return bpf_map_lookup_elem(&jv_ports, &key);
 }
 
+/* The lowest port other than the ingress one whose peer is of kind (enum jv_peer_kind), or JV_NO_PORT. */
+static __always_inline __u32 jv_first_peer_port(struct jv_md *md, __u32 kind)
+{
+	for (__u32 port = 0; port < JV_MAX_PORTS; port++) {
+		struct jv_peer *p = jv_peer_of(port);
+		if (jv_other_port(port, md->in_port) && p && p->kind == kind)
+			return port;
+	}
+	return JV_NO_PORT;
+}
+
+/* Counts a JV_DROP_FLOOD_LIMIT for each instance port from `from` on, other than the ingress one. */
+static __always_inline void jv_count_flood_limit(struct jv_md *md, __u32 from)
+{
+	for (__u32 port = from; port < JV_MAX_PORTS; port++) {
+		struct jv_peer *p = jv_peer_of(port);
+		if (jv_other_port(port, md->in_port) && p && p->kind == JV_PEER_INSTANCE)
+			jv_count_drop(JV_DROP_FLOOD_LIMIT);
+	}
+}
+
 /*
  * Flooding in tc: a clone to every device port (bpf_clone_redirect), then the
  * original to the first instance port (a tail call). An skb can enter one
@@ -703,21 +724,10 @@ static __always_inline int jv_tc_flood(struct __sk_buff *skb, struct jv_md *md)
 		jv_count_tx(port, skb->len);
 		bpf_clone_redirect(skb, p->target, 0);
 	}
-	__u32 first = JV_NO_PORT;
-	for (__u32 port = 0; port < JV_MAX_PORTS; port++) {
-		struct jv_peer *p = jv_peer_of(port);
-		if (jv_other_port(port, md->in_port) && p && p->kind == JV_PEER_INSTANCE) {
-			first = port;
-			break;
-		}
-	}
+	__u32 first = jv_first_peer_port(md, JV_PEER_INSTANCE);
 	if (first == JV_NO_PORT)
 		return TC_ACT_SHOT; /* every copy has been sent */
-	for (__u32 port = first + 1; port < JV_MAX_PORTS; port++) {
-		struct jv_peer *p = jv_peer_of(port);
-		if (jv_other_port(port, md->in_port) && p && p->kind == JV_PEER_INSTANCE)
-			jv_count_drop(JV_DROP_FLOOD_LIMIT);
-	}
+	jv_count_flood_limit(md, first + 1);
 	return jv_tc_out(skb, md, first);
 }
 
@@ -874,41 +884,19 @@ static __always_inline int jv_xdp_controller(struct xdp_md *xdp, struct jv_md *m
  */
 static __always_inline int jv_xdp_flood(struct xdp_md *xdp, struct jv_md *md, __u32 len)
 {
-	__u32 dev = JV_NO_PORT;
-	for (__u32 port = 0; port < JV_MAX_PORTS; port++) {
-		struct jv_peer *p = jv_peer_of(port);
-		if (jv_other_port(port, md->in_port) && p && p->kind == JV_PEER_DEVICE) {
-			dev = port;
-			break;
-		}
-	}
-	__u32 first = JV_NO_PORT;
-	for (__u32 port = 0; port < JV_MAX_PORTS; port++) {
-		struct jv_peer *p = jv_peer_of(port);
-		if (jv_other_port(port, md->in_port) && p && p->kind == JV_PEER_INSTANCE) {
-			first = port;
-			break;
-		}
-	}
-	if (dev == JV_NO_PORT) {
+	__u32 first = jv_first_peer_port(md, JV_PEER_INSTANCE);
+	if (jv_first_peer_port(md, JV_PEER_DEVICE) == JV_NO_PORT) {
 		if (first == JV_NO_PORT)
 			return XDP_DROP; /* nowhere to flood to */
-		for (__u32 port = first + 1; port < JV_MAX_PORTS; port++) {
-			struct jv_peer *p = jv_peer_of(port);
-			if (jv_other_port(port, md->in_port) && p && p->kind == JV_PEER_INSTANCE)
-				jv_count_drop(JV_DROP_FLOOD_LIMIT);
-		}
+		jv_count_flood_limit(md, first + 1);
 		return jv_xdp_out(xdp, md, first, len);
 	}
 	for (__u32 port = 0; port < JV_MAX_PORTS; port++) {
 		struct jv_peer *p = jv_peer_of(port);
-		if (!jv_other_port(port, md->in_port) || !p)
-			continue;
-		if (p->kind == JV_PEER_DEVICE)
+		if (jv_other_port(port, md->in_port) && p && p->kind == JV_PEER_DEVICE)
 			jv_count_tx(port, len);
-		else if (p->kind == JV_PEER_INSTANCE)
-			jv_count_drop(JV_DROP_FLOOD_LIMIT);
 	}
+	jv_count_flood_limit(md, 0);
 	/* every device port but the one the frame arrived on */
 	return bpf_redirect_map(&jv_flood_devs, 0, BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS);
 }
