@@ -79,8 +79,13 @@ public final class FirewallBench {
             cost(rounds, a.intOr("--repeat", smoke ? 10_000 : 1_000_000), smoke, System.out);
         }
         if (both || a.has("e2e")) {
-            printE2e(e2e(rounds, seconds, a.intOr("--rules", 10_000), smoke, generator,
-                    a.intOr("--senders", Runtime.getRuntime().availableProcessors()), System.out), System.out);
+            try {
+                printE2e(e2e(rounds, seconds, a.intOr("--rules", 10_000), smoke, generator,
+                        a.intOr("--senders", Runtime.getRuntime().availableProcessors()), System.out), System.out);
+            } catch (GeneratorRefusedException e) { // --generator live on a kernel that refuses live frames
+                System.err.println("FirewallBench: " + e.getMessage());
+                System.exit(1);
+            }
         }
     }
 

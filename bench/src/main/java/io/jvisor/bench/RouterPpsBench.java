@@ -94,8 +94,7 @@ public final class RouterPpsBench {
      */
     record Result(Config config, PacketGenerator.Choice generatorKind, String generator, Map<String, double[]> rxPps,
                   Map<String, double[]> txPps, Map<String, double[]> lost, Map<String, double[]> refused,
-                  Map<String, double[]> tcpGbps,
-                  List<String> checks, String loadBefore, String loadAfter) {
+                  Map<String, double[]> tcpGbps, List<String> checks, String loadBefore, String loadAfter) {
         public double[] ratio(Map<String, double[]> m, String a, String b) {
             return EngineBenchSupport.ratios(m.get(a), m.get(b));
         }
@@ -113,8 +112,12 @@ public final class RouterPpsBench {
         Config c = a.has("--smoke") ? Config.smokeRun() : Config.fullRun();
         c = new Config(c.smoke(), a.intOr("--rounds", c.rounds()), a.intOr("--seconds", c.seconds()),
                 a.intOr("--senders", c.senders()), c.tcp() && !a.has("--no-tcp"), a.generator());
-        Result r = run(c, System.out);
-        printReport(r, System.out);
+        try {
+            printReport(run(c, System.out), System.out);
+        } catch (GeneratorRefusedException e) { // --generator live on a kernel that refuses live frames
+            System.err.println("RouterPpsBench: " + e.getMessage());
+            System.exit(1);
+        }
     }
 
     static LabSpec labSpec(String net) {
