@@ -7,9 +7,10 @@
 #
 #   bench_parse_args CHOICES DEFAULTS "$@"
 #       parses the script's arguments into the arrays `benches` (the words of CHOICES given, else
-#       DEFAULTS), `smoke` (--smoke) and `extra` (whatever follows --); -h/--help prints the
-#       script's header comment (from line 2 to the first line that is not a comment) and exits;
-#       anything else is an error.
+#       DEFAULTS), `smoke` (--smoke), `generator` (`--generator live|af-packet|auto`, for a script
+#       that set bench_takes_generator=1 first: its packet-rate mains take that option) and `extra`
+#       (whatever follows --); -h/--help prints the script's header comment (from line 2 to the
+#       first line that is not a comment) and exits; anything else is an error.
 #   bench_require_root WHAT       exits unless root, saying "WHAT; rerun with sudo."
 #   bench_require_tools TOOL...   exits unless every tool is on the PATH
 #   bench_build                   builds jvisor-bench (and what it depends on) and copies
@@ -18,8 +19,8 @@
 #   bench_main MAIN ARGS...       runs a main class from $bench_jar (with the options in the array
 #                                 `bench_java_opts`), after logging it to stderr
 #   bench_main_each WORD=MAIN...  for each word in `benches`, in order, bench_main of its MAIN with
-#                                 the `smoke` and `extra` arguments (or, when MAIN is a shell
-#                                 function of the script, that function)
+#                                 the `smoke`, `generator` and `extra` arguments (or, when MAIN is a
+#                                 shell function of the script, that function)
 
 bench_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bench_script_file=${BASH_SOURCE[1]}
@@ -33,10 +34,20 @@ bench_parse_args() {
   shift 2
   benches=()
   smoke=()
+  generator=()
   extra=()
   while [ $# -gt 0 ]; do
     case "$1" in
       --smoke) smoke=(--smoke) ;;
+      --generator)
+        if [ -z "${bench_takes_generator:-}" ]; then
+          echo "$bench_script: unknown argument '$1' (see --help)" >&2
+          exit 2
+        fi
+        case "${2:-}" in
+          live|af-packet|auto) generator=(--generator "$2"); shift ;;
+          *) echo "$bench_script: --generator takes live, af-packet or auto, not '${2:-}'" >&2; exit 2 ;;
+        esac ;;
       --) shift; extra=("$@"); break ;;
       -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$bench_script_file" | sed 's/^# \{0,1\}//'; exit 0 ;;
       *)
@@ -91,7 +102,7 @@ bench_main_each() {
       elif declare -F "${pair#*=}" >/dev/null; then
         "${pair#*=}"
       else
-        bench_main "${pair#*=}" "${smoke[@]}" "${extra[@]}"
+        bench_main "${pair#*=}" "${smoke[@]}" "${generator[@]}" "${extra[@]}"
       fi
     done
   done

@@ -57,6 +57,20 @@ final class BenchArgs {
         return v == null ? otherwise : Integer.parseInt(v);
     }
 
+    /**
+     * The {@code --generator live|af-packet|auto} option ({@link PacketGenerator.Choice}), auto when
+     * it was not given; another value says so on stderr and exits with status 2.
+     */
+    PacketGenerator.Choice generator() {
+        try {
+            return PacketGenerator.Choice.parse(stringOr("--generator", "auto"));
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+            return null;
+        }
+    }
+
     /** The option's value, or {@code otherwise} when it was not given. */
     String stringOr(String option, String otherwise) {
         return values.getOrDefault(option, otherwise);

@@ -45,11 +45,11 @@ import java.util.concurrent.ThreadLocalRandom;
  *       the router's forward hook; the jvisor firewall inserted transparently on the wire between
  *       the sender and the router. The same wiring through a plain jvisor forwarder (no rules, no
  *       conntrack) is the firewall's own no-firewall baseline. Per path and round: 64-byte UDP frames
- *       received per second from the kernel traffic generator of {@link PacketRate} (an XDP_TX live-frames
- *       test run in the sender, faster than any path; frames counted at the receiver's eth0, where a
- *       tc drop ends them), 64-byte UDP datagrams received per second from iperf3 (-u -l 64 -b 0: sent
- *       minus lost, as the server counts them; one sender, slower than the fast paths) and iperf3 TCP
- *       throughput.</li>
+ *       received per second from a {@link PacketGenerator} in the sender (the XDP_TX live-frames test
+ *       run where the kernel allows it, else packet-socket threads; {@code --generator} forces one;
+ *       frames counted at the receiver's eth0, where a tc drop ends them), 64-byte UDP datagrams
+ *       received per second from iperf3 (-u -l 64 -b 0: sent minus lost, as the server counts them;
+ *       one sender, slower than the fast paths) and iperf3 TCP throughput.</li>
  * </ul>
  *
  * <p>The rule set of N rules: N - 1 rules {@code drop udp from 198.18.a.b/32 to the receiver, dport
@@ -59,6 +59,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar io.jvisor.bench.FirewallBench \
  *     [cost] [e2e] [--smoke] [--rounds N] [--seconds S] [--rules N] [--repeat R]
+ *     [--generator live|af-packet|auto] [--senders N]
  * </pre>
  */
 public final class FirewallBench {
@@ -66,18 +67,25 @@ public final class FirewallBench {
 
     public static void main(String[] args) throws Exception {
         BenchArgs a = BenchArgs.parse("FirewallBench", "[cost] [e2e] [--smoke] [--rounds N] [--seconds S] [--rules N]"
-                + " [--repeat R]", args, List.of("cost", "e2e", "--smoke"),
-                List.of("--rounds", "--seconds", "--rules", "--repeat"));
+                + " [--repeat R] [--generator live|af-packet|auto] [--senders N]", args, List.of("cost", "e2e", "--smoke"),
+                List.of("--rounds", "--seconds", "--rules", "--repeat", "--generator", "--senders"));
         if (a == null) {
             return;
         }
         boolean smoke = a.has("--smoke"), both = !a.has("cost") && !a.has("e2e");
+        PacketGenerator.Choice generator = a.generator();
         int rounds = a.intOr("--rounds", smoke ? 1 : 5), seconds = a.intOr("--seconds", smoke ? 1 : 3);
         if (both || a.has("cost")) {
             cost(rounds, a.intOr("--repeat", smoke ? 10_000 : 1_000_000), smoke, System.out);
         }
         if (both || a.has("e2e")) {
-            printE2e(e2e(rounds, seconds, a.intOr("--rules", 10_000), smoke, System.out), System.out);
+            try {
+                printE2e(e2e(rounds, seconds, a.intOr("--rules", 10_000), smoke, generator,
+                        a.intOr("--senders", Runtime.getRuntime().availableProcessors()), System.out), System.out);
+            } catch (GeneratorRefusedException e) { // --generator live on a kernel that refuses live frames
+                System.err.println("FirewallBench: " + e.getMessage());
+                System.exit(1);
+            }
         }
     }
 
@@ -243,9 +251,15 @@ public final class FirewallBench {
     static final String FORWARDER = "static __always_inline int jv_rx(struct jv_ctx *ctx, struct jv_md *md)\n"
             + "{\n\treturn md->in_port > 1 ? jv_drop(md, JV_DROP_USER) : jv_forward(md, md->in_port ^ 1);\n}\n";
 
-    /** The e2e figures, per path one value per round, and the checks made at the end. */
-    record E2eResult(int rules, int rounds, int seconds, boolean smoke, Map<String, double[]> genRx,
-                     Map<String, double[]> genTx, Map<String, double[]> genDropped, Map<String, double[]> udp,
+    /**
+     * The e2e figures, per path one value per round: generator frames received and sent per second,
+     * frames dropped on the path (tx_dropped), frames the sender's device refused (and the generator
+     * sent again); iperf3 UDP and TCP. Then which generator ran ({@code generatorKind}, and its
+     * {@link PacketGenerator#summary()}) and the checks made at the end.
+     */
+    record E2eResult(int rules, int rounds, int seconds, boolean smoke, PacketGenerator.Choice generatorKind,
+                     String generator, Map<String, double[]> genRx, Map<String, double[]> genTx,
+                     Map<String, double[]> genDropped, Map<String, double[]> genRefused, Map<String, double[]> udp,
                      Map<String, double[]> tcp, List<String> checks, String loadBefore, String loadAfter) {
         /** Per round, path {@code p}'s value over {@code base}'s. */
         static double[] ratio(Map<String, double[]> m, String p, String base) {
@@ -260,14 +274,19 @@ public final class FirewallBench {
         }
     }
 
-    static E2eResult e2e(int rounds, int seconds, int n, boolean smoke, PrintStream log) throws Exception {
+    /**
+     * The forwarding part: {@code rounds} rounds of {@code seconds} per measurement, {@code n} rules,
+     * the traffic generator {@code generatorChoice} (with {@code senders} threads for af-packet).
+     */
+    static E2eResult e2e(int rounds, int seconds, int n, boolean smoke, PacketGenerator.Choice generatorChoice,
+                         int senders, PrintStream log) throws Exception {
         String loadBefore = EngineBenchSupport.loadAverage();
         String net = EngineBenchSupport.labNet();
         EngineOptions options = EngineBenchSupport.engineOptions("jvfe");
         Engine engine = null;
         Lab lab = null;
         PacketRate.Drops drops = null;
-        PacketRate.Generator generator = null;
+        PacketGenerator generator = null;
         try {
             // path k: a{k} (subnet 2k+11) -> r{k} -> b{k} (subnet 2k+12); the wire a{k} - r{k} of paths 3
             // (the jvisor firewall) and 4 (the same wiring through a plain jvisor forwarder) passes the root
@@ -339,6 +358,7 @@ public final class FirewallBench {
                 }
                 devices.put(PATHS[k], ds);
                 // the first device the generator's frames enter: it needs NAPI (GRO on) to take XDP_TX frames
+                // (the live generator)
                 first.put(PATHS[k], k >= 3 ? new Dev(null, lab.rootDevice("pa" + k)) : new Dev(r, "eth0"));
             }
             Map<String, byte[]> frames = new LinkedHashMap<>();
@@ -353,7 +373,9 @@ public final class FirewallBench {
                 frames.put(e.getKey(), PacketRate.frame(h[0], h[1]));
             }
             drops = new PacketRate.Drops();
-            generator = PacketRate.Generator.load();
+            // the live generator's probe sends one frame on the first path
+            generator = PacketGenerator.open(generatorChoice, senders, pairs.get(PATHS[0])[0], frames.get(PATHS[0]));
+            log.println("== generator: " + generator.summary());
             for (String p : PATHS) { // warm-up, untimed
                 generatorSlot(generator, drops, pairs.get(p), frames.get(p), first.get(p), devices.get(p),
                         Duration.ofMillis(smoke ? 100 : 300));
@@ -363,13 +385,14 @@ public final class FirewallBench {
                     Iperf3.tcp(h[1].netns(), h[1].address(), h[0].netns(), Duration.ofSeconds(1));
                 }
             }
-            log.printf(Locale.ROOT, "== %d rounds, %d s per measurement, order rotating; per path: the XDP generator"
+            log.printf(Locale.ROOT, "== %d rounds, %d s per measurement, order rotating; per path: the %s generator"
                     + " (60-byte frames, 64 on the wire), iperf3 UDP (64-byte payloads), iperf3 TCP%s%n", rounds, seconds,
-                    smoke ? " (SMOKE RUN: too short to compare)" : "");
+                    generator.kind().option(), smoke ? " (SMOKE RUN: too short to compare)" : "");
             Map<String, double[]> genRx = new LinkedHashMap<>(), genTx = new LinkedHashMap<>(),
-                    genDropped = new LinkedHashMap<>(), udp = new LinkedHashMap<>(), tcp = new LinkedHashMap<>();
+                    genDropped = new LinkedHashMap<>(), genRefused = new LinkedHashMap<>(), udp = new LinkedHashMap<>(),
+                    tcp = new LinkedHashMap<>();
             for (String p : PATHS) {
-                for (Map<String, double[]> m : List.of(genRx, genTx, genDropped, udp, tcp)) {
+                for (Map<String, double[]> m : List.of(genRx, genTx, genDropped, genRefused, udp, tcp)) {
                     m.put(p, new double[rounds]);
                 }
             }
@@ -384,11 +407,12 @@ public final class FirewallBench {
                     genRx.get(p)[r] = g[0];
                     genTx.get(p)[r] = g[1];
                     genDropped.get(p)[r] = g[2];
+                    genRefused.get(p)[r] = g[3];
                     udp.get(p)[r] = iperfUdp(h[1], h[0], seconds);
                     tcp.get(p)[r] = Iperf3.tcp(h[1].netns(), h[1].address(), h[0].netns(), Duration.ofSeconds(seconds))
                             .gbps();
-                    line.append(String.format(Locale.ROOT, " %s gen %.0f rx/s (sent %.0f/s, dropped %.0f), iperf3 %.0f rx/s"
-                            + " %.2f Gbit/s;", p, g[0], g[1], g[2], udp.get(p)[r], tcp.get(p)[r]));
+                    line.append(String.format(Locale.ROOT, " %s gen %.0f rx/s (sent %.0f/s, dropped %.0f, refused %.0f),"
+                            + " iperf3 %.0f rx/s %.2f Gbit/s;", p, g[0], g[1], g[2], g[3], udp.get(p)[r], tcp.get(p)[r]));
                 }
                 log.println(line);
             }
@@ -411,8 +435,8 @@ public final class FirewallBench {
                         + ", missed tail calls " + engine.missedTailCalls(instance));
             }
             checks.forEach(c -> log.println("== check: " + c));
-            return new E2eResult(n, rounds, seconds, smoke, genRx, genTx, genDropped, udp, tcp, checks, loadBefore,
-                    EngineBenchSupport.loadAverage());
+            return new E2eResult(n, rounds, seconds, smoke, generator.kind(), generator.summary(), genRx, genTx,
+                    genDropped, genRefused, udp, tcp, checks, loadBefore, EngineBenchSupport.loadAverage());
         } finally {
             EngineBenchSupport.closeAll(Arrays.asList(generator, drops), log, "== ");
             EngineBenchSupport.tearDown(engine, options, lab, log);
@@ -420,28 +444,33 @@ public final class FirewallBench {
     }
 
     /**
-     * One generator measurement on one path: GRO on at the first device (so it takes XDP_TX frames)
-     * and the receiver's drop on, for the slot only, so the iperf3 runs see the devices as they were.
-     * Returns frames received per second at the receiver's eth0, frames sent per second, and the
-     * growth of the tx_dropped counters of the path's devices (frames a device could not hand on).
+     * One generator measurement on one path: for the live generator GRO on at the first device (so it
+     * takes XDP_TX frames), and the receiver's drop on, for the slot only, so the iperf3 runs see the
+     * devices as they were. Returns frames received per second at the receiver's eth0, frames sent
+     * per second, the growth of the tx_dropped counters of the path's devices (frames a device could
+     * not hand on) and the frames the sender's device refused (sent again by the generator).
      */
-    static double[] generatorSlot(PacketRate.Generator generator, PacketRate.Drops drops, Host[] h, byte[] frame,
+    static double[] generatorSlot(PacketGenerator generator, PacketRate.Drops drops, Host[] h, byte[] frame,
                                   Dev first, List<Dev> devices, Duration duration) throws InterruptedException {
-        PacketRate.gro(first.host(), first.name(), true);
+        if (generator.needsNapi()) {
+            PacketRate.gro(first.host(), first.name(), true);
+        }
         drops.on(h[1]);
         try {
             long rx0 = PacketRate.rxPackets(h[1]);
             long d0 = devices.stream().mapToLong(Dev::txDropped).sum();
             long t0 = System.nanoTime();
-            long sent = generator.blastFor(h[0], frame, duration);
+            PacketGenerator.Sent sent = generator.sendFor(h[0], frame, duration);
             double secs = (System.nanoTime() - t0) / 1e9;
             Thread.sleep(100); // the last frames on their way
             long got = PacketRate.rxPackets(h[1]) - rx0;
             long dropped = devices.stream().mapToLong(Dev::txDropped).sum() - d0;
-            return new double[] {got / secs, sent / secs, dropped};
+            return new double[] {got / secs, sent.frames() / secs, dropped, sent.refused()};
         } finally {
             drops.off(h[1]);
-            PacketRate.gro(first.host(), first.name(), false);
+            if (generator.needsNapi()) {
+                PacketRate.gro(first.host(), first.name(), false);
+            }
         }
     }
 
@@ -452,15 +481,18 @@ public final class FirewallBench {
         EngineBenchSupport.printMachine(log, r.loadBefore(), r.loadAfter());
         log.printf(Locale.ROOT, "== medians over %d rounds of %d s; ratios within a round, then the median.%s%n",
                 rounds, r.seconds(), r.smoke() ? " SMOKE RUN." : "");
+        log.println("== generator: " + r.generator());
         log.println();
-        log.println("| path (" + r.rules() + " rules) | UDP 64 B rx/s (XDP generator) | per round | vs iptables |"
-                + " sent/s (median) | dropped on the path, per round |");
-        log.println("| --- | ---: | --- | ---: | ---: | --- |");
+        log.println("| path (" + r.rules() + " rules) | UDP 64 B rx/s (" + r.generatorKind().option() + " generator) |"
+                + " per round | vs iptables | sent/s (median) | dropped on the path, per round |"
+                + " refused by the sender's device, per round |");
+        log.println("| --- | ---: | --- | ---: | ---: | --- | --- |");
         for (String p : PATHS) {
-            log.printf(Locale.ROOT, "| %s | %.0f | %s | **%.2f** | %.0f | %s |%n", p,
+            log.printf(Locale.ROOT, "| %s | %.0f | %s | **%.2f** | %.0f | %s | %s |%n", p,
                     EngineBenchSupport.median(r.genRx().get(p)), EngineBenchSupport.list(r.genRx().get(p), "%.0f"),
                     EngineBenchSupport.median(E2eResult.ratio(r.genRx(), p, "iptables")),
-                    EngineBenchSupport.median(r.genTx().get(p)), EngineBenchSupport.list(r.genDropped().get(p), "%.0f"));
+                    EngineBenchSupport.median(r.genTx().get(p)), EngineBenchSupport.list(r.genDropped().get(p), "%.0f"),
+                    EngineBenchSupport.list(r.genRefused().get(p), "%.0f"));
         }
         log.println();
         log.println("| path (" + r.rules() + " rules) | UDP 64 B rx/s (iperf3) | per round | vs iptables | TCP Gbit/s |"
@@ -476,8 +508,9 @@ public final class FirewallBench {
         }
         log.println();
         double[] aim = E2eResult.ratio(r.genRx(), "jvisor firewall", "iptables");
-        log.printf(Locale.ROOT, "UDP 64 B (XDP generator), jvisor firewall / iptables at %d rules: **%.2f** (per round %s;"
-                + " aim: at least 10).%n", r.rules(), EngineBenchSupport.median(aim), EngineBenchSupport.list(aim, "%.2f"));
+        log.printf(Locale.ROOT, "UDP 64 B (%s generator), jvisor firewall / iptables at %d rules: **%.2f** (per round %s;"
+                + " aim: at least 10).%n", r.generatorKind().option(), r.rules(), EngineBenchSupport.median(aim),
+                EngineBenchSupport.list(aim, "%.2f"));
         EngineBenchSupport.printChecks(log, r.checks());
         log.println();
     }

@@ -1,15 +1,11 @@
 package io.jvisor.bench;
 
 import io.jvisor.bpf.AttachType;
-import io.jvisor.bpf.BpfMap;
 import io.jvisor.bpf.BpfProgram;
 import io.jvisor.bpf.ProgramSpec;
 import io.jvisor.bpf.ProgramType;
-import io.jvisor.bpf.TestRun;
 import io.jvisor.bpf.asm.Asm;
 import io.jvisor.bpf.asm.Register;
-import io.jvisor.bpf.elf.Collection;
-import io.jvisor.bpf.elf.CollectionOptions;
 import io.jvisor.bpf.link.BpfLink;
 import io.jvisor.bpf.link.TcxDirection;
 import io.jvisor.net.MacAddress;
@@ -20,21 +16,17 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * What the packet-rate benchmarks share ({@link RouterPpsBench}, {@link FirewallBench}): the kernel
- * traffic generator ({@code bpf/pps_gen.c}, XDP_TX with live frames), the 60-byte UDP frame it
- * sends, GRO (which a veth needs to take XDP_TX frames), the receivers' tc drop, and the device
- * counters read in a host's namespace.
+ * What the packet-rate benchmarks share ({@link RouterPpsBench}, {@link FirewallBench}) besides their
+ * {@link PacketGenerator}: the 60-byte UDP frame it sends, GRO (which a veth needs to take XDP_TX
+ * frames), the receivers' tc drop, and the device counters read in a host's namespace.
  */
 final class PacketRate {
     private PacketRate() {}
@@ -72,68 +64,6 @@ final class PacketRate {
         b.position(34);
         b.putShort((short) 9).putShort((short) 9).putShort((short) 26).putShort((short) 0);
         return b.array();
-    }
-
-    /** The kernel's traffic generator: {@code bpf/pps_gen.c}, an XDP_TX program run with live frames. */
-    static final class Generator implements AutoCloseable {
-        private final Collection collection;
-        private final BpfProgram program;
-        private final BpfMap template;
-
-        private Generator(Collection collection) {
-            this.collection = collection;
-            this.program = collection.program("pps_gen");
-            this.template = collection.map("pps_frame");
-        }
-
-        static Generator load() {
-            return new Generator(Collection.load(EngineBenchSupport.only(EngineBenchSupport.compile("pps_gen.c"),
-                    "pps_gen"), CollectionOptions.DEFAULT));
-        }
-
-        /**
-         * Sends {@code count} copies of the 60-byte frame out of the host's eth0: a live-frames test
-         * run, from a thread inside the host's namespace (the context's ingress ifindex is looked up
-         * there). Returns the count.
-         */
-        long blast(Host from, byte[] frame, int count) {
-            int ifindex;
-            try (Rtnl rtnl = Rtnl.open(from.netns())) {
-                ifindex = rtnl.ifindex("eth0");
-            }
-            template.update(new byte[4], Arrays.copyOf(frame, 64));
-            // struct xdp_md: data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex
-            byte[] ctx = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN).putInt(0)
-                    .putInt(frame.length).putInt(0).putInt(ifindex).putInt(0).putInt(0).array();
-            // live frames refuse a context out: contextOutSize 0
-            TestRun run = new TestRun(frame, 0, ctx, 0, count, TestRun.XDP_LIVE_FRAMES, 0, 0);
-            from.netns().run(() -> program.testRun(run)); // a live run reports no verdict: the receivers count
-            return count;
-        }
-
-        /**
-         * Sends the frame for about {@code duration}, in runs sized for about 100 ms each from the
-         * rate of the run before (the first is 4,096 frames), so a slow path does not stretch the
-         * slot. Returns how many were sent.
-         */
-        long blastFor(Host from, byte[] frame, Duration duration) {
-            long end = System.nanoTime() + duration.toNanos();
-            long sent = 0;
-            int count = 4096;
-            for (long now = System.nanoTime(); now < end; now = System.nanoTime()) {
-                long t0 = now;
-                sent += blast(from, frame, count);
-                double rate = count / Math.max(1e-6, (System.nanoTime() - t0) / 1e9);
-                double left = (end - System.nanoTime()) / 1e9;
-                count = (int) Math.max(1024, Math.min(10_000_000, rate * Math.min(0.1, Math.max(0, left))));
-            }
-            return sent;
-        }
-
-        @Override
-        public void close() {
-            collection.close();
-        }
     }
 
     /** Turns GRO on or off for a veth end (in the host's namespace, or the root one for null); on enables its NAPI. */

@@ -4,13 +4,10 @@ import static io.jvisor.bench.EngineBenchSupport.host;
 import static io.jvisor.bench.EngineBenchSupport.router;
 
 import io.jvisor.bench.PacketRate.Drops;
-import io.jvisor.bench.PacketRate.Generator;
 import io.jvisor.engine.Engine;
 import io.jvisor.engine.EngineOptions;
 import io.jvisor.engine.ModuleCatalog;
 import io.jvisor.engine.Topology;
-import io.jvisor.net.PacketSocket;
-import io.jvisor.net.Rtnl;
 import io.jvisor.net.lab.Host;
 import io.jvisor.net.lab.Iperf3;
 import io.jvisor.net.lab.Lab;
@@ -26,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The router module's small-UDP packet rate against Linux IP forwarding in a namespace, in one lab
@@ -39,23 +35,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * frame is counted when it arrives there (the receiver's {@code rx_packets}, read from
  * {@code /proc/net/dev} in its namespace).
  *
- * <p>The sender (default) is the kernel: {@code bpf/pps_gen.c}, an XDP program returning XDP_TX,
- * run with BPF_PROG_TEST_RUN and live frames from a thread in the sending host, sends one 60-byte
- * frame (64 on the wire with the FCS: Ethernet, IPv4, UDP, 18 bytes of payload) addressed to the
- * gateway's MAC and the receiver's IP address, out of the host's {@code eth0}, a fixed number of
- * times sized for about {@code seconds}. A veth drops XDP_TX frames unless its peer runs NAPI, so
- * GRO is turned on for the first device each path's frames enter (the jvisor router's root end,
- * {@code r}'s {@code eth0}, h6's {@code eth0}), for all three paths alike. The generator costs
- * tens of ns per frame, and each batch of 64 is forwarded in the same CPU's softirq before the
- * next one is made, so the rate is what one CPU achieves with that path. {@code --sender socket}
- * uses {@code senders} Java threads with a {@link PacketSocket} each instead (a syscall per frame,
- * a much slower sender). Each round measures every path back to back, in rotating order; ratios
- * are taken within a round, then the median. A TCP stream (iperf3, one stream) per router path is
- * measured in the same rounds.
+ * <p>The sender is a {@link PacketGenerator}: it sends one 60-byte frame (64 on the wire with the
+ * FCS: Ethernet, IPv4, UDP, 18 bytes of payload) addressed to the gateway's MAC and the receiver's
+ * IP address, out of the sending host's {@code eth0}, for about {@code seconds}. {@code --generator
+ * auto} (the default) runs the kernel's live-frames generator ({@code bpf/pps_gen.c}, XDP_TX run
+ * with BPF_PROG_TEST_RUN and live frames; one CPU, each batch of 64 forwarded in the same CPU's
+ * softirq before the next is made) where the kernel allows it, and otherwise {@code senders}
+ * threads with a packet socket each (PACKET_QDISC_BYPASS, sendmmsg bursts; each frame forwarded in
+ * its sender's softirq); the output says which one ran and why. {@code --generator live} and
+ * {@code --generator af-packet} force one. A veth drops XDP_TX frames unless its peer runs NAPI, so
+ * for the live generator GRO is turned on for the first device each path's frames enter (the
+ * jvisor router's root end, {@code r}'s {@code eth0}, h6's {@code eth0}), for all three paths
+ * alike. Each round measures every path back to back, in rotating order; ratios are taken within a
+ * round, then the median. A TCP stream (iperf3, one stream) per router path is measured in the same
+ * rounds.
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar io.jvisor.bench.RouterPpsBench \
- *     [--smoke] [--rounds N] [--seconds S] [--senders N] [--no-tcp]
+ *     [--smoke] [--rounds N] [--seconds S] [--generator live|af-packet|auto] [--senders N] [--no-tcp]
  * </pre>
  */
 public final class RouterPpsBench {
@@ -65,35 +62,39 @@ public final class RouterPpsBench {
             new String[] {"Linux ip_forward", "h3", "h4"},
             new String[] {"no router (one veth)", "h5", "h6"});
 
-    /** How long to run. */
-    public record Config(boolean smoke, int rounds, int seconds, int senders, boolean tcp, Sender sender) {
-        public static Config fullRun() {
-            return new Config(false, 15, 2, Runtime.getRuntime().availableProcessors(), true, Sender.XDP);
+    /**
+     * How long to run, and how to send.
+     *
+     * @param senders the af-packet generator's sending threads
+     * @param generator which generator to run ({@code --generator})
+     */
+    record Config(boolean smoke, int rounds, int seconds, int senders, boolean tcp, PacketGenerator.Choice generator) {
+        static Config fullRun() {
+            return new Config(false, 15, 2, Runtime.getRuntime().availableProcessors(), true, PacketGenerator.Choice.AUTO);
         }
 
-        public static Config smokeRun() {
-            return new Config(true, 1, 1, 2, true, Sender.XDP);
+        static Config smokeRun() {
+            return new Config(true, 1, 1, 2, true, PacketGenerator.Choice.AUTO);
         }
 
-        Config with(Sender s) {
-            return new Config(smoke, rounds, seconds, senders, tcp, s);
+        Config with(PacketGenerator.Choice g) {
+            return new Config(smoke, rounds, seconds, senders, tcp, g);
+        }
+
+        Config withTcp(boolean on) {
+            return new Config(smoke, rounds, seconds, senders, on, generator);
         }
     }
 
-    /** How the frames are sent. */
-    public enum Sender {
-        /**
-         * The kernel sends them: BPF_PROG_TEST_RUN with live frames of an XDP program that returns
-         * XDP_TX, in the sending host, out of its eth0 (one CPU; the path's work runs on it too).
-         */
-        XDP,
-        /** {@code senders} Java threads, each with a packet socket on the sending host's eth0. */
-        SOCKET
-    }
-
-    /** Per path: received packets per second, sent per second, TCP Gbit/s (routers only), one per round. */
-    public record Result(Config config, Map<String, double[]> rxPps, Map<String, double[]> txPps,
-                         Map<String, double[]> tcpGbps, List<String> checks, String loadBefore, String loadAfter) {
+    /**
+     * Per path, one value per round: received packets per second, sent per second, frames lost (sent
+     * minus received), frames the sender's device refused (af-packet; each was sent again, so it is
+     * not in "sent"), TCP Gbit/s (routers only); and which generator ran ({@code generatorKind}) with
+     * its {@link PacketGenerator#summary()} ({@code generator}).
+     */
+    record Result(Config config, PacketGenerator.Choice generatorKind, String generator, Map<String, double[]> rxPps,
+                  Map<String, double[]> txPps, Map<String, double[]> lost, Map<String, double[]> refused,
+                  Map<String, double[]> tcpGbps, List<String> checks, String loadBefore, String loadAfter) {
         public double[] ratio(Map<String, double[]> m, String a, String b) {
             return EngineBenchSupport.ratios(m.get(a), m.get(b));
         }
@@ -102,18 +103,21 @@ public final class RouterPpsBench {
     private RouterPpsBench() {}
 
     public static void main(String[] args) throws Exception {
-        BenchArgs a = BenchArgs.parse("RouterPpsBench", "[--smoke] [--rounds N] [--seconds S] [--sender xdp|socket]"
-                + " [--senders N] [--no-tcp]", args, List.of("--smoke", "--no-tcp"),
-                List.of("--rounds", "--seconds", "--sender", "--senders"));
+        BenchArgs a = BenchArgs.parse("RouterPpsBench", "[--smoke] [--rounds N] [--seconds S]"
+                + " [--generator live|af-packet|auto] [--senders N] [--no-tcp]", args, List.of("--smoke", "--no-tcp"),
+                List.of("--rounds", "--seconds", "--generator", "--senders"));
         if (a == null) {
             return;
         }
         Config c = a.has("--smoke") ? Config.smokeRun() : Config.fullRun();
         c = new Config(c.smoke(), a.intOr("--rounds", c.rounds()), a.intOr("--seconds", c.seconds()),
-                a.intOr("--senders", c.senders()), c.tcp() && !a.has("--no-tcp"),
-                Sender.valueOf(a.stringOr("--sender", c.sender().name()).toUpperCase(Locale.ROOT)));
-        Result r = run(c, System.out);
-        printReport(r, System.out);
+                a.intOr("--senders", c.senders()), c.tcp() && !a.has("--no-tcp"), a.generator());
+        try {
+            printReport(run(c, System.out), System.out);
+        } catch (GeneratorRefusedException e) { // --generator live on a kernel that refuses live frames
+            System.err.println("RouterPpsBench: " + e.getMessage());
+            System.exit(1);
+        }
     }
 
     static LabSpec labSpec(String net) {
@@ -133,14 +137,14 @@ public final class RouterPpsBench {
     }
 
     /** Sets up the lab and the engine, runs the rounds, and removes everything, on failure too. */
-    public static Result run(Config config, PrintStream log) throws Exception {
+    static Result run(Config config, PrintStream log) throws Exception {
         String loadBefore = EngineBenchSupport.loadAverage();
         String net = EngineBenchSupport.labNet();
         EngineOptions options = EngineBenchSupport.engineOptions("jvbp");
         Engine engine = null;
         Lab lab = null;
         Drops drops = null;
-        Generator generator = null;
+        PacketGenerator generator = null;
         try {
             lab = Lab.up(labSpec(net));
             log.println("== lab " + lab.prefix() + " (" + net + "0.0/16): h1->h2 jvisor router, h3->h4 Linux ip_forward "
@@ -173,29 +177,32 @@ public final class RouterPpsBench {
             for (String[] p : PATHS) {
                 drops.on(lab.host(p[2]));
             }
-            if (config.sender() == Sender.XDP) {
+            // the live generator's probe sends one frame on the first path
+            generator = PacketGenerator.open(config.generator(), config.senders(), lab.host(PATHS.get(0)[1]),
+                    frames.get(PATHS.get(0)[0]));
+            log.println("== generator: " + generator.summary());
+            if (generator.needsNapi()) {
                 // XDP_TX into a veth is dropped unless the peer runs NAPI: GRO on turns it on (no XDP program needed)
                 PacketRate.gro(null, lab.rootDevice("p1"), true);
                 PacketRate.gro(lab.host("r"), "eth0", true);
                 PacketRate.gro(lab.host("h6"), "eth0", true);
-                generator = Generator.load();
-                for (String[] p : PATHS) { // warm-up, untimed
-                    generator.blast(lab.host(p[1]), frames.get(p[0]), 200_000);
-                }
-            } else {
-                for (String[] p : PATHS) { // warm-up (the senders' JIT), untimed
-                    blast(lab.host(p[1]), frames.get(p[0]), config.senders(), Duration.ofMillis(500));
-                }
             }
-            log.printf(Locale.ROOT, "== %d rounds, about %d s per measurement, sender %s, 60-byte frames (64 on the wire)"
-                    + "%s%n", config.rounds(), config.seconds(), config.sender() == Sender.XDP ? "XDP live frames"
-                            : config.senders() + " packet-socket threads", config.smoke() ? " (SMOKE RUN)" : "");
+            for (String[] p : PATHS) { // warm-up (and the senders' JIT), untimed
+                generator.send(lab.host(p[1]), frames.get(p[0]), 200_000);
+            }
+            log.printf(Locale.ROOT, "== %d rounds, about %d s per measurement, generator %s, 60-byte frames (64 on the wire)"
+                    + "%s%n", config.rounds(), config.seconds(), generator.kind().option(),
+                    config.smoke() ? " (SMOKE RUN)" : "");
             Map<String, double[]> rx = new LinkedHashMap<>();
             Map<String, double[]> tx = new LinkedHashMap<>();
+            Map<String, double[]> lost = new LinkedHashMap<>();
+            Map<String, double[]> refused = new LinkedHashMap<>();
             Map<String, double[]> tcp = new LinkedHashMap<>();
             for (String[] p : PATHS) {
                 rx.put(p[0], new double[config.rounds()]);
                 tx.put(p[0], new double[config.rounds()]);
+                lost.put(p[0], new double[config.rounds()]);
+                refused.put(p[0], new double[config.rounds()]);
             }
             tcp.put(PATHS.get(0)[0], new double[config.rounds()]);
             tcp.put(PATHS.get(1)[0], new double[config.rounds()]);
@@ -207,24 +214,16 @@ public final class RouterPpsBench {
                     Host[] h = hosts(lab, p);
                     long before = PacketRate.rxPackets(h[1]);
                     long t0 = System.nanoTime();
-                    long sent;
-                    double secs;
-                    if (config.sender() == Sender.XDP) {
-                        // sized from the last rate of this path, for about `seconds` per slot
-                        double last = r == 0 ? 300_000 : rx.get(p[0])[r - 1];
-                        int count = (int) Math.min(50_000_000, Math.max(50_000, last * config.seconds()));
-                        sent = generator.blast(h[0], frames.get(p[0]), count);
-                        secs = (System.nanoTime() - t0) / 1e9;
-                    } else {
-                        sent = blast(h[0], frames.get(p[0]), config.senders(), Duration.ofSeconds(config.seconds()));
-                        secs = (System.nanoTime() - t0) / 1e9;
-                    }
+                    PacketGenerator.Sent sent = generator.sendFor(h[0], frames.get(p[0]), Duration.ofSeconds(config.seconds()));
+                    double secs = (System.nanoTime() - t0) / 1e9;
                     Thread.sleep(100);
                     long got = PacketRate.rxPackets(h[1]) - before;
                     rx.get(p[0])[r] = got / secs;
-                    tx.get(p[0])[r] = sent / secs;
-                    line.append(String.format(Locale.ROOT, " %s %.0f rx/s (sent %.0f/s);", p[0], rx.get(p[0])[r],
-                            tx.get(p[0])[r]));
+                    tx.get(p[0])[r] = sent.frames() / secs;
+                    lost.get(p[0])[r] = sent.frames() - got;
+                    refused.get(p[0])[r] = sent.refused();
+                    line.append(String.format(Locale.ROOT, " %s %.0f rx/s (sent %.0f/s, refused %d);", p[0],
+                            rx.get(p[0])[r], tx.get(p[0])[r], sent.refused()));
                 }
                 if (config.tcp()) {
                     for (int i = 0; i < 2; i++) {
@@ -252,7 +251,8 @@ public final class RouterPpsBench {
             checks.add("the router instance sent " + routed + " packets out of port 1, drops " + engine.drops("r1")
                     + ", no missed tail calls");
             checks.forEach(c -> log.println("== check: " + c));
-            return new Result(config, rx, tx, tcp, checks, loadBefore, EngineBenchSupport.loadAverage());
+            return new Result(config, generator.kind(), generator.summary(), rx, tx, lost, refused, tcp, checks, loadBefore,
+                    EngineBenchSupport.loadAverage());
         } finally {
             EngineBenchSupport.closeAll(Arrays.asList(generator, drops), log, "== ");
             EngineBenchSupport.tearDown(engine, options, lab, log);
@@ -263,70 +263,34 @@ public final class RouterPpsBench {
         return new Host[] {lab.host(path[1]), lab.host(path[2])};
     }
 
-    /** Sends the frame from {@code senders} threads in the host for the duration; returns how many were sent. */
-    static long blast(Host from, byte[] frame, int senders, Duration duration) throws Exception {
-        int ifindex;
-        try (Rtnl rtnl = Rtnl.open(from.netns())) {
-            ifindex = rtnl.ifindex("eth0");
-        }
-        AtomicLong sent = new AtomicLong();
-        List<PacketSocket> sockets = new ArrayList<>();
-        List<Thread> threads = new ArrayList<>();
-        try {
-            for (int i = 0; i < senders; i++) {
-                sockets.add(PacketSocket.open(from.netns()));
-            }
-            long deadline = System.nanoTime() + duration.toNanos();
-            for (PacketSocket s : sockets) {
-                threads.add(Thread.ofPlatform().name("pps-sender").start(() -> {
-                    long n = 0;
-                    while ((n & 255) != 0 || System.nanoTime() < deadline) {
-                        s.send(ifindex, frame);
-                        n++;
-                    }
-                    sent.addAndGet(n);
-                }));
-            }
-            for (Thread t : threads) {
-                t.join();
-            }
-        } finally {
-            sockets.forEach(PacketSocket::close);
-        }
-        return sent.get();
-    }
-
     // ---- report ----------------------------------------------------------------------------------
 
-    public static void printReport(Result r, PrintStream out) {
+    static void printReport(Result r, PrintStream out) {
         Config c = r.config();
         String j = PATHS.get(0)[0];
         String l = PATHS.get(1)[0];
         String f = PATHS.get(2)[0];
         out.println();
         EngineBenchSupport.printMachine(out, r.loadBefore(), r.loadAfter());
-        out.printf(Locale.ROOT, "== medians over %d rounds of about %d s per path; sender: %s; ratios within a round, then "
-                + "the median.%s%n", c.rounds(), c.seconds(), c.sender() == Sender.XDP
-                        ? "XDP_TX live-frames test run in the sending host (one CPU)" : c.senders() + " packet-socket threads",
-                c.smoke() ? " SMOKE RUN: figures meaningless." : "");
+        out.printf(Locale.ROOT, "== medians over %d rounds of about %d s per path; ratios within a round, then the median.%s%n",
+                c.rounds(), c.seconds(), c.smoke() ? " SMOKE RUN: figures meaningless." : "");
+        out.println("== generator: " + r.generator());
         out.println();
         out.println("| path | received pps (median) | per round | sent pps (median) | lost (sent - received), per round "
-                + "| vs no router (median) |");
-        out.println("| --- | ---: | --- | ---: | --- | ---: |");
+                + "| refused by the sender's device, per round | vs no router (median) |");
+        out.println("| --- | ---: | --- | ---: | --- | --- | ---: |");
         for (String p : List.of(j, l, f)) {
             double rx = EngineBenchSupport.median(r.rxPps().get(p));
-            double[] lost = new double[c.rounds()];
-            for (int i = 0; i < lost.length; i++) {
-                lost[i] = (r.txPps().get(p)[i] - r.rxPps().get(p)[i]) * c.seconds();
-            }
-            out.printf(Locale.ROOT, "| %s | %.0f | %s | %.0f | %s | %.3f |%n", p, rx, EngineBenchSupport.list(r.rxPps().get(p),
-                    "%.0f"), EngineBenchSupport.median(r.txPps().get(p)), EngineBenchSupport.list(lost, "%.0f"),
+            out.printf(Locale.ROOT, "| %s | %.0f | %s | %.0f | %s | %s | %.3f |%n", p, rx,
+                    EngineBenchSupport.list(r.rxPps().get(p), "%.0f"), EngineBenchSupport.median(r.txPps().get(p)),
+                    EngineBenchSupport.list(r.lost().get(p), "%.0f"), EngineBenchSupport.list(r.refused().get(p), "%.0f"),
                     EngineBenchSupport.median(r.ratio(r.rxPps(), p, f)));
         }
         out.println();
         double[] ratio = r.ratio(r.rxPps(), j, l);
         out.printf(Locale.ROOT, "Small UDP, jvisor router / Linux ip_forward, received pps: **%.3f** (per round %s; aim: at "
-                + "least 1.1).%n", EngineBenchSupport.median(ratio), EngineBenchSupport.list(ratio, "%.3f"));
+                + "least 1.1; generator %s).%n", EngineBenchSupport.median(ratio), EngineBenchSupport.list(ratio, "%.3f"),
+                r.generatorKind().option());
         if (c.tcp()) {
             double[] t = r.ratio(r.tcpGbps(), j, l);
             out.printf(Locale.ROOT, "TCP (iperf3, one stream), jvisor router %.2f Gbit/s, Linux ip_forward %.2f Gbit/s: "

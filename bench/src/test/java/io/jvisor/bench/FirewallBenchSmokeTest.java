@@ -2,15 +2,19 @@ package io.jvisor.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jvisor.bpf.BpfException;
 import io.jvisor.bpf.testing.RequiresRoot;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
  * Checks that the firewall's forwarding harness runs end to end and reports: with 100 rules in
- * iptables, nftables and the jvisor firewall, the XDP generator's frames, iperf3 UDP datagrams and
- * an iperf3 TCP stream reach the receiver on every path, and each peer's final accept rule counted
- * them. One short round; nothing here compares rates. Needs root, iperf3, iptables and nft.
+ * iptables, nftables and the jvisor firewall, the traffic generator's frames, iperf3 UDP datagrams
+ * and an iperf3 TCP stream reach the receiver on every path, and each peer's final accept rule
+ * counted them. The generator is the auto choice: live frames where {@link LiveFramesProbe} finds the
+ * kernel allows them, else af-packet with the refusal in the log. One short round; nothing here
+ * compares rates. Needs root, iperf3, iptables and nft.
  */
 @RequiresRoot
 class FirewallBenchSmokeTest {
@@ -19,7 +23,9 @@ class FirewallBenchSmokeTest {
     void forwardingHarnessRuns() throws Exception {
         SmokeLog log = new SmokeLog();
 
-        FirewallBench.E2eResult r = FirewallBench.e2e(1, 1, 100, true, log.out);
+        Optional<BpfException> refusal = LiveFramesProbe.refusal();
+
+        FirewallBench.E2eResult r = FirewallBench.e2e(1, 1, 100, true, PacketGenerator.Choice.AUTO, 2, log.out);
         FirewallBench.printE2e(r, log.out);
 
         for (String p : FirewallBench.PATHS) {
@@ -30,7 +36,17 @@ class FirewallBenchSmokeTest {
             assertThat(r.tcp().get(p)[0]).as(p + ": iperf3 TCP").isPositive();
         }
         String out = log.text();
-        assertThat(out).contains("SMOKE RUN", "UDP 64 B rx/s (XDP generator)", "jvisor firewall / iptables at 100 rules");
+        String kind = r.generatorKind().option();
+        assertThat(out).contains("SMOKE RUN", "UDP 64 B rx/s (" + kind + " generator)",
+                "UDP 64 B (" + kind + " generator), jvisor firewall / iptables at 100 rules", "== generator: " + kind + " (");
+        if (refusal.isEmpty()) {
+            assertThat(r.generatorKind()).isEqualTo(PacketGenerator.Choice.LIVE);
+            assertThat(r.generator()).contains("auto: live frames work here");
+        } else {
+            assertThat(r.generatorKind()).isEqualTo(PacketGenerator.Choice.AF_PACKET);
+            assertThat(r.generator()).contains("auto: live frames refused",
+                    "BPF_F_TEST_XDP_LIVE_FRAMES returned " + LiveFramesProbe.errnoName(refusal.get()));
+        }
         // iptables and nftables counted packets at their final accept (a non-zero packet count)
         assertThat(r.checks().get(0)).doesNotContain("iptables '0 ").containsPattern("nftables '.*counter packets [1-9]");
         log.assertLabGone("== e2e: lab");

@@ -16,7 +16,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A hand-built Ethernet/IPv4/UDP frame sent through a packet socket in namespace A reaches a UDP
- * socket in namespace B, and passes A's tc egress hook on the way out.
+ * socket in namespace B, and passes A's tc egress hook on the way out; a burst (sendmmsg) sends
+ * each copy, and with PACKET_QDISC_BYPASS the frames skip that hook.
  */
 @RequiresRoot
 class PacketSocketTest {
@@ -42,6 +43,47 @@ class PacketSocketTest {
             assertThat(w.lastSource()).isEqualTo(new InetSocketAddress(w.ipA, SOURCE_PORT));
             assertThat(Counters.settled(Counters.slot(map, 0))).as("seen by A's tc egress hook").isEqualTo(3);
             assertThat(Fd.openCount()).as("send allocates no descriptors").isEqualTo(fdsBefore);
+        }
+    }
+
+    @Test
+    void aBurstSendsEveryCopyAndQdiscBypassSkipsTheEgressHook() {
+        try (Wire w = Wire.create(); BpfMap map = Counters.newMap(); BpfProgram egress = Counters.tc(map, 0);
+             PacketSocket socket = PacketSocket.open(w.a)) {
+            w.rtnlA.ensureClsact(w.ifindexA);
+            w.rtnlA.attachTcFilter(TcFilterSpec.of(w.ifindexA, TcDirection.EGRESS, 1, 1, egress));
+            byte[] payload = "burst".getBytes(StandardCharsets.US_ASCII);
+            byte[] frame = udpFrame(w.macB, w.macA, w.ipA, w.ipB, SOURCE_PORT, w.target().getPort(), payload);
+            int fdsBefore = Fd.openCount();
+
+            // through the qdisc: the egress hook sees every copy (64: within the sink's queues)
+            long before = w.received();
+            assertThat(socket.sendBurst(w.ifindexA, frame, 64)).isEqualTo(64);
+            assertThat(w.awaitReceived(before + 64)).isEqualTo(before + 64);
+            assertThat(w.lastPayload()).isEqualTo(payload);
+            assertThat(Counters.settled(Counters.slot(map, 0))).as("seen by A's tc egress hook").isEqualTo(64);
+
+            // straight to the driver: the copies arrive, the egress hook sees none of them
+            socket.setQdiscBypass(true);
+            before = w.received();
+            assertThat(socket.sendBurst(w.ifindexA, frame, 32)).isEqualTo(32);
+            assertThat(socket.send(w.ifindexA, frame)).isEqualTo(frame.length);
+            assertThat(w.awaitReceived(before + 33)).isEqualTo(before + 33);
+            assertThat(Counters.settled(Counters.slot(map, 0))).as("A's tc egress hook, bypassed").isEqualTo(64);
+
+            socket.setQdiscBypass(false);
+            assertThat(socket.sendBurst(w.ifindexA, frame, 1)).isEqualTo(1);
+            assertThat(Counters.settled(Counters.slot(map, 0))).as("through the qdisc again").isEqualTo(65);
+            assertThat(Fd.openCount()).as("bursts allocate no descriptors").isEqualTo(fdsBefore);
+
+            assertThatThrownBy(() -> socket.sendBurst(w.ifindexA, frame, 0)).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> socket.sendBurst(w.ifindexA, frame, PacketSocket.MAX_BURST + 1))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> socket.sendBurst(9999, frame, 4))
+                    .isInstanceOf(NetException.class)
+                    .hasMessageContaining("burst of 4")
+                    .hasMessageContaining("ENXIO")
+                    .hasMessageContaining("no device with that ifindex");
         }
     }
 

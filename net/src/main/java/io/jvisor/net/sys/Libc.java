@@ -30,6 +30,8 @@ public final class Libc {
     public static final int AF_UNSPEC = 0, AF_INET = 2, AF_INET6 = 10, AF_NETLINK = 16;
     /** Packet sockets (linux/if_packet.h, linux/if_ether.h): the family and the every-protocol ethertype. */
     public static final int AF_PACKET = 17, ETH_P_ALL = 3;
+    /** The packet sockets' setsockopt level and its option that sends straight to the driver (linux/if_packet.h). */
+    public static final int SOL_PACKET = 263, PACKET_QDISC_BYPASS = 20;
     /** Socket types and flags. */
     public static final int SOCK_DGRAM = 2, SOCK_RAW = 3, SOCK_CLOEXEC = 0x80000;
     /** The rtnetlink protocol of AF_NETLINK. */
@@ -70,6 +72,9 @@ public final class Libc {
     private static final class Sendto {
         static final MethodHandle H = libc("sendto",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    }
+    private static final class Sendmmsg {
+        static final MethodHandle H = libc("sendmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
     }
     private static final class Recv {
         static final MethodHandle H = libc("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
@@ -172,6 +177,20 @@ public final class Libc {
         MemorySegment c = CAPTURED.get();
         try {
             long r = (long) Sendto.H.invokeExact(c, fd, buf, len, flags, addr, (int) addr.byteSize());
+            return r < 0 ? -errno(c) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * sendmmsg(fd, msgvec, vlen, flags): {@code msgvec} holds {@code vlen} {@code struct mmsghdr}s.
+     * Returns how many messages were sent, or {@code -errno} when the first one failed.
+     */
+    public static int sendmmsg(int fd, MemorySegment msgvec, int vlen, int flags) {
+        MemorySegment c = CAPTURED.get();
+        try {
+            int r = (int) Sendmmsg.H.invokeExact(c, fd, msgvec, vlen, flags);
             return r < 0 ? -errno(c) : r;
         } catch (Throwable t) {
             throw rethrow(t);
