@@ -37,9 +37,9 @@ import java.util.Set;
  * blocklists of {@code prefixes} random prefixes each (/16 to /32, none in 10.0.0.0/8), and
  * {@code dr} with the same lists plus a per-source rate limit too high to drop anything (1e9
  * packets/s), so that its pass path includes the token bucket. A test run enters through the
- * stand-in for the device's XDP entry program ({@code bpf/xdp_bench_entry.c}: the same metadata and
- * tail call through the engine's patch panel, but the metadata area is grown only once, since a
- * test run reuses one buffer), then the instance's checks and its redirect.
+ * engine's own XDP entry program of the instance's port-0 device (pinned by the engine; it writes
+ * the metadata on the engine's channel and tail-calls through the patch panel, and a reused test-run
+ * buffer is fine on either channel), then the instance's checks and its redirect.
  *
  * <p>The peers ({@code bpf/xdp_ddos_peers.c}) are what a user writes by hand: parse, two LPM
  * lookups, count and drop or redirect; the same plus a spin-locked token bucket per source; and an
@@ -104,14 +104,8 @@ public final class DdosCostBench {
             byte[] pass = frame(new byte[] {10, 0, 0, 1}, new byte[] {10, 0, 0, 2});
             byte[] drop = frame(blocked.address().getAddress(), new byte[] {10, 0, 0, 2});
             List<Subject> subjects = new ArrayList<>();
-            BpfMap patch = BpfMap.openPinned(options.pinRoot().resolve("maps").resolve("jv_patch_xdp"));
-            closeLater.add(patch);
-            CollectionSpec entrySpec = EngineBenchSupport.compile("xdp_bench_entry.c");
-            CollectionOptions entryOpts = CollectionOptions.DEFAULT.withReplacement("jv_patch_xdp", patch);
-            BpfProgram dd = load(entrySpec.withConstant("slot", slotOf(engine, patch, "dd")), "bench_entry", entryOpts,
-                    closeLater);
-            BpfProgram dr = load(entrySpec.withConstant("slot", slotOf(engine, patch, "dr")), "bench_entry", entryOpts,
-                    closeLater);
+            BpfProgram dd = entryOf(options, prefix + "a0", closeLater);
+            BpfProgram dr = entryOf(options, prefix + "a1", closeLater);
             subjects.add(new Subject("jvisor_pass", dd, pass, XDP_REDIRECT));
             subjects.add(new Subject("jvisor_drop", dd, drop, XDP_DROP));
             subjects.add(new Subject("jvisor_ratelimit_pass", dr, pass, XDP_REDIRECT));
@@ -216,15 +210,11 @@ public final class DdosCostBench {
         return new ArrayList<>(out);
     }
 
-    /** The patch-panel slot that holds an instance's program. */
-    static int slotOf(Engine engine, BpfMap patch, String instance) {
-        int id = engine.programId(instance);
-        for (int i = 0; i < 1024; i++) {
-            if (patch.programId(i).orElse(-1) == id) {
-                return i;
-            }
-        }
-        throw new IllegalStateException("instance " + instance + " (program " + id + ") is in no patch-panel slot");
+    /** The engine's own XDP entry program of a root-namespace device, as the engine pinned it. */
+    private static BpfProgram entryOf(EngineOptions options, String device, List<AutoCloseable> closeLater) {
+        BpfProgram p = BpfProgram.openPinned(options.pinRoot().resolve("dev").resolve("-_" + device).resolve("prog"));
+        closeLater.add(p);
+        return p;
     }
 
     private static void fill(BpfMap trie, List<IpPrefix> prefixes) {
