@@ -54,7 +54,8 @@ public final class DaemonCommand implements Callable<Integer> {
         // before the first logger exists: logback reads these when it starts
         System.setProperty("jvisor.log.level", "INFO");
         System.setProperty("jvisor.log.appender", logFormat.equalsIgnoreCase("json") ? "JSON" : "TEXT");
-        Backends.requireRoot(spec.commandLine().getErr());
+        // no uid check: Daemon.start checks the capabilities themselves, so that a unit with User= and
+        // AmbientCapabilities= works (docs/server.md, "Least privilege")
         boolean running;
         try {
             running = DaemonClient.find(engine.options()).isPresent();
