@@ -5,7 +5,6 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-@RequiresRoot
 class CliTest {
     @Test
     void versionNamesJavaAndKernel() {
@@ -15,6 +14,7 @@ class CliTest {
     }
 
     @Test
+    @RequiresRoot
     void featuresPrintsTheProbeTable() {
         CliRun r = CliRun.run("features");
         assertThat(r.exit()).isZero();
