@@ -168,9 +168,9 @@ public record Features(KernelVersion kernel, Map<ProgramType, Support> programTy
      * Attaches a pass-everything program with BPF_LINK_CREATE to the loopback device of a private,
      * throw-away network namespace (unshare on a dedicated platform thread, which ends with the
      * thread), so that the probe touches no device anyone uses. A process without CAP_SYS_ADMIN
-     * cannot unshare (a daemon with only the capabilities of its work, see docs/server.md); it asks
-     * instead for a device that does not exist ({@link #probeLinkAttachTypeByName}), which attaches
-     * nothing anywhere.
+     * cannot unshare (a daemon with only the capabilities of its work, see docs/server.md); it sends
+     * instead requests that the kernel must refuse, and reads the refusals
+     * ({@link #probeLinkAttachTypeByRefusal}): nothing is attached anywhere.
      */
     public static Map<AttachType, Support> probeLinkAttachTypes() {
         Map<AttachType, Support> out = new EnumMap<>(AttachType.class);
@@ -179,7 +179,7 @@ public record Features(KernelVersion kernel, Map<ProgramType, Support> programTy
             try {
                 int r = Syscall.unshare(Syscall.CLONE_NEWNET);
                 for (AttachType a : LINK_ATTACH_TYPES) {
-                    out.put(a, r < 0 ? probeLinkAttachTypeByName(a, "no private netns (unshare: " + Errno.name(-r) + ")")
+                    out.put(a, r < 0 ? probeLinkAttachTypeByRefusal(a, "no private netns (unshare: " + Errno.name(-r) + ")")
                             : probeLinkAttachType(a, 1));
                 }
             } catch (RuntimeException e) {
@@ -212,7 +212,7 @@ public record Features(KernelVersion kernel, Map<ProgramType, Support> programTy
      * to this namespace's loopback device (ifindex 1), whose driver has no XDP: EOPNOTSUPP comes
      * from the driver check, after the kernel accepted the link. Neither attaches anything.
      */
-    static Support probeLinkAttachTypeByName(AttachType t, String why) {
+    static Support probeLinkAttachTypeByRefusal(AttachType t, String why) {
         boolean xdp = t == AttachType.XDP;
         int errno = xdp ? linkCreateErrno(t, 1, XDP_FLAGS_HW_MODE) : linkCreateErrno(t, NO_SUCH_IFINDEX, 0);
         Errno known = xdp ? Errno.ENOTSUP : Errno.ENODEV;

@@ -19,11 +19,11 @@ class LinkProbeTest {
     void probingWithoutANamespaceAgreesWithProbingInOne() {
         Map<AttachType, Support> inNetns = Features.probeLinkAttachTypes();
         for (AttachType t : Features.LINK_ATTACH_TYPES) {
-            Support byName = Features.probeLinkAttachTypeByName(t, "test");
-            assertThat(byName.probed()).as(t.kernelName()).isTrue();
-            assertThat(byName.supported()).as(t + ": " + byName + " vs " + inNetns.get(t))
+            Support byRefusal = Features.probeLinkAttachTypeByRefusal(t, "test");
+            assertThat(byRefusal.probed()).as(t.kernelName()).isTrue();
+            assertThat(byRefusal.supported()).as(t + ": " + byRefusal + " vs " + inNetns.get(t))
                     .isEqualTo(inNetns.get(t).supported());
-            assertThat(byName.detail()).as(t.kernelName()).endsWith("test");
+            assertThat(byRefusal.detail()).as(t.kernelName()).endsWith("test");
         }
     }
 
@@ -31,7 +31,7 @@ class LinkProbeTest {
     void probingWithoutANamespaceAttachesNothing() throws Exception {
         String before = bpftoolNet();
         for (AttachType t : Features.LINK_ATTACH_TYPES) {
-            Features.probeLinkAttachTypeByName(t, "test");
+            Features.probeLinkAttachTypeByRefusal(t, "test");
         }
         assertThat(bpftoolNet()).isEqualTo(before);
     }
