@@ -129,9 +129,25 @@ public final class BpfMap implements AutoCloseable {
         return adopt(Pins.open(path, "map"), "pinned map " + path);
     }
 
-    /** Opens the map with kernel id {@code id}. */
+    /**
+     * Opens the map with kernel id {@code id}. The kernel allows this only with CAP_SYS_ADMIN; to
+     * keep a map of one's own, prefer {@link #duplicate()}.
+     */
     public static BpfMap fromId(int id) {
         return adopt(Kernel.fdById(Attr.MAP_GET_FD_BY_ID, id, "map"), "map id " + id);
+    }
+
+    /**
+     * A second owner of this map: a new descriptor of the same kernel object, closed on its own.
+     * Unlike {@link #fromId}, which needs CAP_SYS_ADMIN, this needs no capability.
+     */
+    public BpfMap duplicate() {
+        int raw = Syscall.dup(fd.get());
+        if (raw < 0) {
+            throw new BpfException("duplicate the descriptor of map '" + name + "'", -raw,
+                    BpfException.defaultHint(-raw));
+        }
+        return adopt(raw, "map '" + name + "' (id " + id + ")");
     }
 
     private static BpfMap adopt(int rawFd, String description) {

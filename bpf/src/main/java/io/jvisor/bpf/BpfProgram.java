@@ -210,9 +210,25 @@ public final class BpfProgram implements AutoCloseable {
         return adopt(Pins.open(path, "program"), "pinned program " + path);
     }
 
-    /** Opens the program with kernel id {@code id}. */
+    /**
+     * Opens the program with kernel id {@code id}. The kernel allows this only with CAP_SYS_ADMIN;
+     * to keep a program of one's own, prefer {@link #duplicate()}.
+     */
     public static BpfProgram fromId(int id) {
         return adopt(Kernel.fdById(Attr.PROG_GET_FD_BY_ID, id, "program"), "program id " + id);
+    }
+
+    /**
+     * A second owner of this program: a new descriptor of the same kernel object, closed on its own.
+     * Unlike {@link #fromId}, which needs CAP_SYS_ADMIN, this needs no capability.
+     */
+    public BpfProgram duplicate() {
+        int raw = Syscall.dup(fd.get());
+        if (raw < 0) {
+            throw new BpfException("duplicate the descriptor of program '" + name + "'", -raw,
+                    BpfException.defaultHint(-raw));
+        }
+        return new BpfProgram(Fd.adopt(raw, "program '" + name + "' (id " + id + ")"), type, name, id, verifierLog);
     }
 
     private static BpfProgram adopt(int raw, String description) {

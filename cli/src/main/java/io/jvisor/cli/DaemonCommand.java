@@ -12,7 +12,8 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "daemon", description = {
         "Run jvisord: the REST server that owns the engine. It restores the saved topology on start",
         "(adopting the pinned kernel objects: traffic never stops), binds 127.0.0.1 unless told",
-        "otherwise, and requires a bearer token (from STATE_DIR/token, created 0600) on any other address."},
+        "otherwise, and requires a bearer token (from STATE_DIR/token, created 0600) on any other address.",
+        "It needs root, or a user holding CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON and CAP_NET_RAW (docs/server.md)."},
         footer = {"", "Examples:", "  sudo jvisor daemon", "  sudo jvisor daemon --port 9000 --log-format json",
                 "  sudo jvisor daemon --listen 0.0.0.0 --tls-keystore /etc/jvisor/jvisord.p12 \\",
                 "       --tls-password-file /etc/jvisor/tls-password",
@@ -54,7 +55,8 @@ public final class DaemonCommand implements Callable<Integer> {
         // before the first logger exists: logback reads these when it starts
         System.setProperty("jvisor.log.level", "INFO");
         System.setProperty("jvisor.log.appender", logFormat.equalsIgnoreCase("json") ? "JSON" : "TEXT");
-        Backends.requireRoot(spec.commandLine().getErr());
+        // no uid check: Daemon.start checks the capabilities themselves, so that a unit with User= and
+        // AmbientCapabilities= works (docs/server.md, "Least privilege")
         boolean running;
         try {
             running = DaemonClient.find(engine.options()).isPresent();

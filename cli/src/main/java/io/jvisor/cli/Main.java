@@ -46,6 +46,10 @@ public final class Main implements Runnable {
                 Manifests.report("refused (" + r.status + ")", r.asManifestException(), cmd.getErr());
                 return r.status == 404 ? Exit.FAILED : Exit.DATA;
             }
+            if (ex instanceof io.jvisor.bpf.features.MissingCapabilityException m) {
+                cmd.getErr().println("jvisor: " + m.getMessage());
+                return Exit.NO_PERMISSION;
+            }
             if (ex instanceof io.jvisor.server.manifest.ManifestException m) {
                 return Manifests.report("request", m, cmd.getErr()).exit;
             }

@@ -5,7 +5,6 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-@RequiresRoot
 class CliTest {
     @Test
     void versionNamesJavaAndKernel() {
@@ -19,6 +18,7 @@ class CliTest {
      * maps, those are rows with a hint and a fallback, not an abort.
      */
     @Test
+    @RequiresRoot
     void featuresPrintsTheProbeTable() {
         CliRun r = CliRun.run("features");
         assertThat(r.exit()).as(r.toString()).isZero();

@@ -4,8 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jvisor.bpf.elf.TestObjects;
 import io.jvisor.bpf.testing.Names;
-import io.jvisor.bpf.testing.Privileges;
-import org.junit.jupiter.api.Assumptions;
+import io.jvisor.bpf.testing.RequiresRoot;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -130,8 +129,8 @@ class ObjectCommandsTest {
     }
 
     @Test
+    @RequiresRoot
     void loadPinsEverythingAndAVerifierRejectionPrintsTheCLine() throws IOException {
-        Assumptions.assumeTrue(Privileges.isRoot() || Privileges.isCi(), "needs root");
         Path obj = compiled("counter", COUNTER);
         Path dir = Path.of("/sys/fs/bpf", Names.unique("jvcli"));
         try {

@@ -641,13 +641,13 @@ public final class Engine implements AutoCloseable {
         CollectionSpec spec = withChannel(forHook(sized(compile(code, element), sizes, element), hookProgram("jv"))
                 .withConstant(Sdk.SLOT_CONSTANT, slot));
         try (Collection c = Collection.load(spec, loadOptions(keep))) {
-            BpfProgram program = BpfProgram.fromId(c.program(hookProgram("jv")).id());
+            BpfProgram program = c.program(hookProgram("jv")).duplicate();
             Map<String, BpfMap> maps = new LinkedHashMap<>();
             try {
                 for (var e : c.maps().entrySet()) {
                     if (!Sdk.SHARED_MAPS.contains(e.getKey()) && !e.getKey().startsWith(".")) {
                         maps.put(e.getKey(), keep.containsKey(e.getKey()) ? keep.get(e.getKey())
-                                : BpfMap.fromId(e.getValue().id()));
+                                : e.getValue().duplicate());
                     }
                 }
             } catch (RuntimeException ex) {
@@ -924,7 +924,7 @@ public final class Engine implements AutoCloseable {
         CollectionSpec spec = withChannel(forHook(entrySpec, prog).withConstant(Sdk.SLOT_CONSTANT, slot)
                 .withConstant(Sdk.ENTRY_PORT_CONSTANT, port));
         try (Collection c = Collection.load(spec, loadOptions(Map.of()))) {
-            return BpfProgram.fromId(c.program(prog).id());
+            return c.program(prog).duplicate();
         } catch (BpfException e) {
             throw new TopologyException(element, "cannot load the entry program: " + e.getMessage(), e);
         }
@@ -1331,7 +1331,7 @@ public final class Engine implements AutoCloseable {
             } else {
                 CollectionSpec spec = forHook(entrySpec, "jv_reinject_tc");
                 try (Collection c = Collection.load(spec, loadOptions(Map.of()))) {
-                    prog = BpfProgram.fromId(c.program("jv_reinject_tc").id());
+                    prog = c.program("jv_reinject_tc").duplicate();
                 }
                 link = BpfLink.tcx(prog, ifindexB, TcxDirection.INGRESS);
                 Files.createDirectories(dir);
@@ -1404,6 +1404,16 @@ public final class Engine implements AutoCloseable {
     /** One of an instance's own maps, by its C name. */
     public BpfMap map(String instance, String map) {
         return live(instance).map(map);
+    }
+
+    /**
+     * The BTF of the code an instance runs, as this engine compiled it (the loader gives the kernel
+     * this BTF with the same type ids), or null when the code carries none. The kernel's own copy,
+     * read by BTF id, needs CAP_SYS_ADMIN; this needs no capability.
+     */
+    public io.jvisor.bpf.btf.Btf codeBtf(String instance) {
+        LiveInstance li = live(instance);
+        return compile(li.code, "instance '" + instance + "'").btf();
     }
 
     /** The kernel id of the program an instance runs now. */

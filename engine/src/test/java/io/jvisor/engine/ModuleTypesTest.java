@@ -9,7 +9,6 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-@RequiresRoot
 class ModuleTypesTest {
     @Test
     void serviceLoaderFindsModuleJarsOnTheClassPath() {
@@ -19,6 +18,7 @@ class ModuleTypesTest {
     }
 
     @Test
+    @RequiresRoot
     void discoveredTypeRunsAndValidatesItsConfig() {
         try (TestBed bed = TestBed.create(2, Hook.TC)) {
             ModuleCatalog catalog = ModuleCatalog.discover();
@@ -43,6 +43,7 @@ class ModuleTypesTest {
     }
 
     @Test
+    @RequiresRoot
     void runtimeCSourceWithAnErrorNamesTheLine() {
         try (TestBed bed = TestBed.create(1, Hook.TC)) {
             Engine e = bed.start();

@@ -189,7 +189,9 @@ public final class Controller implements AutoCloseable {
      * lab under a new prefix), then the engine topology; on failure the new lab is removed and the
      * engine is as before. A new lab replaces the old one as a whole.
      *
-     * @throws ManifestException naming the fields at fault; nothing changed
+     * @throws ManifestException naming the fields at fault, including lab hosts and namespaced devices
+     *     when this process lacks the capabilities for namespaces ({@link DaemonCapabilities}); nothing
+     *     changed
      */
     public ApplyResult apply(Manifest m, boolean dryRun) {
         Objects.requireNonNull(m, "manifest");
@@ -203,6 +205,12 @@ public final class Controller implements AutoCloseable {
             }
             LabSpec oldLab = old == null ? null : ManifestResolver.resolve(old, engine.catalog(), null).lab();
             boolean labChanges = !Objects.equals(oldLab, check.lab()) || (check.lab() != null && labPrefix == null);
+            List<ManifestProblem> unprivileged = DaemonCapabilities.namespaceProblems(m,
+                    io.jvisor.bpf.features.Capabilities.current(), new com.sun.security.auth.module.UnixSystem().getUid(),
+                    labChanges && check.lab() != null);
+            if (!unprivileged.isEmpty()) {
+                throw new ManifestException(unprivileged);
+            }
             List<String> lines = new ArrayList<>();
             if (labChanges) {
                 lines.addAll(labDiff(old, m));

@@ -89,8 +89,12 @@ public final class Daemon implements AutoCloseable {
     /**
      * Starts the daemon: opens the engine (adopting what a previous daemon left running), then
      * listens. Bound to a non-loopback address it requires a bearer token, created on first start.
+     *
+     * @throws io.jvisor.bpf.features.MissingCapabilityException when this process lacks a capability of
+     *     {@link DaemonCapabilities#ENGINE}, before anything is touched
      */
     public static Daemon start(DaemonOptions options) {
+        DaemonCapabilities.requireEngine(io.jvisor.bpf.features.Capabilities.current());
         String token = !options.tokenRequired() ? null : token(options.engine().stateDir().resolve(TOKEN_FILE));
         Controller c = Controller.open(options.engine());
         Daemon d = new Daemon(options, c, token);

@@ -1,6 +1,8 @@
 package io.jvisor.server;
 
+import io.jvisor.bpf.BpfException;
 import io.jvisor.bpf.BpfMap;
+import io.jvisor.bpf.Errno;
 import io.jvisor.bpf.MapInfo;
 import io.jvisor.bpf.btf.Btf;
 import io.jvisor.bpf.btf.BtfValues;
@@ -106,7 +108,7 @@ public final class Tables {
                 } catch (RuntimeException e) {
                     continue; // sections such as .rodata: not tables
                 }
-                out.add(info(name, m));
+                out.add(info(instance, name, m));
             }
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
@@ -116,17 +118,17 @@ public final class Tables {
 
     /** One table's description. */
     public Info info(String instance, String table) {
-        return info(table, map(instance, table));
+        return info(instance, table, map(instance, table));
     }
 
-    private Info info(String name, BpfMap m) {
-        Types t = types(m);
+    private Info info(String instance, String name, BpfMap m) {
+        Types t = types(instance, m);
         return new Info(name, m.type().name().toLowerCase(java.util.Locale.ROOT), m.keySize(), m.valueSize(),
                 m.maxEntries(), m.type().isPerCpu(), t.key == 0 ? null : t.btf.describe(t.key),
                 t.value == 0 ? null : t.btf.describe(t.value));
     }
 
-    private Types types(BpfMap m) {
+    private Types types(String instance, BpfMap m) {
         MapInfo i;
         try {
             i = m.info();
@@ -138,8 +140,11 @@ public final class Tables {
         }
         Btf btf;
         try {
-            btf = btfs.computeIfAbsent(i.btfId(), LoadedBtf::fetch);
+            btf = btfs.computeIfAbsent(i.btfId(), id -> btf(instance, id));
         } catch (RuntimeException e) {
+            return Types.NONE;
+        }
+        if (btf == null) {
             return Types.NONE;
         }
         int k = i.btfKeyTypeId(), v = i.btfValueTypeId();
@@ -152,13 +157,29 @@ public final class Tables {
         return new Types(btf, k, v);
     }
 
+    /**
+     * The kernel's copy of BTF {@code id}; when the kernel does not let this process read it
+     * (BPF_BTF_GET_FD_BY_ID needs CAP_SYS_ADMIN, which jvisord does without), the BTF of the code the
+     * instance runs, as the engine compiled and loaded it: the kernel keeps the type ids it was given.
+     */
+    private Btf btf(String instance, int id) {
+        try {
+            return LoadedBtf.fetch(id);
+        } catch (BpfException e) {
+            if (e.errno() != Errno.EPERM.number()) {
+                throw e;
+            }
+            return engine.codeBtf(instance);
+        }
+    }
+
     /** Up to {@code limit} entries. */
     public List<Entry> entries(String instance, String table, int limit) {
         if (limit < 1 || limit > MAX_LIST) {
             throw new ApiException(400, "limit", Integer.toString(limit), "must be 1.." + MAX_LIST);
         }
         BpfMap m = map(instance, table);
-        Types t = types(m);
+        Types t = types(instance, m);
         List<Entry> out = new ArrayList<>();
         for (byte[] k : m.keys()) {
             if (out.size() >= limit) {
@@ -176,7 +197,7 @@ public final class Tables {
      */
     public Optional<Entry> get(String instance, String table, String key) {
         BpfMap m = map(instance, table);
-        Types t = types(m);
+        Types t = types(instance, m);
         return entry(m, t, key(m, t, key));
     }
 
@@ -189,7 +210,7 @@ public final class Tables {
      */
     public Entry put(String instance, String table, String key, Object value) {
         BpfMap m = map(instance, table);
-        Types t = types(m);
+        Types t = types(instance, m);
         byte[] k = key(m, t, key);
         if (m.type().isPerCpu()) {
             throw new ApiException(400, "table", table, "a per-CPU table; its entries are read-only here");
@@ -213,7 +234,7 @@ public final class Tables {
      */
     public boolean delete(String instance, String table, String key) {
         BpfMap m = map(instance, table);
-        byte[] k = key(m, types(m), key);
+        byte[] k = key(m, types(instance, m), key);
         if (m.type().isIndexed()) {
             throw new ApiException(400, "table", table, "an array; its entries cannot be deleted, write zeros instead");
         }

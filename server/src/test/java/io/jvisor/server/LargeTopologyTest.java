@@ -21,7 +21,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the rest. CI runs N=20; the issue's N=1,000 (4,000 wires) is {@code -Djvisor.load.instances=1000}
  * (see docs/server.md for the figure).
  */
-@RequiresRoot
 class LargeTopologyTest {
     @Test
     void aThousandInstancesAndFourThousandWiresAreReadAndCheckedQuickly() {
@@ -56,6 +55,7 @@ class LargeTopologyTest {
     }
 
     @Test
+    @RequiresRoot
     void aLargeTopologyAppliesAndIsRemoved() throws Exception {
         int n = Integer.getInteger("jvisor.load.instances", 20);
         // bridge (the default): the verifier's cost of the real module dominates; patch: a 32-port module that

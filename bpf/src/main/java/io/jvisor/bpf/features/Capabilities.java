@@ -5,8 +5,11 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -32,16 +35,43 @@ public record Capabilities(long effective, int lastCap) {
     /** This process's effective set, from /proc/self/status and /proc/sys/kernel/cap_last_cap. */
     public static Capabilities current() {
         try {
-            String status = readProc(Path.of("/proc/self/status"));
-            int last = Capability.values().length - 1;
-            Path lastCapFile = Path.of("/proc/sys/kernel/cap_last_cap");
-            if (Files.isReadable(lastCapFile)) {
-                last = Integer.parseInt(readProc(lastCapFile).trim());
-            }
-            return parseStatus(status, last);
+            return parseStatus(readProc(Path.of("/proc/self/status")), kernelLastCap());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the capabilities of this process", e);
         }
+    }
+
+    /**
+     * The highest capability number the running kernel knows ({@code /proc/sys/kernel/cap_last_cap}),
+     * or the highest this enum knows where that file cannot be read.
+     */
+    public static int kernelLastCap() {
+        Path lastCapFile = Path.of("/proc/sys/kernel/cap_last_cap");
+        try {
+            return Files.isReadable(lastCapFile) ? Integer.parseInt(readProc(lastCapFile).trim())
+                    : Capability.values().length - 1;
+        } catch (IOException | NumberFormatException e) {
+            return Capability.values().length - 1;
+        }
+    }
+
+    /**
+     * The effective set of a {@code /proc/PID/status} text (its {@code CapEff:} line), on this
+     * kernel's capability range.
+     *
+     * @throws IllegalArgumentException when the text has no well-formed CapEff line
+     */
+    public static Capabilities parse(String procStatus) {
+        return parseStatus(procStatus, kernelLastCap());
+    }
+
+    /** A set holding exactly {@code caps}, on this kernel's capability range. */
+    public static Capabilities of(Collection<Capability> caps) {
+        long m = 0;
+        for (Capability c : caps) {
+            m |= 1L << c.number();
+        }
+        return new Capabilities(m, kernelLastCap());
     }
 
     /**
@@ -125,16 +155,68 @@ public record Capabilities(long effective, int lastCap) {
     }
 
     /**
-     * True when the set satisfies the kernel's check for {@code c}: bpf() accepts CAP_SYS_ADMIN in place
-     * of CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (kernel/bpf/syscall.c, bpf_token_capable).
+     * True when the kernel lets this set do what needs {@code c} anywhere: CAP_SYS_ADMIN also passes
+     * the checks for CAP_BPF and CAP_PERFMON (bpf_capable(), perfmon_capable()), but not for
+     * CAP_NET_ADMIN outside bpf() (rtnetlink checks it itself).
      */
     public boolean allows(Capability c) {
+        return has(c) || ((c == Capability.BPF || c == Capability.PERFMON) && has(Capability.SYS_ADMIN));
+    }
+
+    /**
+     * True when the set satisfies bpf()'s own check for {@code c}: inside bpf() CAP_SYS_ADMIN stands in
+     * for CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (kernel/bpf/syscall.c, bpf_token_capable).
+     */
+    public boolean bpfAllows(Capability c) {
         return has(c) || (BPF_RELATED.contains(c) && has(Capability.SYS_ADMIN));
     }
 
-    /** Of {@code wanted}, those {@link #allows} refuses, as names. */
+    /** Of {@code wanted}, those bpf() would refuse ({@link #bpfAllows}), as names. */
     public List<String> lacking(List<Capability> wanted) {
-        return wanted.stream().filter(c -> !allows(c)).map(Capability::capName).toList();
+        return wanted.stream().filter(c -> !bpfAllows(c)).map(Capability::capName).toList();
+    }
+
+    /** Of {@code needed}, those this set does not {@link #allows allow}, in the order given, once each. */
+    public List<Capability> missing(Collection<Capability> needed) {
+        List<Capability> out = new ArrayList<>();
+        for (Capability c : needed) {
+            if (!allows(c) && !out.contains(c)) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    /** The capabilities held that the enum knows, as a set. */
+    public Set<Capability> set() {
+        Set<Capability> out = EnumSet.noneOf(Capability.class);
+        out.addAll(present());
+        return out;
+    }
+
+    /**
+     * The set for people: {@code "all"} (or {@code "all but cap_sys_resource"} when one to three are
+     * missing), {@code "none"}, or the names, as {@code "cap_net_admin,cap_perfmon,cap_bpf"}.
+     */
+    public String describe() {
+        Set<Capability> held = set();
+        if (held.isEmpty()) {
+            return "none";
+        }
+        List<String> lacking = missing();
+        if (lacking.isEmpty()) {
+            return "all";
+        }
+        if (lacking.size() <= 3) {
+            return "all but " + lacking.stream().map(n -> n.toLowerCase(java.util.Locale.ROOT))
+                    .collect(Collectors.joining(","));
+        }
+        return held.stream().map(Capability::lowerName).collect(Collectors.joining(","));
+    }
+
+    @Override
+    public String toString() {
+        return hex() + " (" + describe() + ")";
     }
 
     /** The set as 16 hex digits, as /proc shows it. */

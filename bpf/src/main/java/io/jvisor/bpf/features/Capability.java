@@ -15,6 +15,11 @@ public enum Capability {
         return ordinal();
     }
 
+    /** The name in the lower case that setpriv, capsh and getpcaps print: {@code cap_bpf}. */
+    public String lowerName() {
+        return capName().toLowerCase(Locale.ROOT);
+    }
+
     /** The name the kernel and capsh use, e.g. {@code CAP_BPF}. */
     public String capName() {
         return "CAP_" + name();
@@ -29,6 +34,10 @@ public enum Capability {
     /** Parses {@code CAP_BPF}, {@code cap_bpf} or {@code bpf}. */
     public static Capability parse(String name) {
         String n = name.trim().toUpperCase(Locale.ROOT);
-        return valueOf(n.startsWith("CAP_") ? n.substring(4) : n);
+        try {
+            return valueOf(n.startsWith("CAP_") ? n.substring(4) : n);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("no capability named '" + name + "'", e);
+        }
     }
 }

@@ -281,13 +281,25 @@ public record Features(KernelVersion kernel, Capabilities capabilities, Map<Prog
         return f;
     }
 
+    /**
+     * Runs a probe thread (one that may leave this process's namespace) to its end; what it throws,
+     * such as EPERM without CAP_BPF, is thrown here for the caller to report.
+     */
     private static void runOn(Thread t, String what) {
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        t.setUncaughtExceptionHandler((thread, e) -> failure.set(e));
         t.start();
         try {
             t.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while " + what, e);
+        }
+        if (failure.get() instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failure.get() instanceof Error e) {
+            throw e;
         }
     }
 
@@ -398,7 +410,10 @@ public record Features(KernelVersion kernel, Capabilities capabilities, Map<Prog
     /**
      * Attaches a pass-everything program with BPF_LINK_CREATE to the loopback device of a private,
      * throw-away network namespace (unshare on a dedicated platform thread, which ends with the
-     * thread), so that the probe touches no device anyone uses.
+     * thread), so that the probe touches no device anyone uses. A process without CAP_SYS_ADMIN
+     * cannot unshare (a daemon with only the capabilities of its work, see docs/server.md); it sends
+     * instead requests that the kernel must refuse, and reads the refusals
+     * ({@link #probeLinkAttachTypeByRefusal}): nothing is attached anywhere.
      */
     public static Map<AttachType, Support> probeLinkAttachTypes() {
         return probeLinkAttachTypes(Capabilities.current(), KernelVersion.current());
@@ -409,11 +424,67 @@ public record Features(KernelVersion kernel, Capabilities capabilities, Map<Prog
         Thread t = Thread.ofPlatform().name("jvisor-link-probe").unstarted(() -> {
             int r = Syscall.unshare(Syscall.CLONE_NEWNET);
             for (AttachType a : LINK_ATTACH_TYPES) {
-                out.put(a, r < 0 ? netnsRefused(-r) : probeLinkAttachType(a, 1, caps, kernel));
+                // without a private namespace (unshare needs CAP_SYS_ADMIN), ask in a way that attaches nothing
+                out.put(a, r < 0 ? probeLinkAttachTypeByRefusal(a, "no private netns (unshare: " + Errno.name(-r) + ")")
+                        : probeLinkAttachType(a, 1, caps, kernel));
             }
         });
         runOn(t, "probing links");
         return out;
+    }
+
+    /** An ifindex no device has (ifindexes are positive ints handed out upwards from 1). */
+    private static final int NO_SUCH_IFINDEX = Integer.MAX_VALUE;
+    /** XDP_FLAGS_HW_MODE: offload to the NIC, which a loopback device never offers. */
+    private static final int XDP_FLAGS_HW_MODE = 1 << 3;
+
+    /**
+     * Probes an attach type with a BPF_LINK_CREATE request that the kernel must refuse, and reads from
+     * the refusal how far the request got. A kernel that does not know the attach type refuses it
+     * first, with EINVAL. One that knows tcx looks the device up and answers ENODEV for an ifindex
+     * no device has. XDP answers EINVAL for a missing device too, so it is asked instead to offload
+     * to this namespace's loopback device (ifindex 1), whose driver has no XDP: EOPNOTSUPP comes
+     * from the driver check, after the kernel accepted the link. Neither attaches anything.
+     */
+    static Support probeLinkAttachTypeByRefusal(AttachType t, String why) {
+        boolean xdp = t == AttachType.XDP;
+        int errno = xdp ? linkCreateErrno(t, 1, XDP_FLAGS_HW_MODE) : linkCreateErrno(t, NO_SUCH_IFINDEX, 0);
+        Errno known = xdp ? Errno.ENOTSUP : Errno.ENODEV;
+        if (errno == known.number()) {
+            return new Support(true, true, "kernel knows it (" + known.name() + (xdp ? " for offload on lo" : " for a"
+                    + " missing device") + "); " + why, 0, "");
+        }
+        if (errno == 0) { // cannot happen for these requests; a kernel that did attach surely has the type
+            return new Support(true, true, why, 0, "");
+        }
+        return Support.no(Errno.name(errno) + "; " + why);
+    }
+
+    /** The errno of BPF_LINK_CREATE of a pass-everything program of the attach type's program type. */
+    private static int linkCreateErrno(AttachType t, int ifindex, int flags) {
+        boolean xdp = t == AttachType.XDP;
+        List<Instruction> code = List.of(
+                new Instruction(Opcodes.ALU64 | Opcodes.MOV | Opcodes.K, Register.R0, Register.R0, 0, xdp ? 2 : 0),
+                new Instruction(Opcodes.JMP | Opcodes.EXIT, Register.R0, Register.R0, 0, 0));
+        LoadResult prog = rawLoad(xdp ? ProgramType.XDP : ProgramType.SCHED_CLS, xdp ? AttachType.XDP : null, code, false);
+        if (prog.errno != 0) {
+            return prog.errno;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = arena.allocate(Attr.LinkCreate.LAYOUT);
+            attr.set(JAVA_INT, Attr.LinkCreate.PROG_FD, prog.fd);
+            attr.set(JAVA_INT, Attr.LinkCreate.TARGET_IFINDEX, ifindex);
+            attr.set(JAVA_INT, Attr.LinkCreate.ATTACH_TYPE, t.value());
+            attr.set(JAVA_INT, Attr.LinkCreate.FLAGS, flags);
+            long r = Syscall.bpf(Attr.LINK_CREATE, attr, attr.byteSize());
+            if (r >= 0) {
+                Syscall.close((int) r);
+                return 0;
+            }
+            return (int) -r;
+        } finally {
+            Syscall.close(prog.fd);
+        }
     }
 
     private static Support probeLinkAttachType(AttachType t, int ifindex, Capabilities caps, KernelVersion kernel) {

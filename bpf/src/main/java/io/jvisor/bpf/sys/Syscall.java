@@ -56,6 +56,8 @@ public final class Syscall {
     private static final MethodHandle WRITE = libc("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle SETNS = libc("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle UNSHARE = libc("unshare", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle FCNTL = libc("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+            Linker.Option.firstVariadicArg(2));
     private static final MethodHandle OPEN = libc("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT),
             Linker.Option.firstVariadicArg(2));
 
@@ -198,6 +200,22 @@ public final class Syscall {
         MemorySegment captured = CAPTURED.get();
         try (Arena arena = Arena.ofConfined()) {
             int r = (int) OPEN.invokeExact(captured, arena.allocateFrom(path), flags | 0x80000);
+            return r < 0 ? -errno(captured) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * fcntl(fd, F_DUPFD_CLOEXEC, 0): a second descriptor of the same open file (for a bpf object: the
+     * same kernel object). Unlike BPF_*_GET_FD_BY_ID, it needs no capability.
+     *
+     * @return the new descriptor, or {@code -errno}
+     */
+    public static int dup(int fd) {
+        MemorySegment captured = CAPTURED.get();
+        try {
+            int r = (int) FCNTL.invokeExact(captured, fd, 1030 /* F_DUPFD_CLOEXEC */, 0);
             return r < 0 ? -errno(captured) : r;
         } catch (Throwable t) {
             throw rethrow(t);

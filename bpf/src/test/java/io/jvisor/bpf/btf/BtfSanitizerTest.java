@@ -14,7 +14,6 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** BTF sanitizing: kinds an older kernel lacks are rewritten into kinds it has, as libbpf does. */
-@RequiresRoot
 class BtfSanitizerTest {
     @Test
     void clangLeavesDatasecSizesThatTheParserFillsIn() {
@@ -43,6 +42,7 @@ class BtfSanitizerTest {
     }
 
     @Test
+    @RequiresRoot
     void anObjectLoadsWithBtfSanitizedForAKernelWithoutDatasec() {
         // 5.1 has FUNC (so func_info still loads) but no DATASEC and VAR.
         CollectionOptions options = new CollectionOptions(CollectionOptions.DEFAULT.programOptions(), Map.of(), null,

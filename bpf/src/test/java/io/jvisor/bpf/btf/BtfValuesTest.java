@@ -21,7 +21,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Map keys and values read and written through their BTF types, on a real clang object and the kernel. */
-@RequiresRoot
 class BtfValuesTest {
     static CollectionSpec spec() {
         return TestObjects.spec("btf_values.c");
@@ -211,6 +210,7 @@ class BtfValuesTest {
     }
 
     @Test
+    @RequiresRoot
     void theKernelsCopyOfAMapsBtfDecodesWhatTheMapHolds() throws Exception {
         try (Collection c = Collection.load(spec())) {
             BpfMap flows = c.map("flows");
@@ -238,6 +238,7 @@ class BtfValuesTest {
     }
 
     @Test
+    @RequiresRoot
     void fetchingAnIdWithNoBtfSaysSo() {
         assertThatThrownBy(() -> LoadedBtf.fetch(Integer.MAX_VALUE - 7))
                 .isInstanceOf(BpfException.class).hasMessageContaining("no BTF has id");

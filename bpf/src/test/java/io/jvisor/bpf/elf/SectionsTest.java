@@ -11,7 +11,6 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Every supported section convention, and a legacy {@code maps} definition, parsed and loaded. */
-@RequiresRoot
 class SectionsTest {
     @Test
     void sectionConventionsGiveTypesAttachTypesAndFlags() {
@@ -35,6 +34,7 @@ class SectionsTest {
     }
 
     @Test
+    @RequiresRoot
     void everyProgramLoadsAndRuns() {
         try (Collection c = Collection.load(TestObjects.spec("sections.c"))) {
             assertThat(c.programs()).hasSize(6);

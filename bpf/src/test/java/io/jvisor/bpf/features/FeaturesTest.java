@@ -49,6 +49,7 @@ class FeaturesTest {
      * missing feature.
      */
     @Test
+    @RequiresRoot
     void probeFindsWhatJvisorNeeds() {
         Features f = features;
         assertThat(f.kernel().atLeast(6, 6)).as("tcx needs 6.6+; CI runs 6.18").isTrue();

@@ -1,5 +1,6 @@
 package io.jvisor.bpf.testing;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.lang.annotation.ElementType;
@@ -8,10 +9,16 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
 /**
- * Marks a test class that needs root (bpf(), namespaces, devices). Outside CI a non-root run skips
- * it with one clear message; under CI=true it fails instead, because a skipped test proves nothing.
+ * Marks a test class or method that needs root (bpf(), namespaces, devices). Without root it fails
+ * with one clear message: a skipped test proves nothing. Everything else (parsing, planning,
+ * models) carries no mark and runs as any user; such a user runs those alone by leaving out the
+ * tag {@value #TAG}: {@code ./mvnw -B verify -DexcludedGroups=root}.
  */
 @Retention(RetentionPolicy.RUNTIME)
-@Target(ElementType.TYPE)
+@Target({ElementType.TYPE, ElementType.METHOD})
+@Tag(RequiresRoot.TAG)
 @ExtendWith(RootCondition.class)
-public @interface RequiresRoot {}
+public @interface RequiresRoot {
+    /** The JUnit tag of the tests that need root. */
+    String TAG = "root";
+}
