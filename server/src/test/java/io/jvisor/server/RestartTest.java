@@ -107,6 +107,8 @@ class RestartTest {
                         assertThat(first.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
                         long sentWhileDown = udp.sent();
                         second = startDaemon(bed);
+                        // the killed daemon left its socket behind; the new one replaced it
+                        assertThat(second.where()).isEqualTo("unix:" + bed.socketPath());
                         Http again = Http.socket(bed.socketPath());
                         JsonNode restored = again.get("/v1/status").json();
                         assertThat(restored.path("topology").asText()).isEqualTo("restart");
