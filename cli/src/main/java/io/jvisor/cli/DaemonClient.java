@@ -192,15 +192,17 @@ final class DaemonClient implements Backend {
      */
     private static Optional<DaemonClient> atSocket(Path socket, EngineOptions options, String engineName) {
         if (!Files.exists(socket)) {
+            Path dir = socket.toAbsolutePath().getParent();
+            if (dir != null && Files.isDirectory(dir) && !Files.isExecutable(dir)) {
+                throw noPermission(socket, "its directory " + dir + " is closed to this user");
+            }
             return Optional.empty();
         }
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
         } catch (java.net.SocketException e) {
             if (String.valueOf(e.getMessage()).contains("Permission denied")) {
-                throw new NoPermission("cannot connect to the daemon's control socket " + socket + ": permission "
-                        + "denied. Its members may use it: run jvisor with sudo, or ask for membership of group '"
-                        + DaemonOptions.DEFAULT_GROUP + "' (see docs/server.md, \"Security\")");
+                throw noPermission(socket, "permission denied");
             }
             return Optional.empty(); // ECONNREFUSED: a socket left by a daemon that died
         } catch (IOException e) {
@@ -218,6 +220,12 @@ final class DaemonClient implements Backend {
             c.close();
             throw new Unreachable("the daemon on " + socket + " does not answer: " + e.getMessage(), e);
         }
+    }
+
+    private static NoPermission noPermission(Path socket, String why) {
+        return new NoPermission("cannot connect to the daemon's control socket " + socket + ": " + why + ". Run jvisor "
+                + "with sudo, or ask for membership of the socket's group (by default '" + DaemonOptions.DEFAULT_GROUP
+                + "'; see docs/server.md, \"Security\")");
     }
 
     /**
