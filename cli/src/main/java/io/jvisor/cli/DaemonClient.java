@@ -241,6 +241,10 @@ final class DaemonClient implements Backend {
             throw new java.io.UncheckedIOException("cannot make a private directory for the engine's socket", e);
         }
         Path sock = dir.resolve("jvisord.sock");
+        // a command ended by a signal never reaches close(): the JVM removes both after the shutdown hooks
+        // (a capture's hook still talks to this daemon), the socket first
+        dir.toFile().deleteOnExit();
+        sock.toFile().deleteOnExit();
         Daemon d;
         try {
             // group root: the socket is no wider than its directory, and no warning about a missing group
@@ -255,11 +259,6 @@ final class DaemonClient implements Backend {
     /** A client of the daemon at {@code url} (TCP), sending {@code token}. */
     static DaemonClient at(String url, String token) {
         return new DaemonClient(null, url, token, null, null, null, null);
-    }
-
-    /** A client of the daemon on control socket {@code socket}. */
-    static DaemonClient atSocket(Path socket) {
-        return new DaemonClient(socket, null, null, null, null, null, null);
     }
 
     boolean isEmbedded() {

@@ -35,6 +35,8 @@ final class ControlSocket implements AutoCloseable {
     /** S_IFMT and S_IFSOCK of st_mode. */
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
+    /** Numbers the private directories of the daemons of this process (tests run several). */
+    private static final java.util.concurrent.atomic.AtomicInteger BINDS = new java.util.concurrent.atomic.AtomicInteger();
 
     private final Path path;
     private final String groupName;
@@ -98,11 +100,11 @@ final class ControlSocket implements AutoCloseable {
                 }
                 LOG.info("replacing the stale control socket {} (no process listens on it)", path);
             }
-            Path priv = dir.resolve(".jvisord." + ProcessHandle.current().pid());
+            Path priv = dir.resolve(".jvisord." + ProcessHandle.current().pid() + "." + BINDS.incrementAndGet());
             if (priv.resolve("s").toString().getBytes(StandardCharsets.UTF_8).length > DaemonOptions.MAX_SOCKET_PATH) {
                 priv = null; // too long to bind in a private directory: bind in place, then set the mode at once
             } else {
-                deleteTree(priv); // left by an earlier daemon with this pid
+                deleteTree(priv); // left by an earlier process with this pid
                 Files.createDirectory(priv, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             }
             return new ControlSocket(path, groupName, priv);

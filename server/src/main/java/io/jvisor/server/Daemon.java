@@ -99,7 +99,8 @@ public final class Daemon implements AutoCloseable {
      * (adopting what a previous daemon left running), then listens. With a TCP listener that takes
      * tokens it reads the bearer token, or creates it on first start.
      *
-     * @throws ControlSocket.InUse (an IllegalStateException) when a daemon answers on the socket path
+     * @throws IllegalStateException when a daemon answers on the socket path already, or the path is not a
+     *     socket, or its directory is writable by every user
      */
     public static Daemon start(DaemonOptions options) {
         String token = options.tcp() == null || !options.tcp().tokenRequired() ? null
