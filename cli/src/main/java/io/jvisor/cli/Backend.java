@@ -26,7 +26,7 @@ interface Backend extends AutoCloseable {
     /** The counters. */
     List<Counters.InstanceRow> counters();
 
-    /** A short description, e.g. "daemon at http://127.0.0.1:8472". */
+    /** A short description, e.g. "daemon at unix:/run/jvisor/jvisord.sock". */
     String where();
 
     @Override

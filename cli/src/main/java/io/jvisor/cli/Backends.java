@@ -19,9 +19,13 @@ final class Backends {
      * of starting one (which would create the engine's pins just to report that nothing is there).
      */
     static DaemonClient open(EngineMixin engine, boolean offlineAllowed, boolean readOnly, PrintWriter err) {
-        var daemon = DaemonClient.find(engine.options());
+        var daemon = DaemonClient.find(engine.options(), engine.socket);
         if (daemon.isPresent()) {
             return daemon.get();
+        }
+        if (engine.socket != null) {
+            err.println("jvisor: no daemon answers on " + engine.socket);
+            throw new Manifests.Reported(Exit.UNAVAILABLE);
         }
         var o = engine.options();
         if (readOnly && !java.nio.file.Files.exists(o.pinRoot())

@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -79,9 +78,10 @@ public final class CaptureCommand implements Callable<Integer> {
             return Exit.USAGE;
         }
         try (DaemonClient c = Backends.open(engine, true, err)) {
-            HttpResponse<InputStream> r = c.stream("/v1/instances/" + DaemonClient.enc(instance) + "/capture?count="
+            DaemonClient.Streamed r = c.stream("/v1/instances/" + DaemonClient.enc(instance) + "/capture?count="
                     + count + "&snaplen=" + snaplen + "&seconds=" + seconds);
-            long id = Long.parseLong(r.headers().firstValue(Daemon.CAPTURE_SESSION_HEADER).orElse("0"));
+            String session = r.header().apply(Daemon.CAPTURE_SESSION_HEADER);
+            long id = Long.parseLong(session == null ? "0" : session);
             CountDownLatch copied = new CountDownLatch(1);
             Object printed = new Object();
             boolean[] done = {false};

@@ -5,7 +5,10 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 
-/** Which engine a command works on: {@code --engine}, {@code --state-dir}, {@code --bpffs}. */
+/**
+ * Which engine a command works on: {@code --engine}, {@code --state-dir}, {@code --bpffs}; and
+ * {@code --socket}, the daemon's control socket.
+ */
 public final class EngineMixin {
     @Option(names = "--engine", defaultValue = "jvisor", paramLabel = "NAME",
             description = "The engine's name: its pins are under BPFFS/jvisor/NAME (default: ${DEFAULT-VALUE}).")
@@ -17,6 +20,11 @@ public final class EngineMixin {
 
     @Option(names = "--bpffs", paramLabel = "DIR", description = "The bpf filesystem (default: /sys/fs/bpf).")
     Path bpffs;
+
+    @Option(names = "--socket", paramLabel = "PATH",
+            description = "The daemon's control socket (default: the one daemon.json names, else "
+                    + io.jvisor.server.DaemonOptions.DEFAULT_SOCKET + ").")
+    Path socket;
 
     /** The engine options. */
     public EngineOptions options() {

@@ -3,8 +3,8 @@ package io.jvisor.cli;
 /**
  * Exit codes: 0 success; 1 the operation failed (the kernel refused, traffic did not pass); 2 bad
  * usage (picocli); 65 bad input data (an invalid topology or request, BSD sysexits EX_DATAERR); 66 an
- * input file is missing (EX_NOINPUT); 69 the daemon is unreachable (EX_UNAVAILABLE); 77 not root
- * (EX_NOPERM).
+ * input file is missing (EX_NOINPUT); 69 the daemon is unreachable (EX_UNAVAILABLE); 77 not root, or
+ * not allowed on the daemon's control socket (EX_NOPERM).
  */
 final class Exit {
     private Exit() {}

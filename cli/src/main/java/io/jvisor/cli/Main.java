@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
                 "Commands talk to the daemon ('jvisor daemon') when one runs,",
                 "else to an engine started in this process.", "",
                 "Exit codes: 0 ok, 1 failed, 2 usage, 65 invalid input,",
-                "66 no input file, 69 daemon unreachable, 77 not root."},
+                "66 no input file, 69 daemon unreachable,",
+                "77 not root (or not allowed on the daemon's socket)."},
         subcommands = {UpCommand.class, DownCommand.class, DaemonCommand.class, ApplyCommand.class,
                 ResourceCommands.Get.class, ResourceCommands.Describe.class, ResourceCommands.Delete.class,
                 ResourceCommands.Add.class, ResourceCommands.Connect.class, TableCommand.class, StatsCommand.class,
@@ -37,6 +38,10 @@ public final class Main implements Runnable {
         cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
             if (ex instanceof Manifests.Reported r) {
                 return r.exit; // already printed
+            }
+            if (ex instanceof DaemonClient.NoPermission p) {
+                cmd.getErr().println("jvisor: " + p.getMessage());
+                return Exit.NO_PERMISSION;
             }
             if (ex instanceof DaemonClient.Unreachable u) {
                 cmd.getErr().println("jvisor: " + u.getMessage());

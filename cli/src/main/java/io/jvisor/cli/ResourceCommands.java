@@ -177,7 +177,12 @@ final class ResourceCommands {
 
     /** Types and devices need no engine: without a daemon they are read here. */
     static boolean local(Kind kind, EngineMixin engine) {
-        return (kind == Kind.types || kind == Kind.devices) && DaemonClient.find(engine.options()).isEmpty();
+        if (kind != Kind.types && kind != Kind.devices) {
+            return false;
+        }
+        var daemon = DaemonClient.find(engine.options(), engine.socket);
+        daemon.ifPresent(DaemonClient::close);
+        return daemon.isEmpty();
     }
 
     static JsonNode localFetch(Kind kind, String name) {

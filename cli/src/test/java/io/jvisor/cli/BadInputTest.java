@@ -3,7 +3,6 @@ package io.jvisor.cli;
 import io.jvisor.bpf.testing.RequiresRoot;
 import io.jvisor.server.BadManifests;
 import io.jvisor.server.Daemon;
-import io.jvisor.server.DaemonOptions;
 import io.jvisor.server.ServerTestBed;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,7 +35,7 @@ class BadInputTest {
     @BeforeAll
     void start() throws Exception {
         bed = new ServerTestBed("jvb");
-        daemon = Daemon.start(new DaemonOptions(bed.options, "127.0.0.1", 0, 0));
+        daemon = Daemon.start(bed.daemonOptions());
         engine = List.of("--engine", bed.options.name(), "--state-dir", bed.options.stateDir().toString());
         dir = Files.createTempDirectory("jvisor-bad-input");
         Path good = dir.resolve("good.yaml");
@@ -52,7 +51,7 @@ class BadInputTest {
                 """);
         CliRun r = CliRun.run(engine, "apply", "-f", good.toString());
         assertThat(r.exit()).as(r.toString()).isZero();
-        assertThat(r.err()).contains("daemon at " + daemon.url());
+        assertThat(r.err()).contains("daemon at unix:" + bed.socketPath());
     }
 
     @AfterAll

@@ -71,9 +71,10 @@ class CaptureCommandTest {
 
             // a separate jvisor process, stopped by SIGTERM as by Ctrl-C
             Path pcap2 = tmp.resolve("signal.pcap");
+            Path processTmp = Files.createDirectory(tmp.resolve("process-tmp")); // where its engine's socket goes
             List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                    "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                    Main.class.getName(), "capture", "cap", "-w", pcap2.toString()));
+                    "--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=" + processTmp, "-cp",
+                    System.getProperty("java.class.path"), Main.class.getName(), "capture", "cap", "-w", pcap2.toString()));
             cmd.addAll(e);
             Path stderr = tmp.resolve("stderr.txt");
             Process p = new ProcessBuilder(cmd).redirectError(stderr.toFile()).redirectOutput(tmp.resolve("out.txt")
@@ -94,6 +95,9 @@ class CaptureCommandTest {
             }
             String err = Files.readString(stderr);
             assertThat(err).contains("8 packets captured").contains("0 packets dropped by kernel");
+            try (var left = Files.list(processTmp)) {
+                assertThat(left.toList()).as("the stopped process's private socket directory is removed").isEmpty();
+            }
             assertThat(tcpdump(pcap2)).hasSize(8).allMatch(l -> l.contains("ICMP echo"));
 
             // the instance is free again: a new session starts

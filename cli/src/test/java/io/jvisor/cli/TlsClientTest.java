@@ -10,14 +10,18 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The CLI finds a daemon that serves HTTPS and trusts its certificate through the daemon's key store. */
+/**
+ * The CLI finds a daemon that listens on TCP only, serving HTTPS: it trusts the daemon's certificate
+ * through the daemon's key store and sends the bearer token, both found through {@code daemon.json}.
+ */
 @RequiresRoot
 class TlsClientTest {
     @Test
     void theCliTalksToAnHttpsDaemon() throws Exception {
         try (ServerTestBed bed = new ServerTestBed("jvct")) {
-            try (Daemon d = Daemon.start(new DaemonOptions(bed.options, "127.0.0.1", 0, 0, false,
-                    bed.selfSignedTls("another-test-secret")))) {
+            try (Daemon d = Daemon.start(bed.daemonOptions().withTcp(
+                    new DaemonOptions.Tcp("127.0.0.1", 0).withTls(bed.selfSignedTls("another-test-secret")))
+                    .withSocket(null))) {
                 List<String> e = List.of("--engine", bed.options.name(), "--state-dir", bed.options.stateDir().toString());
                 CliRun add = CliRun.run(e, "add", "bridge", "b1");
                 assertThat(add.exit()).as(add.toString()).isZero();

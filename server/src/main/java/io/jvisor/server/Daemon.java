@@ -35,6 +35,8 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 
 /**
@@ -42,7 +44,10 @@ import java.util.Set;
  * {@code /v1}: module types, the topology (PUT applies, {@code ?dryRun=true} plans), instances,
  * connections, attachments, hosts, tables, devices, counters, an event stream; plus
  * {@code /openapi.json} and {@code /metrics}. JSON or YAML by Content-Type and Accept. Bad requests
- * get a 4xx whose body names field, value and reason; never a stack trace. See docs/server.md.
+ * get a 4xx whose body names field, value and reason; never a stack trace. It listens on its control
+ * socket (a unix-domain socket whose mode and group decide who may use it) and, only when asked, on
+ * TCP, where every request needs the bearer token or a client certificate and a {@code Host} that
+ * names the listener. See docs/server.md.
  */
 public final class Daemon implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
@@ -51,7 +56,7 @@ public final class Daemon implements AutoCloseable {
             .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_INTEGER_FOR_INTS);
     /** The file, in the engine's state directory, that tells clients where the daemon listens. */
     public static final String ENDPOINT_FILE = "daemon.json";
-    /** The bearer token file, in the engine's state directory (0600), for non-loopback binds. */
+    /** The bearer token file, in the engine's state directory (0600), for the TCP listener. */
     public static final String TOKEN_FILE = "token";
 
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
@@ -72,6 +77,9 @@ public final class Daemon implements AutoCloseable {
     /** The response header that names a streamed capture's session, for {@code DELETE .../capture/{id}}. */
     public static final String CAPTURE_SESSION_HEADER = "Jvisor-Capture-Session";
     private Javalin app;
+    private ControlSocket socket;
+    private org.eclipse.jetty.server.Connector socketConnector;
+    private org.eclipse.jetty.server.ServerConnector tcpConnector;
 
     private Daemon(DaemonOptions options, Controller controller, String token) {
         this.options = options;
@@ -87,35 +95,76 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * Starts the daemon: opens the engine (adopting what a previous daemon left running), then
-     * listens. Bound to a non-loopback address it requires a bearer token, created on first start.
+     * Starts the daemon: checks that no other daemon answers on its control socket, opens the engine
+     * (adopting what a previous daemon left running), then listens. With a TCP listener that takes
+     * tokens it reads the bearer token, or creates it on first start.
      *
+     * @throws IllegalStateException when a daemon answers on the socket path already, or the path is not a
+     *     socket, or its directory is writable by every user
      * @throws io.jvisor.bpf.features.MissingCapabilityException when this process lacks a capability of
      *     {@link DaemonCapabilities#ENGINE}, before anything is touched
      */
     public static Daemon start(DaemonOptions options) {
         DaemonCapabilities.requireEngine(io.jvisor.bpf.features.Capabilities.current());
-        String token = !options.tokenRequired() ? null : token(options.engine().stateDir().resolve(TOKEN_FILE));
-        Controller c = Controller.open(options.engine());
+        String token = options.tcp() == null || !options.tcp().tokenRequired() ? null
+                : token(options.engine().stateDir().resolve(TOKEN_FILE));
+        ControlSocket sock = options.socket() == null ? null : ControlSocket.prepare(options.socket(), options.socketGroup());
+        Controller c;
+        try {
+            c = Controller.open(options.engine());
+        } catch (RuntimeException e) {
+            if (sock != null) {
+                sock.close();
+            }
+            throw e;
+        }
         Daemon d = new Daemon(options, c, token);
+        d.socket = sock;
         try {
             d.listen();
         } catch (RuntimeException e) {
-            c.close();
+            try {
+                if (d.app != null) {
+                    d.app.stop();
+                }
+            } finally {
+                if (sock != null) {
+                    sock.close();
+                }
+                c.close();
+            }
             throw e;
         }
         return d;
     }
 
-    /** The port it listens on. */
-    public int port() {
-        return app.port();
+    /** The control socket's path, when it listens on one. */
+    public Optional<Path> socket() {
+        return socket == null ? Optional.empty() : Optional.of(socket.path());
     }
 
-    /** Its base URL. */
-    public String url() {
-        String h = options.host().equals("0.0.0.0") ? "127.0.0.1" : options.host();
-        return (options.tls() == null ? "http://" : "https://") + (h.contains(":") ? "[" + h + "]" : h) + ":" + port();
+    /** The TCP port it listens on, when it listens on TCP. */
+    public OptionalInt port() {
+        return tcpConnector == null ? OptionalInt.empty() : OptionalInt.of(tcpConnector.getLocalPort());
+    }
+
+    /** The base URL of its TCP listener ({@code http://} or {@code https://}), when it listens on TCP. */
+    public Optional<String> url() {
+        if (tcpConnector == null) {
+            return Optional.empty();
+        }
+        DaemonOptions.Tcp t = options.tcp();
+        String h = t.wildcard() ? (t.host().contains(":") ? "::1" : "127.0.0.1") : t.host();
+        return Optional.of((t.tls() == null ? "http://" : "https://") + (h.contains(":") ? "[" + h + "]" : h) + ":"
+                + tcpConnector.getLocalPort());
+    }
+
+    /** Where it listens, for people: {@code unix:/run/jvisor/jvisord.sock (0660, group jvisor)} and/or the URL. */
+    public String where() {
+        List<String> w = new ArrayList<>();
+        socket().ifPresent(p -> w.add("unix:" + p + " (" + socket.access() + ")"));
+        url().ifPresent(u -> w.add(u + (options.tcp().tokenRequired() ? " (bearer token)" : " (client certificates)")));
+        return String.join(" and ", w);
     }
 
     /** Its controller. */
@@ -132,8 +181,14 @@ public final class Daemon implements AutoCloseable {
                 app.stop();
             }
         } finally {
-            AtomicFile.delete(options.engine().stateDir().resolve(ENDPOINT_FILE));
-            controller.close();
+            try {
+                if (socket != null) {
+                    socket.close();
+                }
+                AtomicFile.delete(options.engine().stateDir().resolve(ENDPOINT_FILE));
+            } finally {
+                controller.close();
+            }
         }
     }
 
@@ -167,31 +222,23 @@ public final class Daemon implements AutoCloseable {
             cfg.startup.showOldJavalinVersionWarning = false;
             cfg.http.maxRequestSize = options.maxBodyBytes();
             cfg.concurrency.useVirtualThreads = true;
-            // our own connector: the default accept queue (50) overflows with a few hundred clients connecting at once
-            cfg.jetty.addConnector((server, http) -> {
-                org.eclipse.jetty.server.ServerConnector c;
-                if (options.tls() == null) {
-                    c = new org.eclipse.jetty.server.ServerConnector(server,
+            if (socket != null) {
+                cfg.jetty.addConnector((server, http) -> {
+                    var c = new org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector(server,
                             new org.eclipse.jetty.server.HttpConnectionFactory(http));
-                } else {
-                    org.eclipse.jetty.util.ssl.SslContextFactory.Server ssl =
-                            new org.eclipse.jetty.util.ssl.SslContextFactory.Server();
-                    ssl.setKeyStorePath(options.tls().keyStore().toString());
-                    ssl.setKeyStoreType("PKCS12");
-                    ssl.setKeyStorePassword(options.tls().password());
-                    org.eclipse.jetty.server.HttpConfiguration https = new org.eclipse.jetty.server.HttpConfiguration(http);
-                    org.eclipse.jetty.server.SecureRequestCustomizer src = new org.eclipse.jetty.server.SecureRequestCustomizer();
-                    src.setSniHostCheck(false); // clients reach it by address; the certificate names it by SAN
-                    https.addCustomizer(src);
-                    c = new org.eclipse.jetty.server.ServerConnector(server,
-                            new org.eclipse.jetty.server.SslConnectionFactory(ssl, "http/1.1"),
-                            new org.eclipse.jetty.server.HttpConnectionFactory(https));
-                }
-                c.setHost(options.host());
-                c.setPort(options.port());
-                c.setAcceptQueueSize(1024);
-                return c;
-            });
+                    c.setUnixDomainPath(socket.bindPath());
+                    c.setAcceptQueueSize(1024);
+                    socketConnector = c;
+                    return c;
+                });
+            }
+            if (options.tcp() != null) {
+                // our own connector: the default accept queue (50) overflows with a few hundred clients connecting at once
+                cfg.jetty.addConnector((server, http) -> {
+                    tcpConnector = tcpConnector(server, http, options.tcp());
+                    return tcpConnector;
+                });
+            }
             cfg.routes.before(this::authorize);
             cfg.routes.exception(ApiException.class, (e, ctx) -> refuse(ctx, e.status(), e.problems()));
             cfg.routes.exception(ManifestException.class, (e, ctx) -> refuse(ctx, 400, e.problems()));
@@ -214,34 +261,122 @@ public final class Daemon implements AutoCloseable {
             routes(cfg.routes);
         });
         app.start();
+        if (socket != null) {
+            socket.publish();
+        }
         Map<String, Object> endpoint = new LinkedHashMap<>();
-        endpoint.put("url", url());
+        endpoint.put("socket", socket().map(Path::toString).orElse(null));
+        endpoint.put("url", url().orElse(null));
         endpoint.put("pid", ProcessHandle.current().pid());
         endpoint.put("engine", options.engine().name());
         endpoint.put("token", token != null);
-        if (options.tls() != null) {
-            endpoint.put("tlsKeyStore", options.tls().keyStore().toString());
-            endpoint.put("tlsPasswordFile", options.tls().passwordFile().toString());
+        if (options.tcp() != null && options.tcp().tls() != null) {
+            endpoint.put("tlsKeyStore", options.tcp().tls().keyStore().toString());
+            endpoint.put("tlsPasswordFile", options.tcp().tls().passwordFile().toString());
         }
         try {
             AtomicFile.write(options.engine().stateDir().resolve(ENDPOINT_FILE), JSON.writeValueAsBytes(endpoint));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        LOG.info("jvisord listening on {} (engine '{}', state {})", url(), options.engine().name(),
+        LOG.info("jvisord listening on {} (engine '{}', state {})", where(), options.engine().name(),
                 options.engine().stateDir());
     }
 
+    private static org.eclipse.jetty.server.ServerConnector tcpConnector(org.eclipse.jetty.server.Server server,
+            org.eclipse.jetty.server.HttpConfiguration http, DaemonOptions.Tcp tcp) {
+        org.eclipse.jetty.server.ServerConnector c;
+        if (tcp.tls() == null) {
+            c = new org.eclipse.jetty.server.ServerConnector(server, new org.eclipse.jetty.server.HttpConnectionFactory(http));
+        } else {
+            org.eclipse.jetty.util.ssl.SslContextFactory.Server ssl = new org.eclipse.jetty.util.ssl.SslContextFactory.Server();
+            ssl.setKeyStorePath(tcp.tls().keyStore().toString());
+            ssl.setKeyStoreType("PKCS12");
+            ssl.setKeyStorePassword(tcp.tls().password());
+            if (tcp.tls().clientCa() != null) {
+                ssl.setTrustStore(trustStore(tcp.tls().clientCa()));
+                ssl.setNeedClientAuth(true); // the handshake fails without a certificate the CA signed
+            }
+            org.eclipse.jetty.server.HttpConfiguration https = new org.eclipse.jetty.server.HttpConfiguration(http);
+            org.eclipse.jetty.server.SecureRequestCustomizer src = new org.eclipse.jetty.server.SecureRequestCustomizer();
+            src.setSniHostCheck(false); // clients reach it by address; the certificate names it by SAN
+            https.addCustomizer(src);
+            c = new org.eclipse.jetty.server.ServerConnector(server,
+                    new org.eclipse.jetty.server.SslConnectionFactory(ssl, "http/1.1"),
+                    new org.eclipse.jetty.server.HttpConnectionFactory(https));
+        }
+        c.setHost(tcp.host());
+        c.setPort(tcp.port());
+        c.setAcceptQueueSize(1024);
+        return c;
+    }
+
+    /** A key store holding the PEM certificates of {@code pem} as trusted entries. */
+    static java.security.KeyStore trustStore(Path pem) {
+        try (InputStream in = Files.newInputStream(pem)) {
+            java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            int i = 0;
+            for (java.security.cert.Certificate c : java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificates(in)) {
+                ks.setCertificateEntry("ca" + i++, c);
+            }
+            if (i == 0) {
+                throw new IllegalArgumentException("no certificate in the client CA file " + pem);
+            }
+            return ks;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the client CA file " + pem, e);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalArgumentException("the client CA file " + pem + " holds no usable PEM certificate: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * On the control socket, every request is allowed: the socket's mode and group decided who could
+     * connect. On TCP, the {@code Host} must name the listener (421 otherwise: DNS rebinding) and the
+     * bearer token must come with the request unless TLS verified a client certificate (401).
+     */
     private void authorize(Context ctx) {
+        org.eclipse.jetty.ee10.servlet.ServletContextRequest r =
+                org.eclipse.jetty.ee10.servlet.ServletContextRequest.getServletContextRequest(ctx.req());
+        org.eclipse.jetty.server.Connector via = r == null ? null : r.getConnectionMetaData().getConnector();
+        if (via != null && via == socketConnector) {
+            return;
+        }
+        DaemonOptions.Tcp tcp = options.tcp();
+        if (tcp == null) {
+            throw new ApiException(403, "(connection)", null, "this daemon takes requests on its control socket only");
+        }
+        String host = ctx.header("Host");
+        if (!tcp.acceptsHost(host)) {
+            throw new ApiException(421, "Host", host, "not a name of this daemon (it accepts " + acceptedHosts(tcp)
+                    + "): a page that reached it through a name of its own is refused (DNS rebinding); add the name "
+                    + "with --allow-host");
+        }
         if (token == null) {
             return;
         }
         String h = ctx.header("Authorization");
         byte[] want = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
         if (h == null || !MessageDigest.isEqual(h.getBytes(StandardCharsets.UTF_8), want)) {
-            throw new ApiException(401, "Authorization", null, "a bearer token is required (root can read it from "
-                    + "the daemon's state directory)");
+            throw new ApiException(401, "Authorization", null, "a bearer token is required on TCP (root can read it "
+                    + "from the daemon's state directory; or use the control socket)");
         }
+    }
+
+    private static String acceptedHosts(DaemonOptions.Tcp t) {
+        List<String> a = new ArrayList<>();
+        a.add(t.host());
+        a.add("localhost");
+        if (t.wildcard()) {
+            a.add("any IP address");
+        } else if (DaemonOptions.Tcp.literal(t.host()) != null && DaemonOptions.Tcp.literal(t.host()).isLoopbackAddress()) {
+            a.add("loopback addresses");
+        }
+        a.addAll(t.extraHosts());
+        return String.join(", ", a);
     }
 
     private void routes(io.javalin.config.RoutesConfig r) {
@@ -639,11 +774,13 @@ public final class Daemon implements AutoCloseable {
         body.put("error", switch (status) {
             case 400 -> "invalid request";
             case 401 -> "unauthorized";
+            case 403 -> "forbidden";
             case 404 -> "not found";
             case 405 -> "method not allowed";
             case 409 -> "conflict";
             case 413 -> "request too large";
             case 415 -> "unsupported media type";
+            case 421 -> "misdirected request";
             case 500 -> "internal error";
             default -> "refused";
         });

@@ -5,7 +5,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -21,7 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A streaming capture ({@code GET /v1/instances/{name}/capture}) whose client dies while no frame
  * passes the instance: the daemon notices the dead connection by itself, ends the session and frees
  * the instance for a new one, without waiting for traffic that would make a write fail. The
- * instance has no ports wired, so nothing at all flows through it.
+ * instance has no ports wired, so nothing at all flows through it. The client is on the control
+ * socket, or on TCP (with the token), where its connection ends with a FIN or a reset.
  */
 @RequiresRoot
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -38,13 +39,18 @@ class CaptureStreamTest {
     ServerTestBed bed;
     Daemon daemon;
     Http http;
+    String token;
 
     @BeforeAll
     void start() {
         bed = new ServerTestBed("jvc");
-        daemon = bed.daemon(TOPOLOGY);
-        http = new Http(daemon.url());
+        daemon = bed.daemon(TOPOLOGY, o -> o.withTcp(new DaemonOptions.Tcp("127.0.0.1", 0)));
+        http = Http.socket(bed.socketPath());
+        token = Http.token(bed.daemonOptions());
     }
+
+    /** How the killed client was connected, and how its connection ends. */
+    enum Client { SOCKET, TCP_FIN, TCP_RESET }
 
     @AfterAll
     void stop() {
@@ -52,19 +58,21 @@ class CaptureStreamTest {
     }
 
     /**
-     * {@code reset}: the client's socket is reset (what the kernel does when a process killed with
-     * -9 leaves unread bytes behind); otherwise it is closed with a FIN (nothing left unread).
+     * {@code TCP_RESET}: the client's socket is reset (what the kernel does when a process killed with
+     * -9 leaves unread bytes behind); {@code TCP_FIN}: it is closed with a FIN (nothing left unread);
+     * {@code SOCKET}: a unix-domain connection is closed (it has no reset).
      */
-    @ParameterizedTest(name = "reset={0}")
-    @ValueSource(booleans = {false, true})
-    void aKilledClientFreesTheInstanceWithoutTraffic(boolean reset) throws Exception {
-        URI base = URI.create(daemon.url());
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Client.class)
+    void aKilledClientFreesTheInstanceWithoutTraffic(Client kind) throws Exception {
+        URI base = URI.create(daemon.url().orElseThrow());
         String id;
-        try (Socket client = new Socket(base.getHost(), base.getPort())) {
-            client.setSoTimeout(60_000); // a broken daemon fails the test instead of hanging it
-            client.getOutputStream().write(("GET /v1/instances/cap/capture HTTP/1.1\r\nHost: " + base.getHost()
-                    + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            InputStream in = client.getInputStream();
+        try (Connection client = kind == Client.SOCKET ? Connection.unix(bed.socketPath())
+                : Connection.tcp(base.getHost(), base.getPort())) {
+            client.out().write(("GET /v1/instances/cap/capture HTTP/1.1\r\nHost: " + base.getHost()
+                    + (kind == Client.SOCKET ? "" : "\r\nAuthorization: Bearer " + token) + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = client.in();
             String head = readHead(in);
             assertThat(head).as(head).startsWith("HTTP/1.1 200").contains(Daemon.CAPTURE_TYPE);
             id = head.lines().filter(l -> l.regionMatches(true, 0, Daemon.CAPTURE_SESSION_HEADER + ":", 0,
@@ -80,8 +88,8 @@ class CaptureStreamTest {
             assertThat(busy.status()).as(busy.body()).isEqualTo(409);
             assertThat(busy.body()).contains("already has a session");
 
-            if (reset) {
-                client.setSoLinger(true, 0); // close() now sends a reset
+            if (kind == Client.TCP_RESET) {
+                client.tcp().setSoLinger(true, 0); // close() now sends a reset
             }
         } // closed (FIN), or reset
 
@@ -107,6 +115,41 @@ class CaptureStreamTest {
         assertThat(summary.json().path("id").asText()).isEqualTo(id);
         assertThat(summary.json().path("written").asLong()).isZero();
         assertThat(summary.json().path("seen").asLong()).isZero();
+    }
+
+    /** A client connection over TCP or the control socket, read with a timeout either way. */
+    record Connection(Socket tcp, java.nio.channels.SocketChannel unix, InputStream in, java.io.OutputStream out)
+            implements AutoCloseable {
+        static Connection tcp(String host, int port) throws IOException {
+            Socket s = new Socket(host, port);
+            s.setSoTimeout(60_000); // a broken daemon fails the test instead of hanging it
+            return new Connection(s, null, s.getInputStream(), s.getOutputStream());
+        }
+
+        static Connection unix(java.nio.file.Path socket) throws IOException {
+            java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(
+                    java.net.UnixDomainSocketAddress.of(socket));
+            // a blocking channel's streams have no read timeout: a watchdog closes it after 60 s instead
+            Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(60_000);
+                    ch.close();
+                } catch (InterruptedException | IOException ignored) {
+                    // closed already
+                }
+            });
+            return new Connection(null, ch, java.nio.channels.Channels.newInputStream(ch),
+                    java.nio.channels.Channels.newOutputStream(ch));
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (tcp != null) {
+                tcp.close();
+            } else {
+                unix.close();
+            }
+        }
     }
 
     /** The status line and headers, up to the blank line. */

@@ -11,17 +11,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.TestInstance;
 
-import java.net.URI;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -29,7 +23,7 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * jvisord on an ephemeral loopback port with the real kernel: every resource, content negotiation,
+ * jvisord on its control socket (a unix-domain socket of the test's own) with the real kernel: every resource, content negotiation,
  * dry runs, tables, counters, metrics, events, and a corpus of bad requests, each refused with a
  * 4xx naming the problem while the stored state and the kernel objects stay as they were.
  */
@@ -66,7 +60,7 @@ class DaemonRestTest {
     void start() {
         bed = new ServerTestBed("jvd");
         daemon = bed.daemon(BASE);
-        http = new Http(daemon.url());
+        http = Http.socket(bed.socketPath());
     }
 
     @AfterAll
@@ -233,12 +227,11 @@ class DaemonRestTest {
 
     @Test
     void theEventStreamCarriesChanges() throws Exception {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(daemon.url() + "/v1/events"))
-                .header("Accept", "text/event-stream").build();
-        CompletableFuture<HttpResponse<Stream<String>>> f = http.client().sendAsync(req,
-                HttpResponse.BodyHandlers.ofLines());
-        HttpResponse<Stream<String>> resp = f.get(10, TimeUnit.SECONDS);
-        CompletableFuture<String> seen = CompletableFuture.supplyAsync(() -> resp.body()
+        Http.Streamed resp = http.stream("/v1/events", "text/event-stream");
+        assertThat(resp.status()).isEqualTo(200);
+        assertThat(resp.contentType()).startsWith("text/event-stream");
+        Stream<String> lines = resp.lines();
+        CompletableFuture<String> seen = CompletableFuture.supplyAsync(() -> lines
                 .filter(l -> l.startsWith("event: table-put")).findFirst().orElse(""));
         // the subscription is registered once the stream is open; keep writing until an event arrives
         for (int i = 0; i < 50 && !seen.isDone(); i++) {
@@ -247,7 +240,7 @@ class DaemonRestTest {
             Thread.sleep(100);
         }
         assertThat(seen.get(10, TimeUnit.SECONDS)).isEqualTo("event: table-put");
-        resp.body().close();
+        resp.close();
         for (int i = 0; i < 50; i++) {
             http.json("DELETE", "/v1/instances/b1/tables/fdb_static/entries/02000000007701" + String.format("%02x", i), null);
         }
@@ -255,11 +248,9 @@ class DaemonRestTest {
 
     @Test
     void theEventStreamCarriesSlowPathPackets() throws Exception {
-        HttpRequest req = HttpRequest.newBuilder(URI.create(daemon.url() + "/v1/events"))
-                .header("Accept", "text/event-stream").build();
-        HttpResponse<Stream<String>> resp = http.client().sendAsync(req, HttpResponse.BodyHandlers.ofLines())
-                .get(10, TimeUnit.SECONDS);
-        CompletableFuture<String> seen = CompletableFuture.supplyAsync(() -> resp.body()
+        Http.Streamed resp = http.stream("/v1/events", "text/event-stream");
+        Stream<String> lines = resp.lines();
+        CompletableFuture<String> seen = CompletableFuture.supplyAsync(() -> lines
                 .filter(l -> l.startsWith("data:") && l.contains("\"type\":\"slow-path\"")
                         && l.contains("\"subject\":\"r1\""))
                 .findFirst().orElse(""));
@@ -271,7 +262,7 @@ class DaemonRestTest {
             }
         }
         JsonNode event = new ObjectMapper().readTree(seen.get(10, TimeUnit.SECONDS).substring("data:".length()));
-        resp.body().close();
+        resp.close();
         assertThat(event.path("detail").path("port").asInt()).isZero();
         assertThat(event.path("detail").path("hook").asText()).isEqualTo("tc");
         assertThat(event.path("detail").path("head").asText()).hasSizeGreaterThanOrEqualTo(28);
@@ -411,24 +402,6 @@ class DaemonRestTest {
         assertThat(r.status()).as(r.toString()).isEqualTo(413);
         assertThat(bed.snapshot()).isEqualTo(before);
         assertThat(http.get("/v1/health").status()).isEqualTo(200);
-    }
-
-    @Test
-    void aTokenIsRequiredWhenConfiguredAndItsFileIsRootOnly() throws Exception {
-        try (ServerTestBed other = new ServerTestBed("jvk");
-             Daemon d = Daemon.start(new DaemonOptions(other.options, "127.0.0.1", 0, 0, true))) {
-            var tokenFile = other.options.stateDir().resolve(Daemon.TOKEN_FILE);
-            assertThat(Files.getPosixFilePermissions(tokenFile)).isEqualTo(Set.of(PosixFilePermission.OWNER_READ,
-                    PosixFilePermission.OWNER_WRITE));
-            Http anonymous = new Http(d.url());
-            Http.Response r = anonymous.get("/v1/status");
-            assertThat(r.status()).isEqualTo(401);
-            assertThat(problems(r)).extracting(ManifestProblem::field).containsExactly("Authorization");
-            assertThat(new Http(d.url(), "0".repeat(64)).get("/v1/status").status()).isEqualTo(401);
-            Http authorized = new Http(d.url(), Files.readString(tokenFile).trim());
-            assertThat(authorized.get("/v1/status").status()).isEqualTo(200);
-            d.controller().destroy();
-        }
     }
 
     static List<ManifestProblem> problems(Http.Response r) {

@@ -231,13 +231,14 @@ class LeastPrivilegeTest {
 
     /** The daemon's REST API as this test reaches it: the one place that knows the transport. */
     private static Http api(Jvisord d) {
-        return new Http(d.url());
+        return d.url().startsWith("unix:") ? Http.socket(Path.of(d.url().substring("unix:".length())))
+                : new Http(d.url());
     }
 
     /**
      * The command that starts jvisord over {@code bed}'s engine with exactly {@code caps} (ambient,
-     * inheritable and bounding set, no new privileges), as uid 0 or as {@code nobody}. It prints
-     * {@code LISTENING URL} once it answers.
+     * inheritable and bounding set, no new privileges), as uid 0 or as {@code nobody}, on its control
+     * socket. It prints {@code LISTENING unix:PATH} once it answers.
      */
     private static List<String> daemonCommand(ServerTestBed bed, List<Capability> caps, boolean otherUser,
                                               String classPath) {
@@ -254,8 +255,14 @@ class LeastPrivilegeTest {
         }
         cmd.addAll(List.of("--inh-caps=" + set, "--ambient-caps=" + set, "--bounding-set=" + set,
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED",
-                "-cp", classPath, DaemonMain.class.getName(), bed.options.name(), bed.options.stateDir().toString(), "0"));
+                "-cp", classPath, DaemonMain.class.getName(), bed.options.name(), bed.options.stateDir().toString(),
+                controlSocket(bed).toString()));
         return cmd;
+    }
+
+    /** The daemon's control socket: beside its state directory, in a directory the daemon's user owns. */
+    private static Path controlSocket(ServerTestBed bed) {
+        return bed.options.stateDir().getParent().resolve("jvisord.sock");
     }
 
     /**

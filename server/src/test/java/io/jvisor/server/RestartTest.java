@@ -51,12 +51,14 @@ class RestartTest {
                 - {port: br2:0, host: b:eth0}
             """;
 
-    record Child(Process process, String url, StringBuilder log) {}
+    /** A daemon process; {@code where} is what it printed after LISTENING ({@code unix:PATH}). */
+    record Child(Process process, String where, StringBuilder log) {}
 
     static Child startDaemon(ServerTestBed bed) throws Exception {
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                DaemonMain.class.getName(), bed.options.name(), bed.options.stateDir().toString(), "0");
+                DaemonMain.class.getName(), bed.options.name(), bed.options.stateDir().toString(),
+                bed.socketPath().toString());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         StringBuilder log = new StringBuilder();
@@ -86,7 +88,7 @@ class RestartTest {
             Child first = startDaemon(bed);
             Child second = null;
             try {
-                Http http = new Http(first.url());
+                Http http = Http.socket(bed.socketPath());
                 Http.Response r = http.yaml("PUT", "/v1/topology", TOPOLOGY);
                 assertThat(r.status()).as(r.body()).isEqualTo(200);
                 JsonNode status = http.get("/v1/status").json();
@@ -105,7 +107,9 @@ class RestartTest {
                         assertThat(first.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
                         long sentWhileDown = udp.sent();
                         second = startDaemon(bed);
-                        Http again = new Http(second.url());
+                        // the killed daemon left its socket behind; the new one replaced it
+                        assertThat(second.where()).isEqualTo("unix:" + bed.socketPath());
+                        Http again = Http.socket(bed.socketPath());
                         JsonNode restored = again.get("/v1/status").json();
                         assertThat(restored.path("topology").asText()).isEqualTo("restart");
                         assertThat(restored.path("labPrefix").asText()).isEqualTo(status.path("labPrefix").asText());
@@ -120,9 +124,9 @@ class RestartTest {
                     assertThat(Ping.run(a, addrB, 2).allReplied()).as("forwarding after the restart").isTrue();
                 }
                 // the restored daemon still applies changes
-                Http.Response add = new Http(second.url()).json("PUT", "/v1/instances/br3", "{\"type\": \"bridge\"}");
+                Http.Response add = Http.socket(bed.socketPath()).json("PUT", "/v1/instances/br3", "{\"type\": \"bridge\"}");
                 assertThat(add.status()).as(add.body()).isEqualTo(200);
-                Http.Response down = new Http(second.url()).json("DELETE", "/v1/topology", null);
+                Http.Response down = Http.socket(bed.socketPath()).json("DELETE", "/v1/topology", null);
                 assertThat(down.status()).as(down.body()).isEqualTo(200);
                 assertThat(ServerTestBed.labLeftovers(status.path("labPrefix").asText())).isEmpty();
             } finally {

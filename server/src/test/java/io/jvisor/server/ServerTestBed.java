@@ -59,20 +59,64 @@ public final class ServerTestBed implements AutoCloseable {
         Path ks = dir.resolve("jvisord.p12");
         Path pw = dir.resolve("tls-password");
         Files.writeString(pw, password + "\n");
-        Process keytool = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool")
-                .toString(), "-genkeypair", "-alias", "jvisord", "-keyalg", "EC", "-groupname", "secp256r1",
+        keytool("-genkeypair", "-alias", "jvisord", "-keyalg", "EC", "-groupname", "secp256r1",
                 "-dname", "CN=127.0.0.1", "-ext", "san=ip:127.0.0.1", "-validity", "2", "-storetype", "PKCS12",
-                "-keystore", ks.toString(), "-storepass", password, "-keypass", password))
-                .redirectErrorStream(true).start();
+                "-keystore", ks.toString(), "-storepass", password, "-keypass", password);
+        return new DaemonOptions.Tls(ks, pw);
+    }
+
+    /**
+     * A client certificate authority and one client it signed, made by keytool in this bed's directory.
+     *
+     * @param caPem the authority's certificate (PEM), for the daemon's {@code --tls-client-ca}
+     * @param clientKeyStore the client's key and certificate chain (PKCS12, password {@code password})
+     */
+    public record ClientCert(Path caPem, Path clientKeyStore, String password) {}
+
+    /** See {@link ClientCert}. */
+    public ClientCert clientCert(String password) throws IOException, InterruptedException {
+        Path dir = options.stateDir().getParent();
+        Path ca = dir.resolve("client-ca.p12");
+        Path caPem = dir.resolve("client-ca.pem");
+        Path client = dir.resolve("client.p12");
+        Path csr = dir.resolve("client.csr");
+        Path signed = dir.resolve("client.pem");
+        List<String> store = List.of("-storetype", "PKCS12", "-storepass", password, "-keypass", password);
+        keytool(cat(List.of("-genkeypair", "-alias", "ca", "-keyalg", "EC", "-groupname", "secp256r1", "-dname",
+                "CN=jvisor test client CA", "-ext", "bc:c", "-validity", "2", "-keystore", ca.toString()), store));
+        keytool(cat(List.of("-exportcert", "-rfc", "-alias", "ca", "-file", caPem.toString(), "-keystore", ca.toString()),
+                store));
+        keytool(cat(List.of("-genkeypair", "-alias", "client", "-keyalg", "EC", "-groupname", "secp256r1", "-dname",
+                "CN=jvisor test client", "-validity", "2", "-keystore", client.toString()), store));
+        keytool(cat(List.of("-certreq", "-alias", "client", "-file", csr.toString(), "-keystore", client.toString()), store));
+        keytool(cat(List.of("-gencert", "-rfc", "-alias", "ca", "-infile", csr.toString(), "-outfile", signed.toString(),
+                "-validity", "2", "-keystore", ca.toString()), store));
+        keytool(cat(List.of("-importcert", "-noprompt", "-alias", "ca", "-file", caPem.toString(), "-keystore",
+                client.toString()), store));
+        keytool(cat(List.of("-importcert", "-noprompt", "-alias", "client", "-file", signed.toString(), "-keystore",
+                client.toString()), store));
+        return new ClientCert(caPem, client, password);
+    }
+
+    private static String[] cat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all.toArray(String[]::new);
+    }
+
+    private static void keytool(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
+        cmd.addAll(List.of(args));
+        Process keytool = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(keytool.getInputStream().readAllBytes());
         if (!keytool.waitFor(60, TimeUnit.SECONDS)) {
             keytool.destroyForcibly();
             throw new IllegalStateException("keytool did not finish within 60 s: " + out);
         }
         if (keytool.exitValue() != 0) {
-            throw new IllegalStateException("keytool failed (exit " + keytool.exitValue() + "): " + out);
+            throw new IllegalStateException("keytool " + args[0] + " failed (exit " + keytool.exitValue() + "): " + out);
         }
-        return new DaemonOptions.Tls(ks, pw);
     }
 
     /** Remembers a lab prefix to sweep at the end. */
@@ -147,14 +191,30 @@ public final class ServerTestBed implements AutoCloseable {
         }
     }
 
+    /** A control socket path of this bed's own, in its directory (so tests can run in parallel). */
+    public Path socketPath() {
+        return options.stateDir().getParent().resolve("jvisord.sock");
+    }
+
+    /** The daemon options of this bed: its engine, its own control socket, no TCP. */
+    public DaemonOptions daemonOptions() {
+        return DaemonOptions.of(options).withSocket(socketPath());
+    }
+
     /**
-     * Starts a daemon on an ephemeral loopback port over this bed's engine, applies {@code topology}
+     * Starts a daemon on this bed's control socket over this bed's engine, applies {@code topology}
      * (YAML) through its REST API, and registers the topology's lab hosts for clean-up. {@link #close()}
      * destroys the daemon's topology and stops it first.
      */
     public Daemon daemon(String topology) {
-        daemon = Daemon.start(new DaemonOptions(options, "127.0.0.1", 0, 0));
-        Http.Response r = new Http(daemon.url()).yaml("PUT", "/v1/topology", topology);
+        return daemon(topology, java.util.function.UnaryOperator.identity());
+    }
+
+    /** The same, with the options {@code tweak} makes of {@link #daemonOptions()} (e.g. a TCP listener as well). */
+    public Daemon daemon(String topology, java.util.function.UnaryOperator<DaemonOptions> tweak) {
+        DaemonOptions o = tweak.apply(daemonOptions());
+        daemon = Daemon.start(o);
+        Http.Response r = Http.of(daemon, o).yaml("PUT", "/v1/topology", topology);
         if (r.status() != 200) {
             throw new AssertionError("PUT /v1/topology: " + r.status() + " " + r.body());
         }

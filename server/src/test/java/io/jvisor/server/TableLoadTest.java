@@ -27,8 +27,8 @@ class TableLoadTest {
     void twoHundredClientsReadAndWriteTablesWithoutErrorsOrLostWrites() throws Exception {
         long seconds = Long.getLong("jvisor.load.seconds", 3);
         try (ServerTestBed bed = new ServerTestBed("jvl");
-             Daemon d = Daemon.start(new DaemonOptions(bed.options, "127.0.0.1", 0, 0))) {
-            Http admin = new Http(d.url());
+             Daemon d = Daemon.start(bed.daemonOptions())) {
+            Http admin = Http.socket(bed.socketPath());
             Http.Response r = admin.yaml("PUT", "/v1/topology", """
                     apiVersion: jvisor.io/v1
                     kind: Topology
@@ -48,7 +48,7 @@ class TableLoadTest {
                 for (int c = 0; c < CLIENTS; c++) {
                     int client = c;
                     fs.add(pool.submit(() -> {
-                        Http http = new Http(d.url());
+                        Http http = Http.socket(bed.socketPath());
                         long n = 0;
                         while (n < KEYS_PER_CLIENT || System.nanoTime() < deadline) { // every key once, then until the deadline
                             int k = (int) (n % KEYS_PER_CLIENT);
