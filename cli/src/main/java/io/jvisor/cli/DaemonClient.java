@@ -247,8 +247,8 @@ final class DaemonClient implements Backend {
         sock.toFile().deleteOnExit();
         Daemon d;
         try {
-            // group root: the socket is no wider than its directory, and no warning about a missing group
-            d = Daemon.start(DaemonOptions.of(options).withSocket(sock).withSocketGroup("root"));
+            // no group: the socket is as private as its directory
+            d = Daemon.start(DaemonOptions.of(options).withSocket(sock).withSocketGroup(DaemonOptions.NO_GROUP));
         } catch (RuntimeException e) {
             deleteDir(dir);
             throw e;

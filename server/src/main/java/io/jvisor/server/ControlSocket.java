@@ -142,8 +142,11 @@ final class ControlSocket implements AutoCloseable {
     void publish() {
         Path bound = bindPath();
         try {
-            GroupPrincipal g = group(groupName);
-            if (g == null) {
+            GroupPrincipal g = DaemonOptions.NO_GROUP.equals(groupName) ? null : group(groupName);
+            if (g == null && DaemonOptions.NO_GROUP.equals(groupName)) {
+                Files.setPosixFilePermissions(bound, PosixFilePermissions.fromString("rw-------"));
+                mode = "0600";
+            } else if (g == null) {
                 Files.setPosixFilePermissions(bound, PosixFilePermissions.fromString("rw-------"));
                 mode = "0600";
                 LOG.warn("group '{}' does not exist: the control socket {} is root-only (0600). To let users use "

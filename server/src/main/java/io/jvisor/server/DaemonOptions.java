@@ -17,7 +17,8 @@ import java.util.Locale;
  * @param engine the engine it owns
  * @param socket the control socket's path, or null for none (then {@code tcp} is required)
  * @param socketGroup the group whose members may use the socket (mode 0660); when no such group
- *     exists the socket is root-only (0600)
+ *     exists the socket is root-only (0600); {@link #NO_GROUP} makes it owner-only on purpose, without
+ *     a warning
  * @param tcp the TCP listener, or null for none
  * @param maxBodyBytes the largest request body accepted
  */
@@ -26,6 +27,8 @@ public record DaemonOptions(EngineOptions engine, Path socket, String socketGrou
     public static final String DEFAULT_SOCKET = "/run/jvisor/jvisord.sock";
     /** The default group of the control socket. */
     public static final String DEFAULT_GROUP = "jvisor";
+    /** The socket group that means none: the socket is its owner's alone (0600), as asked. */
+    public static final String NO_GROUP = "-";
     /** The default TCP port, when {@code --listen} names none. */
     public static final int DEFAULT_PORT = 8472;
     /** The default body limit: 8 MiB, enough for a topology of a thousand instances. */
