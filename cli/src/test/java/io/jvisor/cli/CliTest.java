@@ -38,6 +38,7 @@ class CliTest {
     }
 
     @Test
+    @RequiresRoot
     void featuresAsJsonHasOneEntryPerRequirement() throws Exception {
         CliRun r = CliRun.run("features", "-o", "json");
         assertThat(r.exit()).as(r.toString()).isZero();
