@@ -10,5 +10,8 @@ package io.jvisor.engine;
  * @param wireLength the packet's full length
  * @param mark the metadata mark it carried
  * @param hook where it was taken
+ * @param ifindex the index of the device the packet arrived on, in the namespace of that device
+ *     (the first device: a packet chained through instances keeps it)
  */
-public record PacketIn(String instance, int inPort, int reason, byte[] data, int wireLength, int mark, Hook hook) {}
+public record PacketIn(String instance, int inPort, int reason, byte[] data, int wireLength, int mark, Hook hook,
+                       int ifindex) {}

@@ -171,7 +171,7 @@ public final class TestBed implements AutoCloseable {
                 xdpPass.close();
             }
             Engine.purge(options);
-            Engine.deleteTree(stateDir);
+            PinLayout.deleteTree(stateDir);
             lab.close();
         }
     }

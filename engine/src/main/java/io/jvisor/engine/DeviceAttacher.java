@@ -1,0 +1,167 @@
+package io.jvisor.engine;
+
+import io.jvisor.bpf.BpfProgram;
+import io.jvisor.bpf.Pins;
+import io.jvisor.net.Link;
+import io.jvisor.net.Netns;
+import io.jvisor.net.Rtnl;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Devices: finding them, entering instances from them (an entry program per device, attached by
+ * the engine's {@link AttachMethod}), and leaving instances to them (the {@code jv_ports} value of
+ * a port wired to a device).
+ */
+final class DeviceAttacher {
+    private static final Logger LOG = LoggerFactory.getLogger(DeviceAttacher.class);
+
+    private final EngineOptions options;
+    private final AttachMethod method;
+    private final ModuleLoader loader;
+    private final PinLayout pins;
+
+    DeviceAttacher(EngineOptions options, AttachMethod method, ModuleLoader loader, PinLayout pins) {
+        this.options = options;
+        this.method = method;
+        this.loader = loader;
+        this.pins = pins;
+    }
+
+    /** The ifindex of d, in its namespace. @throws TopologyException naming element when there is none */
+    static int resolveIfindex(Endpoint.Device d, String element) {
+        try {
+            if (d.netns() == null) {
+                try (Rtnl rtnl = Rtnl.open()) {
+                    return rtnl.ifindex(d.name());
+                }
+            }
+            if (!Netns.exists(d.netns())) {
+                throw new TopologyException(element, "there is no network namespace '" + d.netns() + "'");
+            }
+            try (Netns ns = Netns.open(d.netns()); Rtnl rtnl = Rtnl.open(ns)) {
+                return rtnl.ifindex(d.name());
+            }
+        } catch (TopologyException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new TopologyException(element, "no device '" + d.name() + "'"
+                    + (d.netns() == null ? "" : " in namespace '" + d.netns() + "'") + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The peer value of a port wired to device d: its ifindex and, when the engine allows peer
+     * redirects on the tc hook and d is a veth whose other end is in another namespace, that end's
+     * MAC (module.h jv_tc_redirect). Anything else keeps plain redirects.
+     */
+    PeerCodec.Device devicePeer(Endpoint.Device d, int ifindex) {
+        byte[] peerMac = options.peerRedirect() && options.hook() == Hook.TC ? peerRedirectMac(d, ifindex) : null;
+        return new PeerCodec.Device(ifindex, peerMac);
+    }
+
+    private static byte[] peerRedirectMac(Endpoint.Device d, int ifindex) {
+        try {
+            return DeviceAttachment.withRtnl(d, r -> {
+                Link l = r.link(ifindex);
+                if (!"veth".equals(l.kind()) || l.linkNetnsId().isEmpty() || l.linkIfindex().isEmpty()) {
+                    return null;
+                }
+                return r.link(l.linkIfindex().getAsInt(), l.linkNetnsId().getAsInt()).mac()
+                        .map(m -> m.bytes()).orElse(null);
+            });
+        } catch (RuntimeException e) {
+            LOG.warn("device {}: cannot tell whether its veth peer can take peer redirects ({}); using plain "
+                    + "redirects", d, e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * Enters target from device d: a new attachment with its pins, or, for a device attached
+     * already, an atomic switch of its entry program.
+     *
+     * @param existing the device's live record, or null
+     * @return the new live record when there was none, else existing (updated)
+     */
+    LiveDevice attach(Endpoint.Device d, int ifindex, Endpoint.Port target, int slot, LiveDevice existing,
+                      Transaction tx) {
+        String el = "connection " + target + " -- " + d;
+        BpfProgram stub = loader.loadEntry(slot, target.port(), el);
+        tx.onUndo(stub::close);
+        Path dir = pins.device(d);
+        if (existing == null) {
+            DeviceAttachment attachment;
+            try {
+                attachment = DeviceAttachment.attach(d, ifindex, stub, options.hook(), method,
+                        () -> Netns.open(d.netns()));
+            } catch (RuntimeException e) {
+                throw new TopologyException(el, "cannot attach to the device: " + e.getMessage(), e);
+            }
+            tx.onUndo(() -> {
+                attachment.detach();
+                attachment.close();
+            });
+            try {
+                PinLayout.deleteTree(dir);
+                Files.createDirectories(dir);
+            } catch (IOException e) {
+                throw new TopologyException(el, "cannot pin under " + dir + ": " + e.getMessage());
+            }
+            tx.onUndo(() -> PinLayout.deleteTree(dir));
+            attachment.pin(dir);
+            stub.pin(dir.resolve("prog"));
+            return new LiveDevice(d, ifindex, target, stub, attachment);
+        }
+        BpfProgram oldStub = existing.stub;
+        Endpoint.Port oldTarget = existing.target;
+        existing.attachment.update(stub, oldStub);
+        tx.onUndo(() -> existing.attachment.update(oldStub, stub));
+        existing.stub = stub;
+        existing.target = target;
+        tx.onUndo(() -> {
+            existing.stub = oldStub;
+            existing.target = oldTarget;
+        });
+        tx.onCommit(() -> {
+            Pins.unpin(dir.resolve("prog"));
+            stub.pin(dir.resolve("prog"));
+            oldStub.close();
+        });
+        return existing;
+    }
+
+    /** Takes d's entry off at commit (a detach cannot be undone, so it waits until all else succeeded). */
+    void detach(LiveDevice ld, Transaction tx) {
+        tx.onCommit(() -> {
+            ld.attachment.detach();
+            ld.attachment.close();
+            ld.stub.close();
+            PinLayout.deleteTree(pins.device(ld.device));
+        });
+    }
+
+    /** The attachment of an adopted device, as pinned (links) or as found on the device (netlink). */
+    DeviceAttachment adopt(Endpoint.Device d, Path dir) {
+        if (method == AttachMethod.LINK) {
+            return new DeviceAttachment.Link(io.jvisor.bpf.link.BpfLink.openPinned(dir.resolve("link")));
+        }
+        int ifindex = resolveIfindex(d, "device " + d);
+        return options.hook() == Hook.TC ? new DeviceAttachment.TcFilter(d, ifindex)
+                : new DeviceAttachment.NetlinkXdp(d, ifindex);
+    }
+
+    /** The ifindex an adopted attachment is on. */
+    static int ifindexOf(DeviceAttachment a) {
+        return switch (a) {
+            case DeviceAttachment.Link l -> l.link().info() instanceof io.jvisor.bpf.link.LinkInfo.Tcx tcx ? tcx.ifindex()
+                    : l.link().info() instanceof io.jvisor.bpf.link.LinkInfo.Xdp x ? x.ifindex() : 0;
+            case DeviceAttachment.TcFilter f -> f.ifindex();
+            case DeviceAttachment.NetlinkXdp x -> x.ifindex();
+        };
+    }
+}

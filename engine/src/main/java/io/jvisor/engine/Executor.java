@@ -1,0 +1,327 @@
+package io.jvisor.engine;
+
+import io.jvisor.bpf.BpfMap;
+import io.jvisor.bpf.BpfProgram;
+import io.jvisor.bpf.MapSpec;
+import io.jvisor.bpf.elf.CollectionSpec;
+import io.jvisor.net.Netns;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Applies a {@link Plan} in one {@link Transaction}: every change to the kernel and to the books
+ * registers its undo, the new state is saved last, and on any failure everything is undone, so the
+ * kernel, the books and the saved state are exactly as before. Runs under the engine's lock.
+ */
+final class Executor {
+    private final EngineOptions options;
+    private final ModuleCatalog catalog;
+    private final LiveState state;
+    private final CodeCache code;
+    private final ModuleLoader loader;
+    private final SharedMaps shared;
+    private final PatchPanel panel;
+    private final DeviceAttacher devices;
+    private final Persistence persistence;
+    private final HookSettings settings;
+    private final LiveInstance.PortTransmitter transmitter;
+
+    Executor(EngineOptions options, ModuleCatalog catalog, LiveState state, CodeCache code, ModuleLoader loader,
+             SharedMaps shared, PatchPanel panel, DeviceAttacher devices, Persistence persistence,
+             HookSettings settings, LiveInstance.PortTransmitter transmitter) {
+        this.options = options;
+        this.catalog = catalog;
+        this.state = state;
+        this.code = code;
+        this.loader = loader;
+        this.shared = shared;
+        this.panel = panel;
+        this.devices = devices;
+        this.persistence = persistence;
+        this.settings = settings;
+        this.transmitter = transmitter;
+    }
+
+    /**
+     * Makes the kernel match desired by applying planned, all of it or none of it; the control
+     * planes of new instances start after the commit.
+     *
+     * @throws TopologyException naming the element at fault, after the rollback
+     */
+    void apply(Planner.Result planned, Topology desired) {
+        Transaction tx = new Transaction();
+        Run run = new Run(desired, planned.ifindexes(), tx);
+        try {
+            for (Plan.Change c : planned.plan().changes()) {
+                run.execute(c);
+            }
+            Topology before = state.current;
+            state.current = desired;
+            tx.onUndo(() -> state.current = before);
+            persistence.save(state, settings);
+        } catch (RuntimeException e) {
+            tx.rollback();
+            if (e instanceof TopologyException te) {
+                throw te;
+            }
+            throw new TopologyException("apply", e.getMessage(), e);
+        }
+        tx.commit();
+        run.started.forEach(LiveInstance::startControlPlane);
+    }
+
+    /** One apply's steps, sharing its transaction and the devices looked up by the planner. */
+    private final class Run {
+        final Topology desired;
+        final Map<Endpoint.Device, Integer> ifindexes;
+        final Transaction tx;
+        final List<LiveInstance> started = new ArrayList<>();
+
+        Run(Topology desired, Map<Endpoint.Device, Integer> ifindexes, Transaction tx) {
+            this.desired = desired;
+            this.ifindexes = ifindexes;
+            this.tx = tx;
+        }
+
+        void execute(Plan.Change change) {
+            switch (change) {
+                case Plan.CreateInstance c -> started.add(create(desired.instance(c.name())));
+                case Plan.SwapInstance s -> reload(state.instances.get(s.name()), catalog.get(s.type()).code(),
+                        s.type(), catalog.get(s.type()).mapSizes(desired.instance(s.name()).config()));
+                case Plan.Reconfigure r -> reconfigure(state.instances.get(r.name()), desired.instance(r.name()));
+                case Plan.SetPeer s -> setPeer(s.port(), s.peer());
+                case Plan.ClearPeer c -> clearPeer(c.port());
+                case Plan.AttachDevice a -> attach(a.device(), a.port());
+                case Plan.DetachDevice d -> detach(d.device());
+                case Plan.DeleteInstance d -> delete(state.instances.get(d.name()));
+            }
+        }
+
+        LiveInstance create(Topology.Instance spec) {
+            String el = "instance '" + spec.name() + "'";
+            ModuleType type = catalog.get(spec.type());
+            int slot = state.slots.nextClearBit(0);
+            state.slots.set(slot);
+            tx.onUndo(() -> state.slots.clear(slot));
+            ModuleLoader.Loaded loaded = loader.load(type.code(), type.mapSizes(spec.config()), slot, Map.of(), el);
+            LiveInstance li = new LiveInstance(transmitter, spec.name(), spec.type(), type.code(), slot, spec.config(),
+                    loaded.maps(), loaded.program(), type.handler(spec.config()));
+            tx.onUndo(li::closeFds);
+            shared.resetSlot(slot);
+            Path dir = persistence.pins().instance(spec.name());
+            pinInstance(li, dir);
+            tx.onUndo(() -> PinLayout.deleteTree(dir));
+            panel.setProgram(slot, li.program);
+            tx.onUndo(() -> panel.clearProgram(slot));
+            state.add(li);
+            tx.onUndo(() -> state.remove(li));
+            return li;
+        }
+
+        /**
+         * Loads code into an instance's slot, keeping its maps that the new code has with the same
+         * name and shape (sizes applied), and switches the slot to it atomically.
+         */
+        void reload(LiveInstance li, ModuleCode newCode, String typeName, Map<String, Integer> sizes) {
+            String el = "instance '" + li.name + "'";
+            CollectionSpec newSpec = CodeCache.sized(code.compile(newCode, el), sizes, el);
+            // Keep every map whose name and shape the new code shares; the rest are new.
+            Map<String, BpfMap> keep = new LinkedHashMap<>();
+            for (var e : li.maps.entrySet()) {
+                newSpec.map(e.getKey()).ifPresent(om -> {
+                    MapSpec s = om.spec();
+                    BpfMap m = e.getValue();
+                    if (s.type() == m.type() && s.keySize() == m.keySize() && s.valueSize() == m.valueSize()
+                            && s.maxEntries() == m.maxEntries()) {
+                        keep.put(e.getKey(), m);
+                    }
+                });
+            }
+            ModuleLoader.Loaded loaded = loader.load(newCode, sizes, li.slot, keep, el);
+            BpfProgram oldProgram = li.program;
+            Map<String, BpfMap> oldMaps = li.maps;
+            ModuleCode oldCode = li.code;
+            String oldType = li.type;
+            li.program = loaded.program();
+            li.maps = loaded.maps();
+            li.code = newCode;
+            li.type = typeName;
+            tx.onUndo(() -> {
+                li.program.close();
+                li.maps.values().stream().filter(m -> !oldMaps.containsValue(m)).forEach(BpfMap::close);
+                li.program = oldProgram;
+                li.maps = oldMaps;
+                li.code = oldCode;
+                li.type = oldType;
+            });
+            li.handler.migrate(li, oldCode.hash(), newCode.hash());
+            // The one atomic step: the slot now runs the new code; packets in flight finish on the old.
+            panel.setProgram(li.slot, li.program);
+            tx.onUndo(() -> panel.setProgram(li.slot, oldProgram));
+            Path dir = persistence.pins().instance(li.name);
+            tx.onCommit(() -> {
+                pinInstance(li, dir);
+                oldProgram.close();
+                oldMaps.values().stream().filter(m -> !li.maps.containsValue(m)).forEach(BpfMap::close);
+            });
+        }
+
+        void reconfigure(LiveInstance li, Topology.Instance spec) {
+            Map<String, String> old = li.config;
+            ModuleHandler oldHandler = li.handler;
+            ModuleType type = catalog.get(spec.type());
+            li.config = spec.config();
+            li.handler = type.handler(spec.config());
+            tx.onUndo(() -> {
+                li.config = old;
+                li.handler = oldHandler;
+            });
+            // A map cannot be resized in place: a changed size reloads the code with a new map of that size.
+            Map<String, Integer> sizes = type.mapSizes(spec.config());
+            String el = "instance '" + li.name + "'";
+            CollectionSpec want = CodeCache.sized(code.compile(li.code, el), sizes, el);
+            // Only maps the type sizes, now or in the old configuration: the kernel adjusts the size of some
+            // map types by itself (perf event arrays, per-CPU LRU), and those must not cause a reload.
+            Set<String> named = new HashSet<>(sizes.keySet());
+            try {
+                named.addAll(type.mapSizes(old).keySet());
+            } catch (RuntimeException e) {
+                // the old configuration was another type's: only the new sizes count
+            }
+            boolean resized = li.maps.entrySet().stream().anyMatch(e -> named.contains(e.getKey())
+                    && want.map(e.getKey()).map(om -> om.spec().maxEntries() != e.getValue().maxEntries()).orElse(false));
+            if (resized) {
+                reload(li, li.code, li.type, sizes);
+            }
+            tx.onCommit(() -> {
+                try {
+                    oldHandler.onStop(li);
+                } catch (RuntimeException e) {
+                    org.slf4j.LoggerFactory.getLogger(Executor.class).warn("instance '{}' failed to stop", li.name, e);
+                }
+                li.startControlPlane();
+            });
+        }
+
+        void setPeer(Endpoint.Port port, Endpoint peer) {
+            LiveInstance li = state.instances.get(port.instance());
+            PeerCodec.Peer old = panel.peer(li.slot, port.port());
+            PeerCodec.Peer value = switch (peer) {
+                case Endpoint.Port p -> new PeerCodec.Instance(state.instances.get(p.instance()).slot, p.port());
+                case Endpoint.Device d -> devices.devicePeer(d, ifindex(d));
+            };
+            panel.setPeer(li.slot, port.port(), value);
+            tx.onUndo(() -> panel.setPeer(li.slot, port.port(), old));
+            setFloodDevice(li, port.port(), peer instanceof Endpoint.Device d ? d : null,
+                    state.peers.get(port) instanceof Endpoint.Device d ? d : null);
+            Endpoint before = state.peers.put(port, peer);
+            tx.onUndo(() -> {
+                if (before == null) {
+                    state.peers.remove(port);
+                } else {
+                    state.peers.put(port, before);
+                }
+            });
+        }
+
+        void clearPeer(Endpoint.Port port) {
+            LiveInstance li = state.instances.get(port.instance());
+            Endpoint before = state.peers.remove(port);
+            tx.onUndo(() -> state.peers.put(port, before));
+            if (li == null) {
+                return;
+            }
+            PeerCodec.Peer old = panel.peer(li.slot, port.port());
+            panel.setPeer(li.slot, port.port(), PeerCodec.Peer.NONE);
+            tx.onUndo(() -> panel.setPeer(li.slot, port.port(), old));
+            setFloodDevice(li, port.port(), null, before instanceof Endpoint.Device d ? d : null);
+        }
+
+        /**
+         * XDP floods with one devmap broadcast over the instance's device ports (jv_flood_devs, keyed by
+         * port); tc floods from jv_ports and needs nothing here.
+         */
+        void setFloodDevice(LiveInstance li, int port, Endpoint.Device device, Endpoint.Device previous) {
+            BpfMap flood = li.maps.get("jv_flood_devs");
+            if (options.hook() != Hook.XDP || flood == null) {
+                return;
+            }
+            writeFloodDevice(flood, port, device);
+            tx.onUndo(() -> writeFloodDevice(flood, port, previous));
+        }
+
+        void writeFloodDevice(BpfMap flood, int port, Endpoint.Device device) {
+            byte[] key = BpfMapKeys.u32(port);
+            if (device == null) {
+                flood.delete(key);
+            } else if (device.netns() == null) {
+                flood.update(key, BpfMapKeys.u32(ifindex(device)));
+            } else {
+                // a devmap resolves the ifindex in the namespace of the thread that writes it
+                byte[] value = BpfMapKeys.u32(ifindex(device));
+                try (Netns ns = Netns.open(device.netns())) {
+                    ns.run(() -> flood.update(key, value));
+                }
+            }
+        }
+
+        int ifindex(Endpoint.Device d) {
+            LiveDevice ld = state.devices.get(d);
+            if (ld != null) {
+                return ld.ifindex;
+            }
+            Integer known = ifindexes.get(d);
+            return known != null ? known : DeviceAttacher.resolveIfindex(d, "device " + d);
+        }
+
+        void attach(Endpoint.Device d, Endpoint.Port port) {
+            LiveInstance li = state.instances.get(port.instance());
+            LiveDevice existing = state.devices.get(d);
+            LiveDevice ld = devices.attach(d, existing == null ? ifindex(d) : existing.ifindex, port, li.slot,
+                    existing, tx);
+            if (existing == null) {
+                state.devices.put(d, ld);
+                tx.onUndo(() -> state.devices.remove(d));
+            }
+        }
+
+        void detach(Endpoint.Device d) {
+            LiveDevice ld = state.devices.remove(d);
+            tx.onUndo(() -> state.devices.put(d, ld));
+            devices.detach(ld, tx);
+        }
+
+        void delete(LiveInstance li) {
+            state.remove(li);
+            tx.onUndo(() -> state.add(li));
+            tx.onCommit(() -> {
+                li.stopControlPlane();
+                panel.clearProgram(li.slot);
+                li.closeFds();
+                PinLayout.deleteTree(persistence.pins().instance(li.name));
+                state.slots.clear(li.slot);
+            });
+        }
+    }
+
+    private static void pinInstance(LiveInstance li, Path dir) {
+        try {
+            PinLayout.deleteTree(dir);
+            Files.createDirectories(dir);
+        } catch (RuntimeException | IOException e) {
+            throw new TopologyException("instance '" + li.name + "'", "cannot pin under " + dir + ": " + e.getMessage());
+        }
+        li.program.pin(dir.resolve("prog"));
+        for (var e : li.maps.entrySet()) {
+            e.getValue().pin(dir.resolve(PinLayout.mapFile(e.getKey())));
+        }
+    }
+}

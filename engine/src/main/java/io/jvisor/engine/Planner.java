@@ -1,0 +1,242 @@
+package io.jvisor.engine;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Validation and planning, pure: a desired {@link Topology} and the {@link LiveView} in, a
+ * {@link Plan} out. The only outside facts it asks for come through two small interfaces, a
+ * device's ifindex and whether a module's map sizes fit its code, so that it runs without root.
+ */
+final class Planner {
+    /** Resolves a device the live state does not know yet to its ifindex. */
+    @FunctionalInterface
+    interface DeviceResolver {
+        /** @throws TopologyException naming element when there is no such device */
+        int ifindex(Endpoint.Device device, String element);
+    }
+
+    /** Checks that a module type's map sizes name maps of its own code. */
+    @FunctionalInterface
+    interface SizeCheck {
+        /** @throws TopologyException naming element when they do not */
+        void check(ModuleType type, Map<String, Integer> sizes, String element);
+    }
+
+    /**
+     * A plan, and the ifindex of every device it attaches that was not attached before (looked up
+     * once, during validation).
+     */
+    record Result(Plan plan, Map<Endpoint.Device, Integer> ifindexes) {}
+
+    private final ModuleCatalog catalog;
+    private final SizeCheck sizeCheck;
+    private final DeviceResolver resolver;
+
+    Planner(ModuleCatalog catalog, SizeCheck sizeCheck, DeviceResolver resolver) {
+        this.catalog = catalog;
+        this.sizeCheck = sizeCheck;
+        this.resolver = resolver;
+    }
+
+    /**
+     * What it takes to go from live to desired, in the order the executor must apply it: new and
+     * swapped code first, new instances wired before anything leads into them, detaches and
+     * deletes last.
+     *
+     * @throws TopologyException naming the element at fault when desired is invalid
+     */
+    Result plan(Topology desired, LiveView live) {
+        Validated r = validate(desired, live);
+        List<Plan.Change> creates = new ArrayList<>();
+        List<Plan.Change> swaps = new ArrayList<>();
+        List<Plan.Change> reconfigs = new ArrayList<>();
+        List<Plan.Change> deletes = new ArrayList<>();
+        Set<String> fresh = new HashSet<>();
+        for (Topology.Instance i : desired.instances()) {
+            LiveView.InstanceView li = live.instances().get(i.name());
+            ModuleType type = catalog.get(i.type());
+            if (li == null) {
+                creates.add(new Plan.CreateInstance(i.name(), i.type(), type.code().hash()));
+                fresh.add(i.name());
+            } else {
+                if (!li.type().equals(i.type()) || !li.codeHash().equals(type.code().hash())) {
+                    swaps.add(new Plan.SwapInstance(i.name(), i.type(), li.codeHash(), type.code().hash()));
+                }
+                if (!li.config().equals(i.config())) {
+                    reconfigs.add(new Plan.Reconfigure(i.name()));
+                }
+            }
+        }
+        for (String name : live.instances().keySet()) {
+            if (desired.instance(name) == null) {
+                deletes.add(new Plan.DeleteInstance(name));
+            }
+        }
+        List<Plan.Change> setsFresh = new ArrayList<>();
+        List<Plan.Change> sets = new ArrayList<>();
+        List<Plan.Change> clears = new ArrayList<>();
+        for (var e : r.peers.entrySet()) {
+            Endpoint old = live.peers().get(e.getKey());
+            if (!e.getValue().equals(old)) {
+                Plan.SetPeer s = new Plan.SetPeer(e.getKey(), e.getValue(), old);
+                (fresh.contains(e.getKey().instance()) ? setsFresh : sets).add(s);
+            }
+        }
+        for (var e : live.peers().entrySet()) {
+            if (!r.peers.containsKey(e.getKey())) {
+                clears.add(new Plan.ClearPeer(e.getKey(), e.getValue()));
+            }
+        }
+        List<Plan.Change> attaches = new ArrayList<>();
+        List<Plan.Change> detaches = new ArrayList<>();
+        for (var e : r.devices.entrySet()) {
+            Endpoint.Port old = live.devices().get(e.getKey());
+            if (!e.getValue().equals(old)) {
+                attaches.add(new Plan.AttachDevice(e.getKey(), e.getValue(), old));
+            }
+        }
+        for (var e : live.devices().entrySet()) {
+            if (!r.devices.containsKey(e.getKey())) {
+                detaches.add(new Plan.DetachDevice(e.getKey(), e.getValue()));
+            }
+        }
+        List<Plan.Change> all = new ArrayList<>();
+        all.addAll(creates);
+        all.addAll(swaps);
+        all.addAll(reconfigs);
+        all.addAll(setsFresh); // new instances are wired before anything leads into them
+        all.addAll(sets);
+        all.addAll(attaches);
+        all.addAll(detaches);
+        all.addAll(clears);
+        all.addAll(deletes);
+        return new Result(new Plan(all), r.ifindexes);
+    }
+
+    private record Validated(Map<Endpoint.Port, Endpoint> peers, Map<Endpoint.Device, Endpoint.Port> devices,
+                             Map<Endpoint.Device, Integer> ifindexes) {}
+
+    private Validated validate(Topology t, LiveView live) {
+        Map<String, Topology.Instance> byName = new LinkedHashMap<>();
+        for (Topology.Instance i : t.instances()) {
+            String el = "instance '" + i.name() + "'";
+            if (i.name() == null || !i.name().matches("[A-Za-z0-9_-]{1,32}")) {
+                throw new TopologyException(el, "the name must be 1-32 of [A-Za-z0-9_-]");
+            }
+            if (byName.put(i.name(), i) != null) {
+                throw new TopologyException(el, "defined twice");
+            }
+            ModuleType type = catalog.get(i.type());
+            if (type == null) {
+                throw new TopologyException(el, "unknown module type '" + i.type() + "' (known: "
+                        + catalog.all().keySet() + ")");
+            }
+            String bad = type.validateConfig(i.config());
+            if (bad != null) {
+                throw new TopologyException(el + " config", bad);
+            }
+            Map<String, Integer> sizes;
+            try {
+                sizes = type.mapSizes(i.config());
+            } catch (RuntimeException e) {
+                throw new TopologyException(el + " config", "its map sizes: " + e.getMessage(), e);
+            }
+            if (!sizes.isEmpty()) {
+                sizeCheck.check(type, sizes, el); // refuses a size of a map the module lacks
+            }
+        }
+        long newOnes = t.instances().stream().filter(i -> !live.instances().containsKey(i.name())).count();
+        long freed = live.instances().keySet().stream().filter(n -> !byName.containsKey(n)).count();
+        if (live.usedSlots() - freed + newOnes > Sdk.MAX_SLOTS) {
+            throw new TopologyException("topology", "more than " + Sdk.MAX_SLOTS + " instances");
+        }
+        Map<Endpoint.Port, Endpoint> peerMap = new LinkedHashMap<>();
+        Map<Endpoint.Device, Endpoint.Port> deviceMap = new LinkedHashMap<>();
+        Set<Endpoint> used = new HashSet<>();
+        Map<String, Set<String>> graph = new HashMap<>();
+        for (Topology.Connection c : t.connections()) {
+            String el = "connection " + c;
+            for (Endpoint e : List.of(c.a(), c.b())) {
+                if (e instanceof Endpoint.Port p) {
+                    Topology.Instance inst = byName.get(p.instance());
+                    if (inst == null) {
+                        throw new TopologyException(el, "no instance named '" + p.instance() + "'");
+                    }
+                    int ports = catalog.get(inst.type()).ports();
+                    if (p.port() >= ports) {
+                        throw new TopologyException(el, p.instance() + " (" + inst.type() + ") has ports 0.."
+                                + (ports - 1) + ", not " + p.port());
+                    }
+                }
+                if (!used.add(e)) {
+                    throw new TopologyException(el, e + " is connected twice");
+                }
+            }
+            if (c.b() instanceof Endpoint.Port p) {
+                if (p.equals(c.a())) {
+                    throw new TopologyException(el, "a port cannot be connected to itself");
+                }
+                peerMap.put(c.a(), p);
+                peerMap.put(p, c.a());
+                // A second wire between the same two instances closes a loop of two.
+                if (!graph.computeIfAbsent(c.a().instance(), k -> new HashSet<>()).add(p.instance())) {
+                    throw new TopologyException("path " + c.a().instance() + " -> " + p.instance() + " -> "
+                            + c.a().instance(), "two connections join these instances, so they form a loop; a packet "
+                            + "could circle until the tail-call limit drops it");
+                }
+                graph.computeIfAbsent(p.instance(), k -> new HashSet<>()).add(c.a().instance());
+            } else {
+                Endpoint.Device d = (Endpoint.Device) c.b();
+                peerMap.put(c.a(), d);
+                deviceMap.put(d, c.a());
+            }
+        }
+        Map<Endpoint.Device, Integer> ifindexes = new HashMap<>();
+        for (Endpoint.Device d : deviceMap.keySet()) {
+            if (!live.devices().containsKey(d)) {
+                // looked up once per plan; the executor's setPeer and attach use this answer
+                ifindexes.put(d, resolver.ifindex(d, "connection " + deviceMap.get(d) + " -- " + d));
+            }
+        }
+        checkPaths(graph);
+        return new Validated(peerMap, deviceMap, ifindexes);
+    }
+
+    /** Refuses instance paths longer than the kernel's tail-call limit, and loops. */
+    private static void checkPaths(Map<String, Set<String>> graph) {
+        // A packet entering from a device takes one tail call into the first instance and one per hop.
+        for (String start : graph.keySet()) {
+            longest(graph, start, null, new ArrayDeque<>(), new HashSet<>());
+        }
+    }
+
+    private static void longest(Map<String, Set<String>> g, String node, String from, Deque<String> path,
+                                Set<String> onPath) {
+        path.addLast(node);
+        onPath.add(node);
+        if (path.size() > Sdk.MAX_TAIL_CALLS) {
+            throw new TopologyException("path " + String.join(" -> ", path), "it chains " + path.size()
+                    + " instances, more than the kernel's limit of " + Sdk.MAX_TAIL_CALLS + " tail calls");
+        }
+        for (String next : g.getOrDefault(node, Set.of())) {
+            if (next.equals(from)) {
+                continue;
+            }
+            if (onPath.contains(next)) {
+                throw new TopologyException("path " + String.join(" -> ", path) + " -> " + next,
+                        "the instances form a loop; a packet could circle until the tail-call limit drops it");
+            }
+            longest(g, next, node, path, onPath);
+        }
+        onPath.remove(node);
+        path.removeLast();
+    }
+}
