@@ -21,6 +21,7 @@ class SlowPathTest {
     /** Answers every ARP request with VIRTUAL_MAC. */
     static final class ArpResponder implements ModuleHandler {
         final AtomicInteger seen = new AtomicInteger();
+        volatile int ifindex;
 
         @Override
         public void onPacket(InstanceContext ctx, PacketIn p) {
@@ -29,6 +30,7 @@ class SlowPathTest {
                 return; // not an ARP request
             }
             seen.incrementAndGet();
+            ifindex = p.ifindex();
             ByteBuffer reply = ByteBuffer.allocate(42);
             reply.put(f, 6, 6).put(VIRTUAL_MAC).putShort((short) 0x0806);         // Ethernet
             reply.putShort((short) 1).putShort((short) 0x0800).put((byte) 6).put((byte) 4).putShort((short) 2);
@@ -63,6 +65,10 @@ class SlowPathTest {
             assertThat(handler.seen.get()).isPositive();
             assertThat(e.stats("arpd", 0).txPackets()).isEqualTo(handler.seen.get());
             assertThat(e.drops("arpd")).containsKey("user_1"); // the echo request itself was dropped and counted
+            try (io.jvisor.net.Rtnl rtnl = io.jvisor.net.Rtnl.open()) {
+                assertThat(handler.ifindex).as("the device the request arrived on")
+                        .isEqualTo(rtnl.ifindex(bed.lab.rootDevice("p1")));
+            }
         }
     }
 
