@@ -20,6 +20,16 @@ public interface ModuleType {
     }
 
     /**
+     * How instances of this type forward, for the topology's loop check ({@link PathCheck}): a loop
+     * of instances is accepted only when at least one of them is {@link Forwarding#L3} (decrements
+     * the TTL of what it forwards). The default, {@link Forwarding#L2}, is right for any module that
+     * may forward a frame unchanged.
+     */
+    default Forwarding forwarding() {
+        return Forwarding.L2;
+    }
+
+    /**
      * The configuration schema as a record, or null for none. Each component is a key; the engine
      * binds an instance's configuration to it (with type conversion) before anything is applied, and
      * refuses unknown keys, missing components and values of the wrong type, naming the key.
