@@ -86,6 +86,17 @@ public interface ModuleType {
         return Map.of();
     }
 
+    /**
+     * What to do with each of the type's maps, by C name, whose layout a new version of the code
+     * changes ({@link MapLayoutCheck}): start it empty, keep its bytes, or convert each entry. The
+     * engine consults it when a live swap or reload would carry over a map of the same name whose
+     * key or value layout differs, and refuses the swap for such a map with no migration. The
+     * default declares none.
+     */
+    default Map<String, MapMigration> mapMigrations() {
+        return Map.of();
+    }
+
     /** The control plane of a new instance. */
     default ModuleHandler handler(Map<String, String> config) {
         return ModuleHandler.NONE;
