@@ -10,5 +10,20 @@ package io.jvisor.engine;
  * @param wireLength the packet's full length
  * @param mark the metadata mark it carried
  * @param hook where it was taken
+ * @param ifindex the index of the device it arrived on, in that device's network namespace (the
+ *     kernel's {@code ingress_ifindex}: the device whose entry started the chain, or the engine's
+ *     own reinjection device for a frame a control plane transmitted), or 0 when not known
  */
-public record PacketIn(String instance, int inPort, int reason, byte[] data, int wireLength, int mark, Hook hook) {}
+public record PacketIn(String instance, int inPort, int reason, byte[] data, int wireLength, int mark, Hook hook,
+                       int ifindex) {
+    /**
+     * A packet whose device is not known (ifindex 0).
+     *
+     * @deprecated for the slow-path decoder until it reads {@link Sdk.PacketInLayout#IFINDEX}; use
+     *     the canonical constructor
+     */
+    @Deprecated(forRemoval = true)
+    public PacketIn(String instance, int inPort, int reason, byte[] data, int wireLength, int mark, Hook hook) {
+        this(instance, inPort, reason, data, wireLength, mark, hook, 0);
+    }
+}
