@@ -28,9 +28,11 @@ import java.util.Map;
  * {@link Sdk#MAX_TAIL_CALLS} instances, else the topology is refused, naming the shortest path
  * between the two farthest-apart instances.
  * <ul>
- *   <li>On a loop-free component the path between two instances is unique, so this is exact: no
- *       simple path is longer than the limit, as before. It is the tree's diameter, found by two
- *       breadth-first passes in O(V + E).</li>
+ *   <li>A path whose wires are on no loop (bridges of the graph) is the only path between its
+ *       ends, so it is checked exactly, as before: no such path may chain more than the limit,
+ *       whether its component has loops elsewhere or not. On a loop-free component that covers
+ *       every path; the longest is the tree's diameter, found by two breadth-first passes in
+ *       O(V + E).</li>
  *   <li>On a component with (accepted) loops, the longest simple path is NP-hard to find
  *       (Hamiltonian path), and it is not what a packet takes: the routers on those loops forward
  *       along routes, which a working configuration keeps shorter than detours. The check refuses
