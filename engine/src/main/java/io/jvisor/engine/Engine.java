@@ -166,10 +166,22 @@ public final class Engine implements AutoCloseable {
 
     /**
      * Replaces an instance's code while traffic flows: the module type's code changes, and the
-     * instance's slot switches to the new program in one atomic update. Maps of the same name and
-     * shape are kept.
+     * instance's slot switches to the new program in one atomic update. Maps of the same name, shape
+     * and BTF layout are kept; a map whose layout changed refuses the swap (see
+     * {@link #swap(String, ModuleCode, Map)}).
      */
     public Plan swap(String instance, ModuleCode newCode) {
+        return swap(instance, newCode, Map.of());
+    }
+
+    /**
+     * Replaces an instance's code while traffic flows, with a {@link MapMigration} for each kept map
+     * (by C name) whose key or value layout the new code changes.
+     *
+     * @throws TopologyException naming the map and the first difference when a map's layout
+     *     changed and no migration is given for it; nothing changes then
+     */
+    public Plan swap(String instance, ModuleCode newCode, Map<String, MapMigration> migrations) {
         synchronized (state) {
             LiveInstance li = state.live(instance);
             ModuleType old = catalog.get(li.type);
@@ -177,7 +189,7 @@ public final class Engine implements AutoCloseable {
                 throw new TopologyException("instance '" + instance + "'", "its type '" + li.type
                         + "' comes from the class path; swap it by upgrading the module jar");
             }
-            catalog.register(new ModuleType.SourceModule(li.type, newCode, old.ports()));
+            catalog.register(new ModuleType.SourceModule(li.type, newCode, old.ports(), migrations));
             try {
                 return apply(state.current);
             } catch (RuntimeException e) {

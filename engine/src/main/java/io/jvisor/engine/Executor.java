@@ -133,19 +133,55 @@ final class Executor {
         void reload(LiveInstance li, ModuleCode newCode, String typeName, Map<String, Integer> sizes) {
             String el = "instance '" + li.name + "'";
             CollectionSpec newSpec = CodeCache.sized(code.compile(newCode, el), sizes, el);
-            // Keep every map whose name and shape the new code shares; the rest are new.
+            CollectionSpec oldSpec = code.compile(li.code, el);
+            Map<String, MapMigration> migrations = catalog.get(typeName) == null ? Map.of()
+                    : catalog.get(typeName).mapMigrations();
+            // Keep every map whose name, shape and BTF layout the new code shares; a changed layout
+            // needs the module's migration for that map, else the swap is refused.
             Map<String, BpfMap> keep = new LinkedHashMap<>();
+            Map<String, MapMigration.Convert> converts = new LinkedHashMap<>();
             for (var e : li.maps.entrySet()) {
-                newSpec.map(e.getKey()).ifPresent(om -> {
-                    MapSpec s = om.spec();
-                    BpfMap m = e.getValue();
-                    if (s.type() == m.type() && s.keySize() == m.keySize() && s.valueSize() == m.valueSize()
-                            && s.maxEntries() == m.maxEntries()) {
-                        keep.put(e.getKey(), m);
+                String name = e.getKey();
+                var om = newSpec.map(name).orElse(null);
+                if (om == null) {
+                    continue;
+                }
+                MapSpec s = om.spec();
+                BpfMap m = e.getValue();
+                boolean sameShape = s.type() == m.type() && s.keySize() == m.keySize() && s.valueSize() == m.valueSize()
+                        && s.maxEntries() == m.maxEntries();
+                var difference = MapLayoutCheck.difference(name, oldSpec, newSpec);
+                if (difference.isEmpty()) {
+                    if (sameShape) {
+                        keep.put(name, m);
                     }
-                });
+                    continue;
+                }
+                switch (migrations.get(name)) {
+                    case null -> throw new TopologyException(el, difference.get() + "; the module declares no "
+                            + "migration for map '" + name + "' (ModuleType.mapMigrations), so its entries cannot "
+                            + "be carried over and the swap is refused");
+                    case MapMigration.StartEmpty x -> { } // a new map of that name
+                    case MapMigration.KeepBytes x -> {
+                        if (!sameShape) {
+                            throw new TopologyException(el, difference.get() + "; its migration keeps the bytes, "
+                                    + "but the map's type, key size, value size or capacity changed too");
+                        }
+                        keep.put(name, m);
+                    }
+                    case MapMigration.Convert c -> converts.put(name, c);
+                }
             }
             ModuleLoader.Loaded loaded = loader.load(newCode, sizes, li.slot, keep, el);
+            try {
+                for (var c : converts.entrySet()) {
+                    migrate(c.getKey(), c.getValue(), li.maps.get(c.getKey()), loaded.maps().get(c.getKey()));
+                }
+            } catch (RuntimeException ex) {
+                loaded.program().close();
+                loaded.maps().values().stream().filter(m -> !keep.containsValue(m)).forEach(BpfMap::close);
+                throw ex;
+            }
             BpfProgram oldProgram = li.program;
             Map<String, BpfMap> oldMaps = li.maps;
             ModuleCode oldCode = li.code;
@@ -310,6 +346,28 @@ final class Executor {
                 state.slots.clear(li.slot);
             });
         }
+    }
+
+    /** Fills a new map with the converted entries of the old one, before the new code takes traffic. */
+    private static void migrate(String name, MapMigration.Convert migration, BpfMap from, BpfMap to) {
+        int valueSize = to.type().isPerCpu() ? io.jvisor.bpf.Cpus.possible() * ((to.valueSize() + 7) / 8 * 8)
+                : to.valueSize();
+        for (BpfMap.Entry e : MapMigration.convertAll(name, migration, from.lookupBatch(256), to.keySize(), valueSize)) {
+            if (to.type().isPerCpu()) {
+                to.updatePerCpu(e.key(), splitPerCpu(e.value(), (to.valueSize() + 7) / 8 * 8, to.valueSize()),
+                        io.jvisor.bpf.UpdateFlag.ANY);
+            } else {
+                to.update(e.key(), e.value());
+            }
+        }
+    }
+
+    private static java.util.List<byte[]> splitPerCpu(byte[] all, int stride, int size) {
+        java.util.List<byte[]> out = new ArrayList<>();
+        for (int off = 0; off + stride <= all.length; off += stride) {
+            out.add(java.util.Arrays.copyOfRange(all, off, off + size));
+        }
+        return out;
     }
 
     private static void pinInstance(LiveInstance li, Path dir) {

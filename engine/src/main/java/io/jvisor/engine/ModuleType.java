@@ -20,6 +20,16 @@ public interface ModuleType {
     }
 
     /**
+     * How instances of this type forward, for the topology's loop check ({@link PathCheck}): a loop
+     * of instances is accepted only when at least one of them is {@link Forwarding#L3} (decrements
+     * the TTL of what it forwards). The default, {@link Forwarding#L2}, is right for any module that
+     * may forward a frame unchanged.
+     */
+    default Forwarding forwarding() {
+        return Forwarding.L2;
+    }
+
+    /**
      * The configuration schema as a record, or null for none. Each component is a key; the engine
      * binds an instance's configuration to it (with type conversion) before anything is applied, and
      * refuses unknown keys, missing components and values of the wrong type, naming the key.
@@ -76,6 +86,17 @@ public interface ModuleType {
         return Map.of();
     }
 
+    /**
+     * What to do with each of the type's maps, by C name, whose layout a new version of the code
+     * changes ({@link MapLayoutCheck}): start it empty, keep its bytes, or convert each entry. The
+     * engine consults it when a live swap or reload would carry over a map of the same name whose
+     * key or value layout differs, and refuses the swap for such a map with no migration. The
+     * default declares none.
+     */
+    default Map<String, MapMigration> mapMigrations() {
+        return Map.of();
+    }
+
     /** The control plane of a new instance. */
     default ModuleHandler handler(Map<String, String> config) {
         return ModuleHandler.NONE;
@@ -92,8 +113,15 @@ public interface ModuleType {
     }
 
     /** A module type given as source at run time. */
-    record SourceModule(String name, ModuleCode code, int ports) implements ModuleType {
+    record SourceModule(String name, ModuleCode code, int ports, Map<String, MapMigration> mapMigrations)
+            implements ModuleType {
+        /** A type with no map migrations. */
+        public SourceModule(String name, ModuleCode code, int ports) {
+            this(name, code, ports, Map.of());
+        }
+
         public SourceModule {
+            mapMigrations = Map.copyOf(mapMigrations);
             if (name == null || !name.matches("[a-z][a-z0-9_-]{0,31}")) {
                 throw new IllegalArgumentException("module type name must be 1-32 of [a-z0-9_-] starting with a letter: "
                         + name);

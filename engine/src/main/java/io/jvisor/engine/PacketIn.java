@@ -10,8 +10,9 @@ package io.jvisor.engine;
  * @param wireLength the packet's full length
  * @param mark the metadata mark it carried
  * @param hook where it was taken
- * @param ifindex the index of the device the packet arrived on, in the namespace of that device
- *     (the first device: a packet chained through instances keeps it)
+ * @param ifindex the index of the device it arrived on, in that device's network namespace (the
+ *     kernel's {@code ingress_ifindex}: the device whose entry started the chain, or the engine's
+ *     own reinjection device for a frame a control plane transmitted), or 0 when not known
  */
 public record PacketIn(String instance, int inPort, int reason, byte[] data, int wireLength, int mark, Hook hook,
                        int ifindex) {}

@@ -1,8 +1,6 @@
 package io.jvisor.engine;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -161,7 +159,6 @@ final class Planner {
         Map<Endpoint.Port, Endpoint> peerMap = new LinkedHashMap<>();
         Map<Endpoint.Device, Endpoint.Port> deviceMap = new LinkedHashMap<>();
         Set<Endpoint> used = new HashSet<>();
-        Map<String, Set<String>> graph = new HashMap<>();
         for (Topology.Connection c : t.connections()) {
             String el = "connection " + c;
             for (Endpoint e : List.of(c.a(), c.b())) {
@@ -186,19 +183,14 @@ final class Planner {
                 }
                 peerMap.put(c.a(), p);
                 peerMap.put(p, c.a());
-                // A second wire between the same two instances closes a loop of two.
-                if (!graph.computeIfAbsent(c.a().instance(), k -> new HashSet<>()).add(p.instance())) {
-                    throw new TopologyException("path " + c.a().instance() + " -> " + p.instance() + " -> "
-                            + c.a().instance(), "two connections join these instances, so they form a loop; a packet "
-                            + "could circle until the tail-call limit drops it");
-                }
-                graph.computeIfAbsent(p.instance(), k -> new HashSet<>()).add(c.a().instance());
             } else {
                 Endpoint.Device d = (Endpoint.Device) c.b();
                 peerMap.put(c.a(), d);
                 deviceMap.put(d, c.a());
             }
         }
+        // loops that no TTL ends, and paths longer than the kernel's tail-call limit
+        PathCheck.check(InstanceGraph.of(t, type -> catalog.get(type).forwarding()));
         Map<Endpoint.Device, Integer> ifindexes = new HashMap<>();
         for (Endpoint.Device d : deviceMap.keySet()) {
             if (!live.devices().containsKey(d)) {
@@ -206,37 +198,6 @@ final class Planner {
                 ifindexes.put(d, resolver.ifindex(d, "connection " + deviceMap.get(d) + " -- " + d));
             }
         }
-        checkPaths(graph);
         return new Validated(peerMap, deviceMap, ifindexes);
-    }
-
-    /** Refuses instance paths longer than the kernel's tail-call limit, and loops. */
-    private static void checkPaths(Map<String, Set<String>> graph) {
-        // A packet entering from a device takes one tail call into the first instance and one per hop.
-        for (String start : graph.keySet()) {
-            longest(graph, start, null, new ArrayDeque<>(), new HashSet<>());
-        }
-    }
-
-    private static void longest(Map<String, Set<String>> g, String node, String from, Deque<String> path,
-                                Set<String> onPath) {
-        path.addLast(node);
-        onPath.add(node);
-        if (path.size() > Sdk.MAX_TAIL_CALLS) {
-            throw new TopologyException("path " + String.join(" -> ", path), "it chains " + path.size()
-                    + " instances, more than the kernel's limit of " + Sdk.MAX_TAIL_CALLS + " tail calls");
-        }
-        for (String next : g.getOrDefault(node, Set.of())) {
-            if (next.equals(from)) {
-                continue;
-            }
-            if (onPath.contains(next)) {
-                throw new TopologyException("path " + String.join(" -> ", path) + " -> " + next,
-                        "the instances form a loop; a packet could circle until the tail-call limit drops it");
-            }
-            longest(g, next, node, path, onPath);
-        }
-        onPath.remove(node);
-        path.removeLast();
     }
 }

@@ -1,8 +1,11 @@
 package io.jvisor.engine;
 
 /**
- * The constants the C SDK ({@code jvisor/module.h}) and the engine share. A change on one side
- * must be made on the other; {@code SdkTest} checks them against a compiled module.
+ * The constants and layouts the C SDK ({@code jvisor/module.h}) and the engine share. A change on
+ * one side must be made on the other: {@code SdkTest} compiles the engine's entry program and
+ * compares, by name, every constant here with the SDK's enums and limits, and every
+ * {@code *Layout} class with its C struct's members (offset of each, and {@code SIZE}), so a
+ * C change fails the build until this class follows.
  */
 public final class Sdk {
     private Sdk() {}
@@ -13,6 +16,8 @@ public final class Sdk {
     public static final int MAX_SLOTS = 1024;
     /** Bytes of a packet copied to user space. */
     public static final int SNAPLEN = 1536;
+    /** Bytes of one log line ({@code struct jv_log_line.text}), its terminating NUL included. */
+    public static final int LOG_LEN = 128;
     /** The kernel's limit on chained tail calls (MAX_TAIL_CALL_CNT). */
     public static final int MAX_TAIL_CALLS = 33;
 
@@ -25,6 +30,12 @@ public final class Sdk {
     /** Framework drop reasons; modules use {@link #DROP_USER} and up. */
     public static final int DROP_MODULE = 0, DROP_UNCONNECTED = 1, DROP_BAD_PORT = 2, DROP_MISSED_TAIL_CALL = 3,
             DROP_SLOWPATH_FULL = 4, DROP_FLOOD_LIMIT = 5, DROP_NO_METADATA = 6, DROP_USER = 256;
+
+    /** Where a slow-path packet was taken ({@code enum jv_hook}, in {@code jv_packet_in.hook}). */
+    public static final int HOOK_TC = 0, HOOK_XDP = 1;
+
+    /** How struct jv_md travels between XDP programs ({@code enum jv_xdp_md_channel}, {@link XdpMetadata}). */
+    public static final int XDP_MD_META = 0, XDP_MD_SCRATCH = 1;
 
     /** The framework's shared maps, created once per engine and given to every instance by name. */
     public static final java.util.List<String> SHARED_MAPS = java.util.List.of("jv_patch_tc", "jv_patch_xdp", "jv_ports",
@@ -49,5 +60,54 @@ public final class Sdk {
             case DROP_NO_METADATA -> "no_metadata";
             default -> reason >= DROP_USER ? "user_" + (reason - DROP_USER) : "reason_" + reason;
         };
+    }
+
+    // ---- struct layouts: the byte offset of each member, and the struct's size ----------------------
+
+    /** {@code struct jv_md}, the per-packet metadata: the skb's cb[0..4] in tc, the metadata area or scratch slot in XDP. */
+    public static final class MdLayout {
+        private MdLayout() {}
+
+        public static final int IN_PORT = 0, INSTANCE = 4, MARK = 8, OUT_PORT = 12, REASON = 16, SIZE = 20;
+    }
+
+    /**
+     * {@code struct jv_peer}, a value of {@code jv_ports}: an instance peer (kind, slot, port, flags)
+     * or a device peer (kind, ifindex, the veth peer's MAC and {@link #DEV_F_PEER_REDIRECT}), which
+     * share the bytes from offset 8.
+     */
+    public static final class PeerLayout {
+        private PeerLayout() {}
+
+        public static final int KIND = 0, TARGET = 4, PORT = 8, FLAGS = 12, PEER_MAC = 8, DEV_FLAGS = 14, SIZE = 16;
+    }
+
+    /** {@code struct jv_port_stats}, a per-CPU value of {@code jv_stats}. */
+    public static final class PortStatsLayout {
+        private PortStatsLayout() {}
+
+        public static final int RX_PACKETS = 0, RX_BYTES = 8, TX_PACKETS = 16, TX_BYTES = 24, SIZE = 32;
+    }
+
+    /** {@code struct jv_drop_key}, a key of {@code jv_drops}. */
+    public static final class DropKeyLayout {
+        private DropKeyLayout() {}
+
+        public static final int SLOT = 0, REASON = 4, SIZE = 8;
+    }
+
+    /** {@code struct jv_packet_in}, a record of the {@code jv_slowpath} ring buffer: this header, then {@link #SNAPLEN} bytes. */
+    public static final class PacketInLayout {
+        private PacketInLayout() {}
+
+        public static final int SLOT = 0, IN_PORT = 4, REASON = 8, LEN = 12, WIRE_LEN = 16, MARK = 20, HOOK = 24,
+                IFINDEX = 28, DATA = 32, SIZE = 32 + SNAPLEN;
+    }
+
+    /** {@code struct jv_log_line}, a record of the {@code jv_logs} ring buffer. */
+    public static final class LogLineLayout {
+        private LogLineLayout() {}
+
+        public static final int SLOT = 0, LEN = 4, TS = 8, TEXT = 16, SIZE = 16 + LOG_LEN;
     }
 }

@@ -90,10 +90,10 @@ final class SlowPath implements AutoCloseable {
 
     private void onLogLine(MemorySegment rec) {
         ByteBuffer b = rec.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-        int slot = b.getInt(0);
-        int len = Math.min(b.getInt(4), 127);
+        int slot = b.getInt(Sdk.LogLineLayout.SLOT);
+        int len = Math.min(b.getInt(Sdk.LogLineLayout.LEN), Sdk.LOG_LEN - 1);
         byte[] text = new byte[Math.max(0, len)];
-        b.get(16, text);
+        b.get(Sdk.LogLineLayout.TEXT, text);
         while (len > 0 && text[len - 1] == 0) {
             len--; // bpf_snprintf counts the terminating NUL
         }

@@ -29,8 +29,8 @@ public enum XdpMetadata {
     /** The value of the SDK's {@code jv_xdp_md_channel} constant for this (resolved) channel. */
     int sdkValue() {
         return switch (this) {
-            case METADATA_AREA -> 0;
-            case PER_CPU_SCRATCH -> 1;
+            case METADATA_AREA -> Sdk.XDP_MD_META;
+            case PER_CPU_SCRATCH -> Sdk.XDP_MD_SCRATCH;
             case AUTO -> throw new IllegalStateException("AUTO is resolved when the engine starts");
         };
     }

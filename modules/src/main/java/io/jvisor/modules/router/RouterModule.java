@@ -2,6 +2,7 @@ package io.jvisor.modules.router;
 
 import io.jvisor.modules.TrackingModule;
 
+import io.jvisor.engine.Forwarding;
 import io.jvisor.engine.ModuleHandler;
 import io.jvisor.engine.Sdk;
 import java.util.Map;
@@ -29,6 +30,12 @@ public final class RouterModule extends TrackingModule<RouterHandler> {
                             + "port. The lowest metric (default 0) wins; a connected route beats a static one."),
             io.jvisor.engine.ConfigKey.optional("neighbour.timeout", "SECONDS (>= 1)", "300",
                     "How long a neighbour entry lives without being confirmed."));
+    }
+
+    /** L3: router.c forwards only IPv4 packets, after decrementing their TTL (at 1 it answers ICMP time exceeded). */
+    @Override
+    public Forwarding forwarding() {
+        return Forwarding.L3;
     }
 
     @Override
