@@ -67,6 +67,66 @@ class PlannerTest {
                 Plan.Reconfigure.class);
     }
 
+    /** A 32-port L3 type with no code of its own to compile: the planner never loads anything. */
+    private void registerRouterType() {
+        ModuleType base = ModuleType.fromSource("rt", "#include <jvisor/module.h>\n" + RELAY, Sdk.MAX_PORTS);
+        catalog.register(new ModuleType() {
+            public String name() { return "rt"; }
+            public ModuleCode code() { return base.code(); }
+            public int ports() { return Sdk.MAX_PORTS; }
+            public Forwarding forwarding() { return Forwarding.L3; }
+        });
+    }
+
+    @Test
+    void aFullMeshOfThirtyRoutersAndAChainOfAThousandPlanQuickly() {
+        registerRouterType();
+        Topology.Builder mesh = Topology.builder();
+        int n = 30;
+        int[] next = new int[n];
+        for (int i = 0; i < n; i++) {
+            mesh.instance("r" + i, "rt");
+        }
+        for (int i = 0; i < n; i++) {
+            for (int j = i + 1; j < n; j++) {
+                mesh.connect("r" + i + ":" + next[i]++, "r" + j + ":" + next[j]++);
+            }
+        }
+        long t0 = System.nanoTime();
+        Plan meshPlan = planner.plan(mesh.build(), LiveView.EMPTY).plan();
+        long meshMs = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(meshPlan.changes()).hasSize(n + n * (n - 1)); // creates, and both ends of every wire
+
+        // a chain of 1,000 routers has no loop, but its one path is far longer than the kernel's 33
+        // tail calls, so it is refused, naming the path
+        Topology.Builder chain = Topology.builder();
+        for (int i = 0; i < 1000; i++) {
+            chain.instance("c" + i, "rt");
+            if (i > 0) {
+                chain.connect("c" + (i - 1) + ":1", "c" + i + ":0");
+            }
+        }
+        long t1 = System.nanoTime();
+        assertThatThrownBy(() -> planner.plan(chain.build(), LiveView.EMPTY))
+                .hasMessageContaining("path c0 -> ").hasMessageContaining("c999")
+                .hasMessageContaining("limit of " + Sdk.MAX_TAIL_CALLS);
+        long chainMs = (System.nanoTime() - t1) / 1_000_000;
+        // 1,000 instances in chains of 25 plan fully
+        Topology.Builder chains = Topology.builder();
+        for (int i = 0; i < 1000; i++) {
+            chains.instance("k" + i, "relay");
+            if (i % 25 != 0) {
+                chains.connect("k" + (i - 1) + ":1", "k" + i + ":0");
+            }
+        }
+        long t2 = System.nanoTime();
+        assertThat(planner.plan(chains.build(), LiveView.EMPTY).plan().changes()).hasSize(1000 + 2 * 960);
+        long chainsMs = (System.nanoTime() - t2) / 1_000_000;
+        // figures for docs/benchmarks.md; no threshold here, the machines are noisy
+        System.out.printf("planner: 30-router full mesh %d ms, 1,000-router chain refused in %d ms, "
+                + "1,000 instances in chains of 25 %d ms%n", meshMs, chainMs, chainsMs);
+    }
+
     @Test
     void errorsNameTheElementAtFault() {
         assertThatThrownBy(() -> planner.plan(Topology.builder().instance("r1", "nope").build(), LiveView.EMPTY))
