@@ -91,7 +91,7 @@ class DaemonRestTest {
         assertThat(bridge.findValuesAsText("pattern")).contains("port.N.vlan", "port.N.trunk", "fdb.max");
         Http.Response yaml = http.send("GET", "/v1/types/router", null, null, "application/yaml");
         assertThat(yaml.contentType()).startsWith("application/yaml");
-        JsonNode fromYaml = Daemon.YAML.readTree(yaml.body()).path("configSchema").path("keys");
+        JsonNode fromYaml = Exchange.YAML.readTree(yaml.body()).path("configSchema").path("keys");
         assertThat(fromYaml.findValuesAsText("pattern")).containsExactly("port.N", "route.N", "neighbour.timeout");
         assertThat(fromYaml.get(1).path("syntax").asText()).isEqualTo("A.B.C.D/LEN via A.B.C.D [metric M]");
         assertThat(fromYaml.get(2).path("default").asText()).isEqualTo("300");
