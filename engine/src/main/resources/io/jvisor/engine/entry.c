@@ -3,8 +3,10 @@
  * The device entry of the jvisor engine. One copy is loaded per device
  * connection, with jv_slot set to the instance and jv_entry_port to its port.
  * It writes the packet's metadata and tail-calls into the instance through
- * the patch panel. The same object defines the framework's shared maps, which
- * the engine creates from it.
+ * the patch panel; jv_slot is a frozen constant, so the verifier sees the key
+ * and the call is a direct jump. The same object defines the framework's
+ * shared maps, which the engine creates from it, and the engine-wide programs
+ * (enum jv_service), loaded once per engine and reached from every instance.
  */
 #define JV_NO_ENTRY_POINTS
 #include <jvisor/module.h>
@@ -14,7 +16,7 @@ const volatile __u32 jv_entry_port = 0;
 SEC("tc")
 int jv_entry_tc(struct __sk_buff *skb)
 {
-	jv_tc_store_md(skb, jv_entry_port, jv_slot, 0);
+	jv_tc_store_md(skb, jv_entry_port, 1, 0);
 	bpf_tail_call(skb, &jv_patch_tc, jv_slot);
 	jv_count_missed(jv_slot);
 	return TC_ACT_SHOT;
@@ -43,7 +45,7 @@ int jv_entry_xdp(struct xdp_md *xdp)
 		return XDP_DROP;
 	}
 	m->in_port = jv_entry_port;
-	m->instance = jv_slot;
+	m->hops = 1;
 	m->mark = 0;
 	m->out_port = 0;
 	m->reason = 0;
@@ -69,7 +71,48 @@ int jv_reinject_tc(struct __sk_buff *skb)
 	skb->mark = 0;
 	if (slot >= JV_MAX_SLOTS || port >= JV_MAX_PORTS)
 		return TC_ACT_SHOT;
-	jv_tc_store_md(skb, port, slot, 0);
+	jv_tc_store_md(skb, port, 1, 0);
 	bpf_tail_call(skb, &jv_patch_tc, slot);
 	return TC_ACT_SHOT;
+}
+
+/*
+ * jv_flood() of every instance, in tc: the instance tail-calls here (jv_svc_tc[JV_SVC_FLOOD]) with
+ * its slot in cb[3]. Its loops over the ports are verified once, here, instead of in every module
+ * that floods; the tail call to the first instance port goes through the patch panel.
+ */
+SEC("tc")
+int jv_flood_tc(struct __sk_buff *skb)
+{
+	__u32 slot = skb->cb[3];
+	if (slot >= JV_MAX_SLOTS)
+		return TC_ACT_SHOT;
+	struct jv_md md = {
+		.in_port = skb->cb[0],
+		.hops = skb->cb[1],
+		.mark = skb->cb[2],
+		.out_port = JV_NO_PORT,
+		.reason = 0,
+	};
+	return jv_tc_flood_of(skb, &md, slot);
+}
+
+/* jv_flood() of every instance, in XDP: as jv_flood_tc, the slot in the metadata's out_port. */
+SEC("xdp")
+int jv_flood_xdp(struct xdp_md *xdp)
+{
+	struct jv_md *m = jv_xdp_md(xdp);
+	if (!m)
+		return XDP_DROP;
+	__u32 slot = m->out_port;
+	if (slot >= JV_MAX_SLOTS)
+		return XDP_DROP;
+	struct jv_md md = {
+		.in_port = m->in_port,
+		.hops = m->hops,
+		.mark = m->mark,
+		.out_port = JV_NO_PORT,
+		.reason = 0,
+	};
+	return jv_xdp_flood_of(xdp, &md, (__u32)(xdp->data_end - xdp->data), slot);
 }

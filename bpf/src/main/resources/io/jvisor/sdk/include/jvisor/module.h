@@ -52,6 +52,7 @@
 #define JV_SNAPLEN 1536     /* bytes of a packet sent to user space */
 #define JV_LOG_LEN 128      /* bytes of one log line */
 #define JV_NO_PORT 0xffffffffu
+#define JV_MAX_TAIL_CALLS 33 /* the kernel's limit on chained tail calls (MAX_TAIL_CALL_CNT) */
 
 /* ---- actions -------------------------------------------------------- */
 
@@ -72,6 +73,7 @@ enum jv_drop_reason {
 	JV_DROP_SLOWPATH_FULL = 4,   /* the slow-path ring buffer was full */
 	JV_DROP_FLOOD_LIMIT = 5,     /* a flood reached more instance peers than one */
 	JV_DROP_NO_METADATA = 6,     /* XDP: no room for the metadata area, or no scratch slot */
+	JV_DROP_TAIL_CALL_LIMIT = 7, /* the kernel's tail-call limit stopped the chain (a loop of instances) */
 	JV_DROP_USER = 256,
 };
 
@@ -79,13 +81,23 @@ enum jv_hook { JV_HOOK_TC = 0, JV_HOOK_XDP = 1 };
 
 enum jv_peer_kind { JV_PEER_NONE = 0, JV_PEER_DEVICE = 1, JV_PEER_INSTANCE = 2 };
 
-/* The per-packet metadata. Five u32 words: exactly __sk_buff.cb. */
+/*
+ * The per-packet metadata. Five u32 words: exactly __sk_buff.cb. Between programs only in_port,
+ * hops and mark travel; out_port and reason belong to the instance running. On the way into a
+ * framework program (enum jv_service), out_port carries the calling instance's slot.
+ */
 struct jv_md {
 	__u32 in_port;  /* the port of this instance the packet entered on */
-	__u32 instance; /* the slot of the instance processing it */
+	__u32 hops;     /* tail calls that brought the packet here (JV_MAX_TAIL_CALLS at most) */
 	__u32 mark;     /* free for modules; travels to the next instance */
 	__u32 out_port; /* set by jv_forward() */
 	__u32 reason;   /* set by jv_drop() and jv_controller() */
+};
+
+/* The engine-wide programs an instance reaches by a tail call of constant key (jv_svc_tc/xdp). */
+enum jv_service {
+	JV_SVC_FLOOD = 0, /* jv_flood(): loaded once per engine from entry.c, verified once */
+	JV_SVC_COUNT = 1,
 };
 
 /* The packet as a module sees it, whatever the hook. */
@@ -171,6 +183,21 @@ struct {
 	__type(value, __u32);
 } jv_patch_xdp SEC(".maps");
 
+/* The engine-wide programs (enum jv_service), by hook. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, JV_SVC_COUNT);
+	__type(key, __u32);
+	__type(value, __u32);
+} jv_svc_tc SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, JV_SVC_COUNT);
+	__type(key, __u32);
+	__type(value, __u32);
+} jv_svc_xdp SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, JV_MAX_SLOTS * JV_MAX_PORTS);
@@ -247,14 +274,39 @@ struct {
 
 const volatile __u32 jv_xdp_md_channel = JV_XDP_MD_META;
 
-#ifndef JV_NO_ENTRY_POINTS
-/* Per instance (not shared): the devices of this instance's ports, for XDP flooding. */
-struct {
+/* The devices of one instance's ports, for XDP flooding: the inner maps of jv_flood_devs_of. */
+struct jv_flood_devs_map {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
 	__uint(max_entries, JV_MAX_PORTS);
 	__type(key, __u32);
 	__type(value, __u32);
-} jv_flood_devs SEC(".maps");
+};
+
+/* Each instance's jv_flood_devs, by slot, for the engine-wide XDP flood program. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, JV_MAX_SLOTS);
+	__type(key, __u32);
+	__array(values, struct jv_flood_devs_map);
+} jv_flood_devs_of SEC(".maps");
+
+#ifndef JV_NO_ENTRY_POINTS
+/* Per instance (not shared): the devices of this instance's ports, for XDP flooding. */
+struct jv_flood_devs_map jv_flood_devs SEC(".maps");
+
+/*
+ * Per instance (not shared): the program of the instance each port is connected to, or nothing.
+ * The engine writes an entry when it connects the port to another instance, rewrites it when that
+ * instance's code is swapped, and deletes it when it disconnects the port. A tail call with a
+ * constant key (one per port, jv_next_call) is a direct jump, patched by the kernel on each update;
+ * a key read at run time would be an indirect jump, a retpoline on many machines.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, JV_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} jv_next SEC(".maps");
 #endif
 
 /* The instance's slot; the engine sets it when it loads the instance. */
@@ -262,9 +314,19 @@ const volatile __u32 jv_slot = 0;
 
 /* ---- counters ------------------------------------------------------- */
 
+/*
+ * The framework's helpers below come in two forms: one for the instance running (its slot the
+ * constant jv_slot), and one with the slot as an argument (_of), for the engine-wide programs that
+ * act for the instance that called them.
+ */
+static __always_inline __u32 jv_port_key_of(__u32 slot, __u32 port)
+{
+	return slot * JV_MAX_PORTS + (port & (JV_MAX_PORTS - 1));
+}
+
 static __always_inline __u32 jv_port_key(__u32 port)
 {
-	return jv_slot * JV_MAX_PORTS + (port & (JV_MAX_PORTS - 1));
+	return jv_port_key_of(jv_slot, port);
 }
 
 static __always_inline void jv_count_rx(__u32 port, __u32 len)
@@ -277,9 +339,9 @@ static __always_inline void jv_count_rx(__u32 port, __u32 len)
 	}
 }
 
-static __always_inline void jv_count_tx(__u32 port, __u32 len)
+static __always_inline void jv_count_tx_of(__u32 slot, __u32 port, __u32 len)
 {
-	__u32 key = jv_port_key(port);
+	__u32 key = jv_port_key_of(slot, port);
 	struct jv_port_stats *s = bpf_map_lookup_elem(&jv_stats, &key);
 	if (s) {
 		s->tx_packets++;
@@ -287,9 +349,14 @@ static __always_inline void jv_count_tx(__u32 port, __u32 len)
 	}
 }
 
-static __always_inline void jv_count_drop(__u32 reason)
+static __always_inline void jv_count_tx(__u32 port, __u32 len)
 {
-	struct jv_drop_key k = { .slot = jv_slot, .reason = reason };
+	jv_count_tx_of(jv_slot, port, len);
+}
+
+static __always_inline void jv_count_drop_of(__u32 slot, __u32 reason)
+{
+	struct jv_drop_key k = { .slot = slot, .reason = reason };
 	__u64 *c = bpf_map_lookup_elem(&jv_drops, &k);
 	if (c) {
 		(*c)++;
@@ -299,12 +366,38 @@ static __always_inline void jv_count_drop(__u32 reason)
 	}
 }
 
-static __always_inline void jv_count_missed(__u32 slot)
+static __always_inline void jv_count_drop(__u32 reason)
+{
+	jv_count_drop_of(jv_slot, reason);
+}
+
+static __always_inline void jv_count_missed_of(__u32 from, __u32 slot)
 {
 	__u64 *c = bpf_map_lookup_elem(&jv_missed, &slot);
 	if (c)
 		(*c)++;
-	jv_count_drop(JV_DROP_MISSED_TAIL_CALL);
+	jv_count_drop_of(from, JV_DROP_MISSED_TAIL_CALL);
+}
+
+static __always_inline void jv_count_missed(__u32 slot)
+{
+	jv_count_missed_of(jv_slot, slot);
+}
+
+/*
+ * Counts a packet whose tail call to slot (0 for a framework program) fell through, from the
+ * instance from, which had received it after hops tail calls: either the kernel's limit on chained
+ * tail calls stopped it (hops is JV_MAX_TAIL_CALLS already), or the program it was sent to was not
+ * there (a missed tail call, also counted in jv_missed by target slot when there is one).
+ */
+static __always_inline void jv_count_failed_call_of(__u32 from, __u32 hops, __u32 slot, int to_instance)
+{
+	if (hops >= JV_MAX_TAIL_CALLS)
+		jv_count_drop_of(from, JV_DROP_TAIL_CALL_LIMIT);
+	else if (to_instance)
+		jv_count_missed_of(from, slot);
+	else
+		jv_count_drop_of(from, JV_DROP_MISSED_TAIL_CALL);
 }
 
 /* ---- actions, for jv_rx() to return ----------------------------------- */
@@ -609,15 +702,57 @@ static __always_inline int jv_log_allowed(void)
 static __always_inline int jv_rx(struct jv_ctx *ctx, struct jv_md *md);
 #endif
 
+/* ---- the next instance ------------------------------------------------------ */
+
+#ifndef JV_NO_ENTRY_POINTS
+#define JV_NEXT_CASE(n)                                                              \
+	case n:                                                                           \
+		bpf_tail_call_static(ctx, &jv_next, n);                                       \
+		break;
+
+/*
+ * A tail call into the instance connected to port, through jv_next with a constant key per port:
+ * a direct jump. It returns only when the call fails: the entry is empty (the port is being
+ * rewired, or is not connected to an instance), or the chain is at the kernel's tail-call limit.
+ */
+static __always_inline void jv_next_call(void *ctx, __u32 port)
+{
+	switch (port) {
+	JV_NEXT_CASE(0) JV_NEXT_CASE(1) JV_NEXT_CASE(2) JV_NEXT_CASE(3)
+	JV_NEXT_CASE(4) JV_NEXT_CASE(5) JV_NEXT_CASE(6) JV_NEXT_CASE(7)
+	JV_NEXT_CASE(8) JV_NEXT_CASE(9) JV_NEXT_CASE(10) JV_NEXT_CASE(11)
+	JV_NEXT_CASE(12) JV_NEXT_CASE(13) JV_NEXT_CASE(14) JV_NEXT_CASE(15)
+	JV_NEXT_CASE(16) JV_NEXT_CASE(17) JV_NEXT_CASE(18) JV_NEXT_CASE(19)
+	JV_NEXT_CASE(20) JV_NEXT_CASE(21) JV_NEXT_CASE(22) JV_NEXT_CASE(23)
+	JV_NEXT_CASE(24) JV_NEXT_CASE(25) JV_NEXT_CASE(26) JV_NEXT_CASE(27)
+	JV_NEXT_CASE(28) JV_NEXT_CASE(29) JV_NEXT_CASE(30) JV_NEXT_CASE(31)
+	}
+}
+#endif
+
+/*
+ * Into the instance in slot, connected to port of the instance running: in an instance, first the
+ * direct jump through jv_next, then, when that entry is empty (the engine empties it while it
+ * rewires the port), the patch panel (patch: jv_patch_tc or jv_patch_xdp), which always holds the
+ * slot's program; the engine-wide programs have no jv_next and take the panel only. Returns only
+ * when the packet went nowhere.
+ */
+static __always_inline void jv_call_instance(void *ctx, void *patch, __u32 port, __u32 slot)
+{
+#ifndef JV_NO_ENTRY_POINTS
+	jv_next_call(ctx, port);
+#endif
+	bpf_tail_call(ctx, patch, slot);
+}
+
 /* ---- tc (tcx) hook -------------------------------------------------------- */
 
-static __always_inline void jv_tc_store_md(struct __sk_buff *skb, __u32 in_port, __u32 slot, __u32 mark)
+/* The metadata that travels to the next program: cb[0..2] (struct jv_md). */
+static __always_inline void jv_tc_store_md(struct __sk_buff *skb, __u32 in_port, __u32 hops, __u32 mark)
 {
 	skb->cb[0] = in_port;
-	skb->cb[1] = slot;
+	skb->cb[1] = hops;
 	skb->cb[2] = mark;
-	skb->cb[3] = 0;
-	skb->cb[4] = 0;
 }
 
 /*
@@ -645,27 +780,33 @@ static __always_inline int jv_tc_redirect(struct __sk_buff *skb, struct jv_peer 
 	return bpf_redirect(p->target, 0);
 }
 
-/* Out of port, to a device or to the next instance; returns the tc verdict. */
-static __always_inline int jv_tc_out(struct __sk_buff *skb, struct jv_md *md, __u32 port)
+/* Out of port of the instance in slot from, to a device or to the next instance; the tc verdict. */
+static __always_inline int jv_tc_out_of(struct __sk_buff *skb, struct jv_md *md, __u32 port, __u32 from)
 {
 	if (port >= JV_MAX_PORTS) {
-		jv_count_drop(JV_DROP_BAD_PORT);
+		jv_count_drop_of(from, JV_DROP_BAD_PORT);
 		return TC_ACT_SHOT;
 	}
-	__u32 key = jv_port_key(port);
+	__u32 key = jv_port_key_of(from, port);
 	struct jv_peer *p = bpf_map_lookup_elem(&jv_ports, &key);
 	if (!p || p->kind == JV_PEER_NONE) {
-		jv_count_drop(JV_DROP_UNCONNECTED);
+		jv_count_drop_of(from, JV_DROP_UNCONNECTED);
 		return TC_ACT_SHOT;
 	}
-	jv_count_tx(port, skb->len);
+	jv_count_tx_of(from, port, skb->len);
 	if (p->kind == JV_PEER_DEVICE)
 		return jv_tc_redirect(skb, p);
 	__u32 slot = p->target;
-	jv_tc_store_md(skb, p->port, slot, md->mark);
-	bpf_tail_call(skb, &jv_patch_tc, slot);
-	jv_count_missed(slot);
+	jv_tc_store_md(skb, p->port, md->hops + 1, md->mark);
+	jv_call_instance(skb, &jv_patch_tc, port, slot);
+	jv_count_failed_call_of(from, md->hops, slot, 1);
 	return TC_ACT_SHOT;
+}
+
+/* Out of port, to a device or to the next instance; returns the tc verdict. */
+static __always_inline int jv_tc_out(struct __sk_buff *skb, struct jv_md *md, __u32 port)
+{
+	return jv_tc_out_of(skb, md, port, jv_slot);
 }
 
 /*
@@ -681,54 +822,62 @@ static __always_inline int jv_other_port(__u32 port, __u32 in_port)
 	return diff != 0;
 }
 
-static __always_inline struct jv_peer *jv_peer_of(__u32 port)
+static __always_inline struct jv_peer *jv_peer_of_slot(__u32 slot, __u32 port)
 {
-	__u32 key = jv_port_key(port);
+	__u32 key = jv_port_key_of(slot, port);
 	return bpf_map_lookup_elem(&jv_ports, &key);
 }
 
-/* The lowest port other than the ingress one whose peer is of kind (enum jv_peer_kind), or JV_NO_PORT. */
-static __always_inline __u32 jv_first_peer_port(struct jv_md *md, __u32 kind)
+/* The peer of one of the running instance's ports (NULL only for a bad key). */
+static __always_inline struct jv_peer *jv_peer_of(__u32 port)
+{
+	return jv_peer_of_slot(jv_slot, port);
+}
+
+/* The lowest port of slot other than the ingress one whose peer is of kind (enum jv_peer_kind), or JV_NO_PORT. */
+static __always_inline __u32 jv_first_peer_port_of(__u32 slot, struct jv_md *md, __u32 kind)
 {
 	for (__u32 port = 0; port < JV_MAX_PORTS; port++) {
-		struct jv_peer *p = jv_peer_of(port);
+		struct jv_peer *p = jv_peer_of_slot(slot, port);
 		if (jv_other_port(port, md->in_port) && p && p->kind == kind)
 			return port;
 	}
 	return JV_NO_PORT;
 }
 
-/* Counts a JV_DROP_FLOOD_LIMIT for each instance port from `from` on, other than the ingress one. */
-static __always_inline void jv_count_flood_limit(struct jv_md *md, __u32 from)
+/* Counts a JV_DROP_FLOOD_LIMIT for each instance port of slot from `from` on, other than the ingress one. */
+static __always_inline void jv_count_flood_limit_of(__u32 slot, struct jv_md *md, __u32 from)
 {
 	for (__u32 port = from; port < JV_MAX_PORTS; port++) {
-		struct jv_peer *p = jv_peer_of(port);
+		struct jv_peer *p = jv_peer_of_slot(slot, port);
 		if (jv_other_port(port, md->in_port) && p && p->kind == JV_PEER_INSTANCE)
-			jv_count_drop(JV_DROP_FLOOD_LIMIT);
+			jv_count_drop_of(slot, JV_DROP_FLOOD_LIMIT);
 	}
 }
 
 /*
- * Flooding in tc: a clone to every device port (bpf_clone_redirect), then the
- * original to the first instance port (a tail call). An skb can enter one
- * instance only, so further instance ports are counted as JV_DROP_FLOOD_LIMIT.
- * The three loops carry no state from one iteration to the next, which keeps
- * the verifier's work linear in JV_MAX_PORTS.
+ * Flooding in tc, for the instance in slot: a clone to every device port
+ * (bpf_clone_redirect), then the original to the first instance port (a tail
+ * call). An skb can enter one instance only, so further instance ports are
+ * counted as JV_DROP_FLOOD_LIMIT. The three loops carry no state from one
+ * iteration to the next, which keeps the verifier's work linear in
+ * JV_MAX_PORTS. It runs in the engine-wide program jv_flood_tc (entry.c),
+ * verified once per engine rather than in every instance that floods.
  */
-static __always_inline int jv_tc_flood(struct __sk_buff *skb, struct jv_md *md)
+static __always_inline int jv_tc_flood_of(struct __sk_buff *skb, struct jv_md *md, __u32 slot)
 {
 	for (__u32 port = 0; port < JV_MAX_PORTS; port++) {
-		struct jv_peer *p = jv_peer_of(port);
+		struct jv_peer *p = jv_peer_of_slot(slot, port);
 		if (!jv_other_port(port, md->in_port) || !p || p->kind != JV_PEER_DEVICE)
 			continue;
-		jv_count_tx(port, skb->len);
+		jv_count_tx_of(slot, port, skb->len);
 		bpf_clone_redirect(skb, p->target, 0);
 	}
-	__u32 first = jv_first_peer_port(md, JV_PEER_INSTANCE);
+	__u32 first = jv_first_peer_port_of(slot, md, JV_PEER_INSTANCE);
 	if (first == JV_NO_PORT)
 		return TC_ACT_SHOT; /* every copy has been sent */
-	jv_count_flood_limit(md, first + 1);
-	return jv_tc_out(skb, md, first);
+	jv_count_flood_limit_of(slot, md, first + 1);
+	return jv_tc_out_of(skb, md, first, slot);
 }
 
 static __always_inline int jv_tc_controller(struct __sk_buff *skb, struct jv_md *md)
@@ -762,12 +911,26 @@ static __always_inline int jv_tc_controller(struct __sk_buff *skb, struct jv_md 
 }
 
 #ifndef JV_NO_ENTRY_POINTS
+/*
+ * jv_flood() in tc: hands the packet to the engine-wide flood program (jv_svc_tc), with the
+ * instance's slot in cb[3]. A tail call of constant key: a direct jump.
+ */
+static __always_inline int jv_tc_flood(struct __sk_buff *skb, struct jv_md *md)
+{
+	jv_tc_store_md(skb, md->in_port, md->hops + 1, md->mark);
+	skb->cb[3] = jv_slot;
+	skb->cb[4] = 0;
+	bpf_tail_call_static(skb, &jv_svc_tc, JV_SVC_FLOOD);
+	jv_count_failed_call_of(jv_slot, md->hops, 0, 0);
+	return TC_ACT_SHOT;
+}
+
 SEC("tc")
 int jv_tc(struct __sk_buff *skb)
 {
 	struct jv_md md = {
 		.in_port = skb->cb[0],
-		.instance = jv_slot,
+		.hops = skb->cb[1],
 		.mark = skb->cb[2],
 		.out_port = JV_NO_PORT,
 		.reason = 0,
@@ -813,35 +976,39 @@ static __always_inline struct jv_md *jv_xdp_md(struct xdp_md *xdp)
 	return meta;
 }
 
-static __always_inline int jv_xdp_out(struct xdp_md *xdp, struct jv_md *md, __u32 port, __u32 len)
+/* Out of port of the instance in slot from, to a device or to the next instance; the XDP verdict. */
+static __always_inline int jv_xdp_out_of(struct xdp_md *xdp, struct jv_md *md, __u32 port, __u32 len, __u32 from)
 {
 	if (port >= JV_MAX_PORTS) {
-		jv_count_drop(JV_DROP_BAD_PORT);
+		jv_count_drop_of(from, JV_DROP_BAD_PORT);
 		return XDP_DROP;
 	}
-	__u32 key = jv_port_key(port);
+	__u32 key = jv_port_key_of(from, port);
 	struct jv_peer *p = bpf_map_lookup_elem(&jv_ports, &key);
 	if (!p || p->kind == JV_PEER_NONE) {
-		jv_count_drop(JV_DROP_UNCONNECTED);
+		jv_count_drop_of(from, JV_DROP_UNCONNECTED);
 		return XDP_DROP;
 	}
-	jv_count_tx(port, len);
+	jv_count_tx_of(from, port, len);
 	if (p->kind == JV_PEER_DEVICE)
 		return bpf_redirect(p->target, 0);
 	__u32 slot = p->target;
 	struct jv_md *m = jv_xdp_md(xdp);
 	if (!m) {
-		jv_count_drop(JV_DROP_NO_METADATA);
+		jv_count_drop_of(from, JV_DROP_NO_METADATA);
 		return XDP_DROP;
 	}
 	m->in_port = p->port;
-	m->instance = slot;
+	m->hops = md->hops + 1;
 	m->mark = md->mark;
-	m->out_port = 0;
-	m->reason = 0;
-	bpf_tail_call(xdp, &jv_patch_xdp, slot);
-	jv_count_missed(slot);
+	jv_call_instance(xdp, &jv_patch_xdp, port, slot);
+	jv_count_failed_call_of(from, md->hops, slot, 1);
 	return XDP_DROP;
+}
+
+static __always_inline int jv_xdp_out(struct xdp_md *xdp, struct jv_md *md, __u32 port, __u32 len)
+{
+	return jv_xdp_out_of(xdp, md, port, len, jv_slot);
 }
 
 static __always_inline int jv_xdp_controller(struct xdp_md *xdp, struct jv_md *md)
@@ -874,36 +1041,57 @@ static __always_inline int jv_xdp_controller(struct xdp_md *xdp, struct jv_md *m
 	return XDP_DROP;
 }
 
-#ifndef JV_NO_ENTRY_POINTS
 /*
- * Flooding in XDP. A frame cannot be cloned here, so it takes one of two ways. With device ports
- * to flood to, one devmap broadcast (jv_flood_devs) sends it out of all of them, each counted as
- * in tc, and every instance port is counted as JV_DROP_FLOOD_LIMIT: it cannot reach them too.
- * With instance ports only, it goes to the first one, as in tc, and the others count as
- * JV_DROP_FLOOD_LIMIT. As in jv_tc_flood, no loop carries state into the next iteration.
+ * Flooding in XDP, for the instance in slot. A frame cannot be cloned here, so it takes one of two
+ * ways. With device ports to flood to, one devmap broadcast (the instance's jv_flood_devs, found in
+ * jv_flood_devs_of) sends it out of all of them, each counted as in tc, and every instance port is
+ * counted as JV_DROP_FLOOD_LIMIT: it cannot reach them too. With instance ports only, it goes to
+ * the first one, as in tc, and the others count as JV_DROP_FLOOD_LIMIT. As in jv_tc_flood_of, no
+ * loop carries state into the next iteration, and it runs in the engine-wide program jv_flood_xdp.
  */
-static __always_inline int jv_xdp_flood(struct xdp_md *xdp, struct jv_md *md, __u32 len)
+static __always_inline int jv_xdp_flood_of(struct xdp_md *xdp, struct jv_md *md, __u32 len, __u32 slot)
 {
-	__u32 first = jv_first_peer_port(md, JV_PEER_INSTANCE);
-	if (jv_first_peer_port(md, JV_PEER_DEVICE) == JV_NO_PORT) {
+	__u32 first = jv_first_peer_port_of(slot, md, JV_PEER_INSTANCE);
+	if (jv_first_peer_port_of(slot, md, JV_PEER_DEVICE) == JV_NO_PORT) {
 		if (first == JV_NO_PORT)
 			return XDP_DROP; /* nowhere to flood to */
-		jv_count_flood_limit(md, first + 1);
-		return jv_xdp_out(xdp, md, first, len);
+		jv_count_flood_limit_of(slot, md, first + 1);
+		return jv_xdp_out_of(xdp, md, first, len, slot);
+	}
+	void *devs = bpf_map_lookup_elem(&jv_flood_devs_of, &slot);
+	if (!devs) {
+		jv_count_drop_of(slot, JV_DROP_UNCONNECTED); /* the engine has not registered the devices yet */
+		return XDP_DROP;
 	}
 	for (__u32 port = 0; port < JV_MAX_PORTS; port++) {
-		struct jv_peer *p = jv_peer_of(port);
+		struct jv_peer *p = jv_peer_of_slot(slot, port);
 		if (jv_other_port(port, md->in_port) && p && p->kind == JV_PEER_DEVICE)
-			jv_count_tx(port, len);
+			jv_count_tx_of(slot, port, len);
 	}
-	jv_count_flood_limit(md, 0);
+	jv_count_flood_limit_of(slot, md, 0);
 	/* every device port but the one the frame arrived on */
-	return bpf_redirect_map(&jv_flood_devs, 0, BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS);
+	return bpf_redirect_map(devs, 0, BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS);
 }
 
-#endif
-
 #ifndef JV_NO_ENTRY_POINTS
+/* jv_flood() in XDP: to the engine-wide flood program (jv_svc_xdp), the instance's slot in out_port. */
+static __always_inline int jv_xdp_flood(struct xdp_md *xdp, struct jv_md *md)
+{
+	struct jv_md *m = jv_xdp_md(xdp);
+	if (!m) {
+		jv_count_drop(JV_DROP_NO_METADATA);
+		return XDP_DROP;
+	}
+	m->in_port = md->in_port;
+	m->hops = md->hops + 1;
+	m->mark = md->mark;
+	m->out_port = jv_slot;
+	m->reason = 0;
+	bpf_tail_call_static(xdp, &jv_svc_xdp, JV_SVC_FLOOD);
+	jv_count_failed_call_of(jv_slot, md->hops, 0, 0);
+	return XDP_DROP;
+}
+
 SEC("xdp")
 int jv_xdp(struct xdp_md *xdp)
 {
@@ -914,7 +1102,7 @@ int jv_xdp(struct xdp_md *xdp)
 	}
 	struct jv_md md = {
 		.in_port = m->in_port,
-		.instance = jv_slot,
+		.hops = m->hops,
 		.mark = m->mark,
 		.out_port = JV_NO_PORT,
 		.reason = 0,
@@ -934,7 +1122,7 @@ int jv_xdp(struct xdp_md *xdp)
 	case JV_ACT_PASS:
 		return XDP_PASS;
 	case JV_ACT_FLOOD:
-		return jv_xdp_flood(xdp, &md, len);
+		return jv_xdp_flood(xdp, &md);
 	case JV_ACT_CONTROLLER:
 		return jv_xdp_controller(xdp, &md);
 	default:
