@@ -77,6 +77,10 @@ public final class Engine implements AutoCloseable {
         this.stats = new EngineStats(shared);
         SlowPath reader = null;
         try {
+            // the program array holds the flood program; an adopted engine's older one is replaced atomically
+            try (var flood = loader.loadFlood()) {
+                panel.setService(Sdk.SVC_FLOOD, flood);
+            }
             saved.ifPresent(s -> persistence.adopt(s, state, catalog, code, devices, panel, transmitter));
             reader = new SlowPath(shared, state.bySlot);
         } catch (RuntimeException e) {

@@ -121,6 +121,8 @@ final class Executor {
             tx.onUndo(() -> PinLayout.deleteTree(dir));
             panel.setProgram(slot, li.program);
             tx.onUndo(() -> panel.clearProgram(slot));
+            panel.setFloodDevices(slot, li.maps.get(Sdk.FLOOD_DEVS_MAP));
+            tx.onUndo(() -> panel.setFloodDevices(slot, null));
             state.add(li);
             tx.onUndo(() -> state.remove(li));
             return li;
@@ -199,9 +201,28 @@ final class Executor {
                 li.type = oldType;
             });
             li.handler.migrate(li, oldCode.hash(), newCode.hash());
-            // The one atomic step: the slot now runs the new code; packets in flight finish on the old.
+            // The slot now runs the new code (one atomic step); packets in flight finish on the old.
             panel.setProgram(li.slot, li.program);
             tx.onUndo(() -> panel.setProgram(li.slot, oldProgram));
+            // Then every port that leads into it, one atomic entry at a time: until its entry is
+            // rewritten, a port's packets still enter the old code, which stays loaded until commit.
+            for (Endpoint.Port from : portsInto(li)) {
+                LiveInstance a = state.instances.get(from.instance());
+                panel.setNext(a, from.port(), li.program);
+                tx.onUndo(() -> panel.setNext(a, from.port(), oldProgram));
+            }
+            if (!keep.containsKey(Sdk.NEXT_MAP)) {
+                // new code with a program array of its own: fill it (code kept the old one's entries)
+                for (var e : state.peers.entrySet()) {
+                    BpfProgram next = nextProgram(e.getValue());
+                    if (e.getKey().instance().equals(li.name) && next != null) {
+                        panel.setNext(li, e.getKey().port(), next);
+                    }
+                }
+            }
+            BpfMap oldFloodDevs = oldMaps.get(Sdk.FLOOD_DEVS_MAP);
+            panel.setFloodDevices(li.slot, li.maps.get(Sdk.FLOOD_DEVS_MAP));
+            tx.onUndo(() -> panel.setFloodDevices(li.slot, oldFloodDevs));
             Path dir = persistence.pins().instance(li.name);
             tx.onCommit(() -> {
                 pinInstance(li, dir);
@@ -247,6 +268,33 @@ final class Executor {
             });
         }
 
+        /** The program a port wired to peer enters directly: the peer instance's, or none. */
+        BpfProgram nextProgram(Endpoint peer) {
+            return peer instanceof Endpoint.Port p && state.instances.get(p.instance()) instanceof LiveInstance to
+                    ? to.program : null;
+        }
+
+        /** The instance ports wired into li. */
+        List<Endpoint.Port> portsInto(LiveInstance li) {
+            List<Endpoint.Port> out = new ArrayList<>();
+            for (var e : state.peers.entrySet()) {
+                if (e.getValue() instanceof Endpoint.Port p && p.instance().equals(li.name)
+                        && state.instances.containsKey(e.getKey().instance())) {
+                    out.add(e.getKey());
+                }
+            }
+            return out;
+        }
+
+        /** Empties port's direct-jump entry: its packets take the patch panel, as jv_ports says. */
+        void unlinkNext(LiveInstance li, Endpoint.Port port, Endpoint before) {
+            BpfProgram oldNext = nextProgram(before);
+            if (oldNext != null) {
+                panel.setNext(li, port.port(), null);
+                tx.onUndo(() -> panel.setNext(li, port.port(), oldNext));
+            }
+        }
+
         void setPeer(Endpoint.Port port, Endpoint peer) {
             LiveInstance li = state.instances.get(port.instance());
             PeerCodec.Peer old = panel.peer(li.slot, port.port());
@@ -254,8 +302,15 @@ final class Executor {
                 case Endpoint.Port p -> new PeerCodec.Instance(state.instances.get(p.instance()).slot, p.port());
                 case Endpoint.Device d -> devices.devicePeer(d, ifindex(d));
             };
+            // the order that keeps every packet on a consistent path: see PatchPanel
+            unlinkNext(li, port, state.peers.get(port));
             panel.setPeer(li.slot, port.port(), value);
             tx.onUndo(() -> panel.setPeer(li.slot, port.port(), old));
+            BpfProgram next = nextProgram(peer);
+            if (next != null) {
+                panel.setNext(li, port.port(), next);
+                tx.onUndo(() -> panel.setNext(li, port.port(), null));
+            }
             setFloodDevice(li, port.port(), peer instanceof Endpoint.Device d ? d : null,
                     state.peers.get(port) instanceof Endpoint.Device d ? d : null);
             Endpoint before = state.peers.put(port, peer);
@@ -275,6 +330,7 @@ final class Executor {
             if (li == null) {
                 return;
             }
+            unlinkNext(li, port, before);
             PeerCodec.Peer old = panel.peer(li.slot, port.port());
             panel.setPeer(li.slot, port.port(), PeerCodec.Peer.NONE);
             tx.onUndo(() -> panel.setPeer(li.slot, port.port(), old));
@@ -286,7 +342,7 @@ final class Executor {
          * port); tc floods from jv_ports and needs nothing here.
          */
         void setFloodDevice(LiveInstance li, int port, Endpoint.Device device, Endpoint.Device previous) {
-            BpfMap flood = li.maps.get("jv_flood_devs");
+            BpfMap flood = li.maps.get(Sdk.FLOOD_DEVS_MAP);
             if (options.hook() != Hook.XDP || flood == null) {
                 return;
             }
@@ -341,6 +397,7 @@ final class Executor {
             tx.onCommit(() -> {
                 li.stopControlPlane();
                 panel.clearProgram(li.slot);
+                panel.setFloodDevices(li.slot, null);
                 li.closeFds();
                 PinLayout.deleteTree(persistence.pins().instance(li.name));
                 state.slots.clear(li.slot);

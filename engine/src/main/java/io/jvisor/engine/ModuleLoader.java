@@ -93,6 +93,20 @@ final class ModuleLoader {
         }
     }
 
+    /**
+     * The engine's flood program for its hook (entry.c jv_flood_tc or jv_flood_xdp): every
+     * instance's jv_flood() tail-calls into it, so its loops over the ports are verified once per
+     * engine instead of in every module that floods.
+     */
+    BpfProgram loadFlood() {
+        String prog = hookProgram("jv_flood");
+        try (Collection c = Collection.load(withChannel(forHook(entrySpec, prog)), options(Map.of()))) {
+            return c.program(prog).duplicate();
+        } catch (BpfException e) {
+            throw new IllegalStateException("cannot load the engine's flood program " + prog + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The tc program that takes user-space transmissions into instance ports (see Transmitter). */
     BpfProgram loadReinjector() {
         CollectionSpec spec = forHook(entrySpec, "jv_reinject_tc");

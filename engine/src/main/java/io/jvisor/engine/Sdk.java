@@ -29,7 +29,8 @@ public final class Sdk {
 
     /** Framework drop reasons; modules use {@link #DROP_USER} and up. */
     public static final int DROP_MODULE = 0, DROP_UNCONNECTED = 1, DROP_BAD_PORT = 2, DROP_MISSED_TAIL_CALL = 3,
-            DROP_SLOWPATH_FULL = 4, DROP_FLOOD_LIMIT = 5, DROP_NO_METADATA = 6, DROP_USER = 256;
+            DROP_SLOWPATH_FULL = 4, DROP_FLOOD_LIMIT = 5, DROP_NO_METADATA = 6, DROP_TAIL_CALL_LIMIT = 7,
+            DROP_USER = 256;
 
     /** Where a slow-path packet was taken ({@code enum jv_hook}, in {@code jv_packet_in.hook}). */
     public static final int HOOK_TC = 0, HOOK_XDP = 1;
@@ -39,7 +40,19 @@ public final class Sdk {
 
     /** The framework's shared maps, created once per engine and given to every instance by name. */
     public static final java.util.List<String> SHARED_MAPS = java.util.List.of("jv_patch_tc", "jv_patch_xdp", "jv_ports",
-            "jv_stats", "jv_drops", "jv_missed", "jv_slowpath", "jv_logs", "jv_log_budget", "jv_xdp_scratch");
+            "jv_stats", "jv_drops", "jv_missed", "jv_slowpath", "jv_logs", "jv_log_budget", "jv_xdp_scratch",
+            "jv_svc_tc", "jv_svc_xdp", "jv_flood_devs_of");
+
+    /**
+     * An instance's own program array: the program of the instance each port leads to, by port
+     * (direct tail calls; the engine keeps it in step with {@code jv_ports} and the patch panel).
+     */
+    public static final String NEXT_MAP = "jv_next";
+    /** An instance's own devmap of the devices its ports lead to, by port (XDP flooding). */
+    public static final String FLOOD_DEVS_MAP = "jv_flood_devs";
+
+    /** The engine-wide programs' keys in {@code jv_svc_tc} and {@code jv_svc_xdp} (enum jv_service). */
+    public static final int SVC_FLOOD = 0;
 
     /** The .rodata constant holding an instance's slot. */
     public static final String SLOT_CONSTANT = "jv_slot";
@@ -58,6 +71,7 @@ public final class Sdk {
             case DROP_SLOWPATH_FULL -> "slowpath_full";
             case DROP_FLOOD_LIMIT -> "flood_limit";
             case DROP_NO_METADATA -> "no_metadata";
+            case DROP_TAIL_CALL_LIMIT -> "tail_call_limit";
             default -> reason >= DROP_USER ? "user_" + (reason - DROP_USER) : "reason_" + reason;
         };
     }

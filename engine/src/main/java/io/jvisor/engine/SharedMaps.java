@@ -71,6 +71,16 @@ final class SharedMaps implements AutoCloseable {
         return maps.get(hook == Hook.TC ? "jv_patch_tc" : "jv_patch_xdp");
     }
 
+    /** The engine-wide programs of the engine's hook ({@link Sdk#SVC_FLOOD}). */
+    BpfMap services() {
+        return maps.get(hook == Hook.TC ? "jv_svc_tc" : "jv_svc_xdp");
+    }
+
+    /** Each instance's {@link Sdk#FLOOD_DEVS_MAP}, by slot (map in map), for the XDP flood program. */
+    BpfMap floodDevsOf() {
+        return maps.get("jv_flood_devs_of");
+    }
+
     /** Port to peer ({@code struct jv_peer}, see {@link PeerCodec}), keyed by slot * MAX_PORTS + port. */
     BpfMap ports() {
         return maps.get("jv_ports");
