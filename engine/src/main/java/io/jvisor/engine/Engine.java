@@ -244,6 +244,11 @@ public final class Engine implements AutoCloseable {
         return code.compile(live(instance).code, "instance '" + instance + "'").btf();
     }
 
+    /** The patch-panel slot of an instance (for tests that write the wiring the planner refuses). */
+    int slot(String instance) {
+        return live(instance).slot;
+    }
+
     /** The kernel id of the program an instance runs now. */
     public int programId(String instance) {
         return live(instance).program.id();

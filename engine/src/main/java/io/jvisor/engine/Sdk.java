@@ -51,8 +51,8 @@ public final class Sdk {
     /** An instance's own devmap of the devices its ports lead to, by port (XDP flooding). */
     public static final String FLOOD_DEVS_MAP = "jv_flood_devs";
 
-    /** The engine-wide programs' keys in {@code jv_svc_tc} and {@code jv_svc_xdp} (enum jv_service). */
-    public static final int SVC_FLOOD = 0;
+    /** The engine-wide programs' keys in {@code jv_svc_tc} and {@code jv_svc_xdp} (enum jv_service), and their number. */
+    public static final int SVC_FLOOD = 0, SVC_COUNT = 1;
 
     /** The .rodata constant holding an instance's slot. */
     public static final String SLOT_CONSTANT = "jv_slot";
@@ -82,7 +82,7 @@ public final class Sdk {
     public static final class MdLayout {
         private MdLayout() {}
 
-        public static final int IN_PORT = 0, INSTANCE = 4, MARK = 8, OUT_PORT = 12, REASON = 16, SIZE = 20;
+        public static final int IN_PORT = 0, HOPS = 4, MARK = 8, OUT_PORT = 12, REASON = 16, SIZE = 20;
     }
 
     /**
