@@ -30,16 +30,19 @@ import java.util.Map;
  * device {@code bK} of a veth pair in a namespace of our own. A packet enters a chain the way a
  * real one does: through the device's entry program (the engine pins it at
  * {@code dev/NETNS_aK/prog}), which writes the metadata into the skb control block and tail-calls
- * into the first instance; each instance forwards port 0 to port 1, the next instance by a tail
- * call through the patch panel, and the last one to the device by {@code bpf_redirect}. The
+ * into the first instance; each instance forwards port 0 to port 1, to the next instance by a
+ * tail call of constant key through its own program array {@code jv_next} (a direct jump), and
+ * the last one to the device by {@code bpf_redirect}. The
  * verdict is TC_ACT_REDIRECT, the redirect itself is not carried out by a test run.
  *
  * <p>The peers ({@code bpf/tc_peers.c}) are what a user writes by hand: a forwarder (load-time
  * ingress port, array lookup of the peer, redirect), the same with the per-port counters the
  * framework keeps, hand-written tail-call pipelines of the same lengths whose next stage is a
  * load-time constant (a direct jump), read from a map (an indirect jump, as jvisor's patch panel
- * does) or picked by a switch over the out port among direct jumps, and an empty program that
- * shows what the test-run loop itself costs.
+ * does) or picked by a switch over the out port among direct jumps (jvisor's way; also with the
+ * per-stage rx/tx counters jvisor keeps, ending in the counted forwarder), and an empty program that
+ * shows what the test-run loop itself costs. A jvisor instance keeps per-port rx/tx counters, so
+ * the forwarder with the same counters is its fair peer; the report compares with both.
  *
  * <p>Each round runs every subject once, {@code repeat} times in the kernel, in a shuffled order;
  * the figure of a run is the kernel's mean ns per run. Ratios are taken within a round, then the
@@ -244,18 +247,21 @@ public final class EngineCostBench {
         out.add(new Subject("c_fwd", fwd, null));
         out.add(new Subject("c_fwd_counted", load(EngineBenchSupport.only(spec, "fwd_counted")
                 .withConstant("in_port", 0), "fwd_counted", opts, closeLater), null));
+        BpfProgram fwdCounted = out.get(1).program();
         out.add(new Subject("c_nop", load(EngineBenchSupport.only(spec, "nop"), "nop", opts, closeLater), null));
         int next = 0;
-        for (String family : List.of("c_chain_direct_", "c_chain_map_", "c_chain_switch_")) {
+        int counted = 1; // stats keys 2 * counted and up; 0 and 1 are fwd_counted's
+        for (String family : List.of("c_chain_direct_", "c_chain_map_", "c_chain_switch_", "c_chain_switch_counted_")) {
+            BpfProgram last = family.equals("c_chain_switch_counted_") ? fwdCounted : fwd;
             for (int k : config.chains()) {
                 if (k == 1) {
-                    out.add(new Subject(family + 1, fwd, null));
+                    out.add(new Subject(family + 1, last, null));
                     continue;
                 }
                 int base = next;
                 next += k;
                 // built from the last stage back, so that each stage can be pointed at its successor
-                BpfProgram following = fwd;
+                BpfProgram following = last;
                 for (int i = k - 2; i >= 0; i--) {
                     int slot = base + i;
                     BpfProgram p;
@@ -271,12 +277,19 @@ public final class EngineCostBench {
                             shared.get("stages").setProgram(slot + 1, following);
                             shared.get("next_of").update(u32(slot), u32(slot + 1));
                         }
-                        default -> {
+                        case "c_chain_switch_" -> {
                             // its own out_ports map: not among the replacements, so each load makes one
                             Collection c = Collection.load(EngineBenchSupport.only(spec, "stage_switch"), opts);
                             closeLater.add(c);
                             c.map("out_ports").setProgram(1, following);
                             p = c.program("stage_switch");
+                        }
+                        default -> {
+                            Collection c = Collection.load(EngineBenchSupport.only(spec, "stage_switch_counted")
+                                    .withConstant("my_stage", counted++), opts);
+                            closeLater.add(c);
+                            c.map("out_ports").setProgram(1, following);
+                            p = c.program("stage_switch_counted");
                         }
                     }
                     following = p;
@@ -333,14 +346,25 @@ public final class EngineCostBench {
             out.println(r.costRow(label(s), s, "c_fwd", 3));
         }
         out.println();
+        out.println("The same against the C forwarder with the per-CPU rx/tx counters a jvisor instance keeps too (the fair"
+                + " peer):");
+        out.println();
+        out.println("| path | ns/packet | p25-p75 | vs c_fwd_counted | p25-p75 | net ns | net vs c_fwd_counted |");
+        out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        for (String s : List.of("c_fwd_counted", "jvisor_instance", "jvisor_chain_" + c.chains().getFirst())) {
+            out.println(r.costRow(label(s), s, "c_fwd_counted", 3));
+        }
+        out.println();
         out.println("Chains (ns/packet, median over rounds; a jvisor chain of N is the device entry and N instances, N tail"
                 + " calls; a C pipeline of N is N programs, N-1 tail calls, the last one the C forwarder):");
         out.println();
-        out.println("| instances | jvisor | C, direct tail calls | C, map-indexed tail calls | C, per-port switch of direct tail calls |");
-        out.println("| ---: | ---: | ---: | ---: | ---: |");
+        out.println("| instances | jvisor | C, direct tail calls | C, map-indexed tail calls | C, per-port switch of direct tail calls"
+                + " | C, the same + rx/tx counters |");
+        out.println("| ---: | ---: | ---: | ---: | ---: | ---: |");
         for (int k : c.chains()) {
-            out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.1f | %.1f |%n", k, r.median("jvisor_chain_" + k),
-                    r.median("c_chain_direct_" + k), r.median("c_chain_map_" + k), r.median("c_chain_switch_" + k));
+            out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.1f | %.1f | %.1f |%n", k, r.median("jvisor_chain_" + k),
+                    r.median("c_chain_direct_" + k), r.median("c_chain_map_" + k), r.median("c_chain_switch_" + k),
+                    r.median("c_chain_switch_counted_" + k));
         }
         out.println();
         out.println("Cost of one extra hop (least-squares slope over " + c.chains() + " within each round):");
@@ -376,17 +400,19 @@ public final class EngineCostBench {
         EngineBenchSupport.printChecks(out, r.checks());
     }
 
-    static final List<String> FAMILIES = List.of("jvisor_chain_", "c_chain_direct_", "c_chain_map_", "c_chain_switch_");
+    static final List<String> FAMILIES = List.of("jvisor_chain_", "c_chain_direct_", "c_chain_map_", "c_chain_switch_",
+            "c_chain_switch_counted_");
 
     static String label(String s) {
         return switch (s) {
             case "c_fwd" -> "C forwarder (ingress port constant, array lookup, redirect)";
             case "c_fwd_counted" -> "C forwarder + per-CPU rx/tx counters";
             case "jvisor_instance" -> "jvisor forwarder instance alone (cb[0] = in_port via ctx_in)";
-            case "jvisor_chain_" -> "jvisor (device entry, then instances by tail call)";
+            case "jvisor_chain_" -> "jvisor (device entry, then instances by direct tail calls)";
             case "c_chain_direct_" -> "C pipeline, next stage a constant (direct tail call)";
             case "c_chain_map_" -> "C pipeline, next stage read from a map (indirect tail call)";
             case "c_chain_switch_" -> "C pipeline, out port at run time, switch of direct tail calls (per-stage prog array)";
+            case "c_chain_switch_counted_" -> "the same, with per-CPU rx/tx counters in every stage (the fair peer)";
             case "c_nop" -> "C `return TC_ACT_REDIRECT` (the harness's own cost)";
             default -> s.startsWith("jvisor_chain_")
                     ? "jvisor device entry + forwarder (" + s.substring("jvisor_chain_".length()) + " instance, as a packet enters)"

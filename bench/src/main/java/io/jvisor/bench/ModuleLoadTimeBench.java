@@ -24,7 +24,8 @@ import java.util.Map;
  * {@code jv_tc} and {@code jv_xdp}, loaded the way the engine loads an instance (its own maps new,
  * the framework's shared maps given), {@code --times} times each; the median wall time of
  * {@code BPF_PROG_LOAD} plus the module's own map creation is reported, with the kernel's count of
- * verified instructions.
+ * verified instructions. Where the engine has an engine-wide flood program (entry.c), it is
+ * timed too: an engine loads it once, at start.
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar io.jvisor.bench.ModuleLoadTimeBench [--times N]
@@ -36,6 +37,8 @@ public final class ModuleLoadTimeBench {
             "/io/jvisor/modules/bridge/bridge.c", "/io/jvisor/modules/router/router.c",
             "/io/jvisor/modules/firewall/firewall.c", "/io/jvisor/modules/nat/nat.c", "/io/jvisor/modules/lb/lb.c",
             "/io/jvisor/modules/ddos/ddos.c", "/io/jvisor/modules/capture/capture.c");
+
+    private static final String ENTRY = "/io/jvisor/engine/entry.c";
 
     private ModuleLoadTimeBench() {}
 
@@ -50,7 +53,7 @@ public final class ModuleLoadTimeBench {
     static void run(int times, PrintStream out) {
         List<AutoCloseable> closeLater = new ArrayList<>();
         try {
-            CollectionSpec entry = compile("/io/jvisor/engine/entry.c");
+            CollectionSpec entry = compile(ENTRY);
             CollectionOptions opts = CollectionOptions.DEFAULT;
             for (String name : Sdk.SHARED_MAPS) {
                 BpfMap m = BpfMap.create(entry.map(name).orElseThrow().spec());
@@ -59,10 +62,16 @@ public final class ModuleLoadTimeBench {
             }
             out.println("| module | tc: load ms (median of " + times + ") | verified insns | xdp: load ms | verified insns |");
             out.println("| --- | ---: | ---: | ---: | ---: |");
-            for (String src : SOURCES) {
-                CollectionSpec spec = compile(src);
-                StringBuilder row = new StringBuilder("| " + src.substring(src.lastIndexOf('/') + 1) + " |");
-                for (String prog : List.of("jv_tc", "jv_xdp")) {
+            List<String> sources = new ArrayList<>(SOURCES);
+            if (entry.program("jv_flood_tc").isPresent()) {
+                sources.add(ENTRY); // the engine-wide flood program, loaded once per engine
+            }
+            for (String src : sources) {
+                CollectionSpec spec = src.equals(ENTRY) ? entry : compile(src);
+                String prefix = src.equals(ENTRY) ? "jv_flood" : "jv";
+                StringBuilder row = new StringBuilder("| " + src.substring(src.lastIndexOf('/') + 1)
+                        + (src.equals(ENTRY) ? " (" + prefix + "_tc/xdp, once per engine)" : "") + " |");
+                for (String prog : List.of(prefix + "_tc", prefix + "_xdp")) {
                     CollectionSpec one = EngineBenchSupport.only(spec, prog).withConstant(Sdk.SLOT_CONSTANT, 1);
                     double[] ms = new double[times];
                     long verified = 0;

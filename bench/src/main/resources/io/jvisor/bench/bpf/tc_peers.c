@@ -15,6 +15,8 @@
  *                does) and tail-calls through its own per-port program array with a constant key
  *                per port (bpf_tail_call_static in a switch): rewiring stays a map update, but
  *                every jump is direct.
+ *   stage_switch_counted  the same with per-CPU rx/tx packet and byte counters for its two ports,
+ *                as the jvisor framework keeps them (the chain's last stage is then fwd_counted).
  *   nop          returns TC_ACT_REDIRECT and does nothing: the test-run harness's own cost.
  */
 #include <linux/bpf.h>
@@ -74,7 +76,8 @@ struct {
 
 const volatile __u32 in_port = 0;    /* fwd, fwd_counted: the port this program serves */
 const volatile __u32 next_stage = 0; /* stage: the index of the next stage */
-const volatile __u32 my_stage = 0;   /* stage_dyn: this stage's own index */
+const volatile __u32 my_stage = 0;   /* stage_dyn: this stage's own index; stage_switch_counted: its
+				      * counters are stats[2 * my_stage] and stats[2 * my_stage + 1] */
 
 SEC("tc")
 int fwd(struct __sk_buff *skb)
@@ -130,6 +133,41 @@ int stage_switch(struct __sk_buff *skb)
 {
 	__u32 out = skb->cb[0] ^ 1;
 	skb->cb[0] = 0; /* the next stage's in port */
+	switch (out) {
+	case 0: bpf_tail_call_static(skb, &out_ports, 0); break;
+	case 1: bpf_tail_call_static(skb, &out_ports, 1); break;
+	case 2: bpf_tail_call_static(skb, &out_ports, 2); break;
+	case 3: bpf_tail_call_static(skb, &out_ports, 3); break;
+	case 4: bpf_tail_call_static(skb, &out_ports, 4); break;
+	case 5: bpf_tail_call_static(skb, &out_ports, 5); break;
+	case 6: bpf_tail_call_static(skb, &out_ports, 6); break;
+	case 7: bpf_tail_call_static(skb, &out_ports, 7); break;
+	}
+	return TC_ACT_SHOT;
+}
+
+static __always_inline void count(__u32 key, __u32 len, int tx)
+{
+	struct port_stats *s = bpf_map_lookup_elem(&stats, &key);
+	if (!s)
+		return;
+	if (tx) {
+		s->tx_packets++;
+		s->tx_bytes += len;
+	} else {
+		s->rx_packets++;
+		s->rx_bytes += len;
+	}
+}
+
+SEC("tc")
+int stage_switch_counted(struct __sk_buff *skb)
+{
+	__u32 in = skb->cb[0];
+	__u32 out = in ^ 1;
+	count(2 * my_stage + (in & 1), skb->len, 0);
+	count(2 * my_stage + (out & 1), skb->len, 1);
+	skb->cb[0] = 0;
 	switch (out) {
 	case 0: bpf_tail_call_static(skb, &out_ports, 0); break;
 	case 1: bpf_tail_call_static(skb, &out_ports, 1); break;
