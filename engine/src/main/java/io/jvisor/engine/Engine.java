@@ -19,9 +19,10 @@ import java.util.function.Consumer;
  *
  * <p>Each instance is the module's compiled object loaded once, with its slot in the .rodata
  * constant {@code jv_slot}; the object is compiled once per distinct source, never per instance.
- * Instances reach each other by tail calls through the patch panel ({@code jv_patch_tc}); devices
- * enter an instance through a small entry program attached with tcx, and leave it by
- * {@code bpf_redirect}. Everything is pinned under {@code bpffs/jvisor/NAME}, and the desired state
+ * Instances reach each other by tail calls of constant key through a program array of their own
+ * ({@code jv_next}, one entry per port: direct jumps), with the patch panel ({@code jv_patch_tc},
+ * slot to program) behind it; devices enter an instance through a small entry program attached
+ * with tcx, and leave it by {@code bpf_redirect}. Everything is pinned under {@code bpffs/jvisor/NAME}, and the desired state
  * is saved crash-safely, so a new engine process {@link #start adopts} the running objects without
  * disturbing traffic.
  *

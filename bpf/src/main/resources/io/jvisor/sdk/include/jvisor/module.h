@@ -27,7 +27,12 @@
  * The engine loads the same compiled object once per instance and sets the
  * instance's slot in the .rodata constant jv_slot; the shared framework maps
  * (jv_patch*, jv_ports, jv_stats, ...) are created once by the engine and
- * given to every instance by name.
+ * given to every instance by name. Each instance has two maps of its own:
+ * jv_next, the program of the instance behind each port, which it enters by a
+ * tail call of constant key (a direct jump: an indirect one is a retpoline on
+ * many machines), and jv_flood_devs, for XDP flooding. jv_flood() is carried
+ * out by an engine-wide program (entry.c), so its loops are verified once per
+ * engine, not in every module.
  */
 #ifndef JVISOR_MODULE_H
 #define JVISOR_MODULE_H
