@@ -39,7 +39,7 @@ import java.util.Map;
  *       only what cannot work whatever the routes: two instances that no path within the limit
  *       joins. A packet that does take a longer way (a detour, or a routing loop that its TTL of up
  *       to 255 does not end first) is dropped by the kernel at the first tail call past the limit,
- *       and counted as a {@code missed_tail_call} drop of the instance that tried to hand it on.
+ *       and counted as a {@code tail_call_limit} drop of the instance that tried to hand it on.
  *       The distances come from one breadth-first pass per instance of such a component:
  *       O(V (V + E)), at most 1,024 instances and 16,384 wires.</li>
  * </ul>
