@@ -3,6 +3,7 @@ package io.jvisor.engine;
 import io.jvisor.bpf.BpfException;
 import io.jvisor.bpf.BpfMap;
 import io.jvisor.bpf.BpfProgram;
+import io.jvisor.bpf.LoadOptions;
 import io.jvisor.bpf.VerifierException;
 import io.jvisor.bpf.elf.Collection;
 import io.jvisor.bpf.elf.CollectionOptions;
@@ -81,8 +82,18 @@ final class ModuleLoader {
         }
     }
 
-    /** A device entry that enters slot at port: one copy per device, so its tail call is a direct jump. */
+    /**
+     * A device entry that enters slot at port: one copy per device, so its tail call is a direct jump.
+     * At tc it is assembled ({@link EntryProgram}): one BPF_PROG_LOAD, no BTF, no .rodata map.
+     */
     BpfProgram loadEntry(int slot, int port, String element) {
+        if (hook == Hook.TC) {
+            try {
+                return BpfProgram.load(EntryProgram.tc(slot, port), shared.all(), LoadOptions.DEFAULT);
+            } catch (BpfException e) {
+                throw new TopologyException(element, "cannot load the entry program: " + e.getMessage(), e);
+            }
+        }
         String prog = hookProgram("jv_entry");
         CollectionSpec spec = withChannel(forHook(entrySpec, prog).withConstant(Sdk.SLOT_CONSTANT, slot)
                 .withConstant(Sdk.ENTRY_PORT_CONSTANT, port));
