@@ -2,7 +2,6 @@ package io.jvisor.engine;
 
 import io.jvisor.bpf.BpfProgram;
 import io.jvisor.bpf.Pins;
-import io.jvisor.net.Link;
 import io.jvisor.net.Netns;
 import io.jvisor.net.Rtnl;
 import org.slf4j.Logger;
@@ -57,28 +56,19 @@ final class DeviceAttacher {
     /**
      * The peer value of a port wired to device d: its ifindex and, when the engine allows peer
      * redirects on the tc hook and d is a veth whose other end is in another namespace, that end's
-     * MAC (module.h jv_tc_redirect). Anything else keeps plain redirects.
+     * MAC (module.h jv_tc_redirect). Anything else keeps plain redirects. Looked up through devices.
      */
-    PeerCodec.Device devicePeer(Endpoint.Device d, int ifindex) {
-        byte[] peerMac = options.peerRedirect() && options.hook() == Hook.TC ? peerRedirectMac(d, ifindex) : null;
-        return new PeerCodec.Device(ifindex, peerMac);
-    }
-
-    private static byte[] peerRedirectMac(Endpoint.Device d, int ifindex) {
-        try {
-            return DeviceAttachment.withRtnl(d, r -> {
-                Link l = r.link(ifindex);
-                if (!"veth".equals(l.kind()) || l.linkNetnsId().isEmpty() || l.linkIfindex().isEmpty()) {
-                    return null;
-                }
-                return r.link(l.linkIfindex().getAsInt(), l.linkNetnsId().getAsInt()).mac()
-                        .map(m -> m.bytes()).orElse(null);
-            });
-        } catch (RuntimeException e) {
-            LOG.warn("device {}: cannot tell whether its veth peer can take peer redirects ({}); using plain "
-                    + "redirects", d, e.getMessage());
-            return null;
+    PeerCodec.Device devicePeer(Endpoint.Device d, int ifindex, DeviceDirectory devices) {
+        byte[] peerMac = null;
+        if (options.peerRedirect() && options.hook() == Hook.TC) {
+            try {
+                peerMac = devices.vethPeerMac(d, ifindex);
+            } catch (RuntimeException e) {
+                LOG.warn("device {}: cannot tell whether its veth peer can take peer redirects ({}); using plain "
+                        + "redirects", d, e.getMessage());
+            }
         }
+        return new PeerCodec.Device(ifindex, peerMac);
     }
 
     /**
@@ -89,7 +79,7 @@ final class DeviceAttacher {
      * @return the new live record when there was none, else existing (updated)
      */
     LiveDevice attach(Endpoint.Device d, int ifindex, Endpoint.Port target, int slot, LiveDevice existing,
-                      Transaction tx) {
+                      Transaction tx, DeviceDirectory devices) {
         String el = "connection " + target + " -- " + d;
         BpfProgram stub = loader.loadEntry(slot, target.port(), el);
         tx.onUndo(stub::close);
@@ -97,8 +87,7 @@ final class DeviceAttacher {
         if (existing == null) {
             DeviceAttachment attachment;
             try {
-                attachment = DeviceAttachment.attach(d, ifindex, stub, options.hook(), method,
-                        () -> Netns.open(d.netns()));
+                attachment = DeviceAttachment.attach(d, ifindex, stub, options.hook(), method, devices);
             } catch (RuntimeException e) {
                 throw new TopologyException(el, "cannot attach to the device: " + e.getMessage(), e);
             }

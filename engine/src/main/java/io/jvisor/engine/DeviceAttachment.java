@@ -92,33 +92,25 @@ sealed interface DeviceAttachment permits DeviceAttachment.Link, DeviceAttachmen
         public void pin(Path dir) {}
     }
 
-    /** Attaches {@code stub} to the device by {@code method} at {@code hook}. */
+    /**
+     * Attaches {@code stub} to the device by {@code method} at {@code hook}, through the apply's
+     * handles on the device's namespace (links are created from a thread inside it).
+     */
     static DeviceAttachment attach(Endpoint.Device device, int ifindex, BpfProgram stub, Hook hook, AttachMethod method,
-                                   java.util.function.Supplier<Netns> netns) {
+                                   DeviceDirectory devices) {
         if (method == AttachMethod.LINK) {
-            if (device.netns() == null) {
-                return new Link(hook == Hook.TC ? BpfLink.tcx(stub, ifindex, TcxDirection.INGRESS)
-                        : BpfLink.xdp(stub, ifindex, XdpMode.DRIVER));
-            }
-            try (Netns ns = netns.get()) {
-                return ns.run(() -> new Link(hook == Hook.TC ? BpfLink.tcx(stub, ifindex, TcxDirection.INGRESS)
-                        : BpfLink.xdp(stub, ifindex, XdpMode.DRIVER)));
-            }
+            return devices.inNamespace(device, () -> new Link(hook == Hook.TC
+                    ? BpfLink.tcx(stub, ifindex, TcxDirection.INGRESS) : BpfLink.xdp(stub, ifindex, XdpMode.DRIVER)));
         }
+        Rtnl r = devices.rtnl(device);
         if (hook == Hook.TC) {
             TcFilter f = new TcFilter(device, ifindex);
-            withRtnl(device, r -> {
-                r.ensureClsact(ifindex);
-                return r.attachTcFilter(f.spec(stub));
-            });
+            r.ensureClsact(ifindex);
+            r.attachTcFilter(f.spec(stub));
             return f;
         }
-        NetlinkXdp x = new NetlinkXdp(device, ifindex);
-        withRtnl(device, r -> {
-            r.attachXdpIfNone(ifindex, stub.fd().get(), XdpAttachMode.DRIVER);
-            return null;
-        });
-        return x;
+        r.attachXdpIfNone(ifindex, stub.fd().get(), XdpAttachMode.DRIVER);
+        return new NetlinkXdp(device, ifindex);
     }
 
     /** Runs {@code f} with an rtnetlink socket opened in the device's namespace. */

@@ -145,7 +145,9 @@ public final class Engine implements AutoCloseable {
      */
     public Plan plan(Topology desired) {
         synchronized (state) {
-            return planner.plan(desired, state.view()).plan();
+            try (DeviceDirectory devices = new DeviceDirectory()) {
+                return planner.plan(desired, state.view(), devices::ifindex).plan();
+            }
         }
     }
 
@@ -159,13 +161,16 @@ public final class Engine implements AutoCloseable {
     public Plan apply(Topology desired) {
         synchronized (state) {
             checkOpen();
-            Planner.Result planned = planner.plan(desired, state.view());
-            if (planned.plan().isEmpty()) {
+            // one handle per namespace for the whole apply: validation, peer values and attaching share it
+            try (DeviceDirectory devices = new DeviceDirectory()) {
+                Planner.Result planned = planner.plan(desired, state.view(), devices::ifindex);
+                if (planned.plan().isEmpty()) {
+                    return planned.plan();
+                }
+                executor.apply(planned, desired, devices);
+                LOG.info("applied:\n{}", planned.plan());
                 return planned.plan();
             }
-            executor.apply(planned, desired);
-            LOG.info("applied:\n{}", planned.plan());
-            return planned.plan();
         }
     }
 

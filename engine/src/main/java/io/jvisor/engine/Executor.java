@@ -4,7 +4,6 @@ import io.jvisor.bpf.BpfMap;
 import io.jvisor.bpf.BpfProgram;
 import io.jvisor.bpf.MapSpec;
 import io.jvisor.bpf.elf.CollectionSpec;
-import io.jvisor.net.Netns;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -56,9 +55,9 @@ final class Executor {
      *
      * @throws TopologyException naming the element at fault, after the rollback
      */
-    void apply(Planner.Result planned, Topology desired) {
+    void apply(Planner.Result planned, Topology desired, DeviceDirectory directory) {
         Transaction tx = new Transaction();
-        Run run = new Run(desired, planned.ifindexes(), tx);
+        Run run = new Run(desired, planned.ifindexes(), tx, directory);
         try {
             for (Plan.Change c : planned.plan().changes()) {
                 run.execute(c);
@@ -83,12 +82,14 @@ final class Executor {
         final Topology desired;
         final Map<Endpoint.Device, Integer> ifindexes;
         final Transaction tx;
+        final DeviceDirectory directory;
         final List<LiveInstance> started = new ArrayList<>();
 
-        Run(Topology desired, Map<Endpoint.Device, Integer> ifindexes, Transaction tx) {
+        Run(Topology desired, Map<Endpoint.Device, Integer> ifindexes, Transaction tx, DeviceDirectory directory) {
             this.desired = desired;
             this.ifindexes = ifindexes;
             this.tx = tx;
+            this.directory = directory;
         }
 
         void execute(Plan.Change change) {
@@ -300,7 +301,7 @@ final class Executor {
             PeerCodec.Peer old = panel.peer(li.slot, port.port());
             PeerCodec.Peer value = switch (peer) {
                 case Endpoint.Port p -> new PeerCodec.Instance(state.instances.get(p.instance()).slot, p.port());
-                case Endpoint.Device d -> devices.devicePeer(d, ifindex(d));
+                case Endpoint.Device d -> devices.devicePeer(d, ifindex(d), directory);
             };
             // the order that keeps every packet on a consistent path: see PatchPanel
             unlinkNext(li, port, state.peers.get(port));
@@ -354,14 +355,13 @@ final class Executor {
             byte[] key = BpfMapKeys.u32(port);
             if (device == null) {
                 flood.delete(key);
-            } else if (device.netns() == null) {
-                flood.update(key, BpfMapKeys.u32(ifindex(device)));
             } else {
                 // a devmap resolves the ifindex in the namespace of the thread that writes it
                 byte[] value = BpfMapKeys.u32(ifindex(device));
-                try (Netns ns = Netns.open(device.netns())) {
-                    ns.run(() -> flood.update(key, value));
-                }
+                directory.inNamespace(device, () -> {
+                    flood.update(key, value);
+                    return null;
+                });
             }
         }
 
@@ -371,14 +371,14 @@ final class Executor {
                 return ld.ifindex;
             }
             Integer known = ifindexes.get(d);
-            return known != null ? known : DeviceAttacher.resolveIfindex(d, "device " + d);
+            return known != null ? known : directory.ifindex(d, "device " + d);
         }
 
         void attach(Endpoint.Device d, Endpoint.Port port) {
             LiveInstance li = state.instances.get(port.instance());
             LiveDevice existing = state.devices.get(d);
             LiveDevice ld = devices.attach(d, existing == null ? ifindex(d) : existing.ifindex, port, li.slot,
-                    existing, tx);
+                    existing, tx, directory);
             if (existing == null) {
                 state.devices.put(d, ld);
                 tx.onUndo(() -> state.devices.remove(d));

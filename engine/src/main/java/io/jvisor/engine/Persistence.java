@@ -107,6 +107,16 @@ final class Persistence {
             state.slots.set(li.slot);
         }
         Topology t = StateStore.topology(s);
+        try (DeviceDirectory directory = new DeviceDirectory()) {
+            adoptConnections(t, state, attacher, panel, directory);
+        }
+        state.current = t;
+        LOG.info("adopted {} instances and {} device connections of engine '{}'", state.instances.size(),
+                state.devices.size(), options.name());
+    }
+
+    private void adoptConnections(Topology t, LiveState state, DeviceAttacher attacher, PatchPanel panel,
+                                  DeviceDirectory directory) {
         for (Topology.Connection c : t.connections()) {
             state.peers.put(c.a(), c.b());
             if (c.b() instanceof Endpoint.Port p) {
@@ -120,16 +130,13 @@ final class Persistence {
                 state.devices.put(d, new LiveDevice(d, ifindex, c.a(), stub, attachment));
                 LiveInstance li = state.instances.get(c.a().instance());
                 if (li != null && ifindex != 0) {
-                    PeerCodec.Peer want = attacher.devicePeer(d, ifindex);
+                    PeerCodec.Peer want = attacher.devicePeer(d, ifindex, directory);
                     if (!want.equals(panel.peer(li.slot, c.a().port()))) {
                         panel.setPeer(li.slot, c.a().port(), want);
                     }
                 }
             }
         }
-        state.current = t;
-        LOG.info("adopted {} instances and {} device connections of engine '{}'", state.instances.size(),
-                state.devices.size(), options.name());
     }
 
     /**

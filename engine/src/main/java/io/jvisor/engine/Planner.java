@@ -52,7 +52,12 @@ final class Planner {
      * @throws TopologyException naming the element at fault when desired is invalid
      */
     Result plan(Topology desired, LiveView live) {
-        Validated r = validate(desired, live);
+        return plan(desired, live, resolver);
+    }
+
+    /** {@link #plan(Topology, LiveView)}, looking new devices up through devices (e.g. one apply's directory). */
+    Result plan(Topology desired, LiveView live, DeviceResolver devices) {
+        Validated r = validate(desired, live, devices);
         List<Plan.Change> creates = new ArrayList<>();
         List<Plan.Change> swaps = new ArrayList<>();
         List<Plan.Change> reconfigs = new ArrayList<>();
@@ -122,7 +127,7 @@ final class Planner {
     private record Validated(Map<Endpoint.Port, Endpoint> peers, Map<Endpoint.Device, Endpoint.Port> devices,
                              Map<Endpoint.Device, Integer> ifindexes) {}
 
-    private Validated validate(Topology t, LiveView live) {
+    private Validated validate(Topology t, LiveView live, DeviceResolver resolver) {
         Map<String, Topology.Instance> byName = new LinkedHashMap<>();
         for (Topology.Instance i : t.instances()) {
             String el = "instance '" + i.name() + "'";

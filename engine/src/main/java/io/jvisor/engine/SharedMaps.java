@@ -1,7 +1,6 @@
 package io.jvisor.engine;
 
 import io.jvisor.bpf.BpfMap;
-import io.jvisor.bpf.Cpus;
 import io.jvisor.bpf.UpdateFlag;
 import io.jvisor.bpf.elf.CollectionSpec;
 import io.jvisor.bpf.elf.ObjectMap;
@@ -98,22 +97,24 @@ final class SharedMaps implements AutoCloseable {
         return maps.get("jv_drops");
     }
 
-    /** Zeroes a slot's port counters, its ports and its missed-tail-call counter, for a new instance. */
+    /**
+     * Zeroes a slot's port counters, its ports and its missed-tail-call counter, for a new instance:
+     * one BPF_MAP_UPDATE_BATCH per map (three syscalls, not one per port and map).
+     */
     void resetSlot(int slot) {
-        int cpus = Cpus.possible();
-        List<byte[]> zeroStats = new ArrayList<>();
-        for (int c = 0; c < cpus; c++) {
-            zeroStats.add(new byte[32]);
-        }
+        List<byte[]> keys = new ArrayList<>(Sdk.MAX_PORTS);
         for (int p = 0; p < Sdk.MAX_PORTS; p++) {
-            stats().updatePerCpu(BpfMapKeys.u32(slot * Sdk.MAX_PORTS + p), zeroStats, UpdateFlag.ANY);
-            ports().update(BpfMapKeys.u32(slot * Sdk.MAX_PORTS + p), PeerCodec.encode(PeerCodec.Peer.NONE));
+            keys.add(BpfMapKeys.u32(slot * Sdk.MAX_PORTS + p));
         }
-        List<byte[]> zero = new ArrayList<>();
-        for (int c = 0; c < cpus; c++) {
-            zero.add(new byte[8]);
-        }
-        missed().updatePerCpu(BpfMapKeys.u32(slot), zero, UpdateFlag.ANY);
+        zero(stats(), keys);
+        zero(ports(), keys);
+        zero(missed(), List.of(BpfMapKeys.u32(slot)));
+    }
+
+    /** Writes zeroes (every CPU's value, for per-CPU maps) under keys. */
+    private static void zero(BpfMap map, List<byte[]> keys) {
+        byte[] zero = new byte[map.valueStride()];
+        map.updateBatch(keys, Collections.nCopies(keys.size(), zero), UpdateFlag.ANY);
     }
 
     @Override
