@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,7 +59,9 @@ final class Executor {
     void apply(Planner.Result planned, Topology desired, DeviceDirectory directory) {
         Transaction tx = new Transaction();
         Run run = new Run(desired, planned.ifindexes(), tx, directory);
-        try {
+        long creates = planned.plan().changes().stream().filter(c -> c instanceof Plan.CreateInstance).count();
+        try (ParallelLoads loads = new ParallelLoads(ParallelLoads.threadsFor((int) creates), options.name())) {
+            run.loadAhead(planned.plan(), loads);
             for (Plan.Change c : planned.plan().changes()) {
                 run.execute(c);
             }
@@ -84,6 +87,9 @@ final class Executor {
         final Transaction tx;
         final DeviceDirectory directory;
         final List<LiveInstance> started = new ArrayList<>();
+        /** The slots of the new instances, chosen before their code is loaded ahead. */
+        final Map<String, Integer> slotOf = new HashMap<>();
+        ParallelLoads loads;
 
         Run(Topology desired, Map<Endpoint.Device, Integer> ifindexes, Transaction tx, DeviceDirectory directory) {
             this.desired = desired;
@@ -106,13 +112,33 @@ final class Executor {
             }
         }
 
+        /**
+         * Gives every new instance its slot, in plan order, and starts compiling (once per distinct
+         * code, see CodeCache) and loading its code into it on the loader threads; create takes the
+         * result when it comes to the instance, so a failure is reported for the first instance in
+         * plan order that failed.
+         */
+        void loadAhead(Plan plan, ParallelLoads ahead) {
+            this.loads = ahead;
+            for (Plan.Change c : plan.changes()) {
+                if (c instanceof Plan.CreateInstance ci) {
+                    Topology.Instance spec = desired.instance(ci.name());
+                    String el = "instance '" + spec.name() + "'";
+                    ModuleType type = catalog.get(spec.type());
+                    int slot = state.slots.nextClearBit(0);
+                    state.slots.set(slot);
+                    tx.onUndo(() -> state.slots.clear(slot));
+                    slotOf.put(spec.name(), slot);
+                    Map<String, Integer> sizes = type.mapSizes(spec.config());
+                    ahead.submit(spec.name(), () -> loader.load(type.code(), sizes, slot, Map.of(), el));
+                }
+            }
+        }
+
         LiveInstance create(Topology.Instance spec) {
-            String el = "instance '" + spec.name() + "'";
             ModuleType type = catalog.get(spec.type());
-            int slot = state.slots.nextClearBit(0);
-            state.slots.set(slot);
-            tx.onUndo(() -> state.slots.clear(slot));
-            ModuleLoader.Loaded loaded = loader.load(type.code(), type.mapSizes(spec.config()), slot, Map.of(), el);
+            int slot = slotOf.get(spec.name());
+            ModuleLoader.Loaded loaded = loads.take(spec.name());
             LiveInstance li = new LiveInstance(transmitter, spec.name(), spec.type(), type.code(), slot, spec.config(),
                     loaded.maps(), loaded.program(), type.handler(spec.config()));
             tx.onUndo(li::closeFds);
