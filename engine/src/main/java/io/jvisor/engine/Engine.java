@@ -45,6 +45,7 @@ public final class Engine implements AutoCloseable {
     private final CodeCache code;
     private final HookSettings settings;
     private final SharedMaps shared;
+    private final PatchPanel panel;
     private final Transmitter transmitter;
     private final Planner planner;
     private final Executor executor;
@@ -68,7 +69,7 @@ public final class Engine implements AutoCloseable {
         this.settings = HookSettings.resolve(options, saved);
         this.shared = SharedMaps.open(persistence.pins().maps(), entrySpec, options.hook());
         ModuleLoader loader = new ModuleLoader(code, entrySpec, shared, options.hook(), settings.xdpMetadata());
-        PatchPanel panel = new PatchPanel(shared);
+        this.panel = new PatchPanel(shared, options.hook());
         DeviceAttacher devices = new DeviceAttacher(options, settings.attach(), loader, persistence.pins());
         this.transmitter = new Transmitter(options, state, loader, persistence.pins());
         this.planner = new Planner(catalog, (type, sizes, el) -> CodeCache.sized(code.compile(type.code(), el), sizes, el),
@@ -291,6 +292,7 @@ public final class Engine implements AutoCloseable {
 
     private void closeKernelHandles() {
         transmitter.close();
+        panel.close();
         for (LiveInstance li : state.instances.values()) {
             li.closeFds();
         }

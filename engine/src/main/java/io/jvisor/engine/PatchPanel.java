@@ -1,7 +1,12 @@
 package io.jvisor.engine;
 
 import io.jvisor.bpf.BpfMap;
+import io.jvisor.bpf.AttachType;
 import io.jvisor.bpf.BpfProgram;
+import io.jvisor.bpf.ProgramSpec;
+import io.jvisor.bpf.ProgramType;
+import io.jvisor.bpf.asm.Asm;
+import io.jvisor.bpf.asm.Register;
 
 /**
  * The engine's wiring in the kernel, typed: which program runs in each slot ({@code jv_patch_tc}
@@ -16,11 +21,18 @@ import io.jvisor.bpf.BpfProgram;
  * writing {@code jv_ports}, then the new entry: at every moment a packet reaches the peer that
  * {@code jv_ports} names, at the port it names.
  */
-final class PatchPanel {
-    private final SharedMaps maps;
+final class PatchPanel implements AutoCloseable {
+    private static final int TC_ACT_SHOT = 2;
+    private static final int XDP_DROP = 1;
 
-    PatchPanel(SharedMaps maps) {
+    private final SharedMaps maps;
+    private final Hook hook;
+    /** The program of emptied slots, loaded when a slot is first emptied. */
+    private BpfProgram vacant;
+
+    PatchPanel(SharedMaps maps, Hook hook) {
         this.maps = maps;
+        this.hook = hook;
     }
 
     /** Makes slot run program: the next packet into the slot runs it; packets in flight finish on the old. */
@@ -28,9 +40,36 @@ final class PatchPanel {
         maps.patch().setProgram(slot, program);
     }
 
-    /** Empties slot: packets sent into it now count as missed tail calls. */
+    /**
+     * Empties slot: from now on it runs a program that drops everything sent into it. Deleting the
+     * slot's element instead would cost an RCU grace period for every program that tail-calls it
+     * directly (each device entry of the instance): on x86 the kernel waits for one before it unpatches
+     * each such jump (bpf_arch_poke_desc_update), about 9 ms each, where replacing one program with
+     * another patches the jumps without waiting. Nothing leads into a vacant slot once the apply that
+     * emptied it is done (its instance's ports are cleared and its devices detached or re-pointed), so
+     * only packets in flight meet it.
+     */
     void clearProgram(int slot) {
-        maps.patch().delete(BpfMapKeys.u32(slot));
+        maps.patch().setProgram(slot, vacant());
+    }
+
+    private synchronized BpfProgram vacant() {
+        if (vacant == null) {
+            boolean xdp = hook == Hook.XDP;
+            vacant = BpfProgram.load(ProgramSpec.of("jv_vacant", xdp ? ProgramType.XDP : ProgramType.SCHED_CLS,
+                    xdp ? AttachType.XDP : null, new Asm().mov64(Register.R0, xdp ? XDP_DROP : TC_ACT_SHOT).exit()
+                            .build()));
+        }
+        return vacant;
+    }
+
+    /** Closes this process's handle on the vacant program; slots holding it keep it in the kernel. */
+    @Override
+    public synchronized void close() {
+        if (vacant != null) {
+            vacant.close();
+            vacant = null;
+        }
     }
 
     /** Makes service (an {@link Sdk#SVC_FLOOD}-like key) run program, for every instance. */
