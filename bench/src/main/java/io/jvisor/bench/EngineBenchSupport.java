@@ -80,14 +80,21 @@ final class EngineBenchSupport {
     /**
      * Options for a throw-away benchmark engine: a unique name and a fresh state directory. The environment variable JVISOR_BENCH_PEER_REDIRECT=off turns
      * peer redirects off, to compare against the plain bpf_redirect path (docs/benchmarks.md, "Peer
-     * redirect").
+     * redirect"). JVISOR_BENCH_ATTACH=LINK|NETLINK forces the engine's attach method (default AUTO:
+     * tcx links on this kernel), to compare them (docs/benchmarks.md, "Apply time").
      */
     static EngineOptions engineOptions(String prefix) {
         try {
             Path state = Files.createTempDirectory("jvisor-bench-engine");
             boolean peer = !"off".equals(System.getenv("JVISOR_BENCH_PEER_REDIRECT"));
             System.err.println("engine peer redirects: " + (peer ? "on" : "off"));
-            return EngineOptions.named(unique(prefix)).withStateDir(state).withPeerRedirect(peer);
+            EngineOptions o = EngineOptions.named(unique(prefix)).withStateDir(state).withPeerRedirect(peer);
+            String attach = System.getenv("JVISOR_BENCH_ATTACH");
+            if (attach != null && !attach.isBlank()) {
+                o = o.withAttach(io.jvisor.engine.AttachMethod.valueOf(attach.strip().toUpperCase(java.util.Locale.ROOT)));
+                System.err.println("engine attach method: " + o.attach());
+            }
+            return o;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

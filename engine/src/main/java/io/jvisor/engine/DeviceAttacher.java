@@ -92,7 +92,7 @@ final class DeviceAttacher {
                 throw new TopologyException(el, "cannot attach to the device: " + e.getMessage(), e);
             }
             tx.onUndo(() -> {
-                attachment.detach();
+                attachment.detach(devices);
                 attachment.close();
             });
             try {
@@ -108,8 +108,8 @@ final class DeviceAttacher {
         }
         BpfProgram oldStub = existing.stub;
         Endpoint.Port oldTarget = existing.target;
-        existing.attachment.update(stub, oldStub);
-        tx.onUndo(() -> existing.attachment.update(oldStub, stub));
+        existing.attachment.update(stub, oldStub, devices);
+        tx.onUndo(() -> existing.attachment.update(oldStub, stub, devices));
         existing.stub = stub;
         existing.target = target;
         tx.onUndo(() -> {
@@ -125,9 +125,9 @@ final class DeviceAttacher {
     }
 
     /** Takes d's entry off at commit (a detach cannot be undone, so it waits until all else succeeded). */
-    void detach(LiveDevice ld, Transaction tx) {
+    void detach(LiveDevice ld, Transaction tx, DeviceDirectory devices) {
         tx.onCommit(() -> {
-            ld.attachment.detach();
+            ld.attachment.detach(devices);
             ld.attachment.close();
             ld.stub.close();
             PinLayout.deleteTree(pins.device(ld.device));
@@ -135,11 +135,11 @@ final class DeviceAttacher {
     }
 
     /** The attachment of an adopted device, as pinned (links) or as found on the device (netlink). */
-    DeviceAttachment adopt(Endpoint.Device d, Path dir) {
+    DeviceAttachment adopt(Endpoint.Device d, Path dir, DeviceDirectory devices) {
         if (method == AttachMethod.LINK) {
             return new DeviceAttachment.Link(io.jvisor.bpf.link.BpfLink.openPinned(dir.resolve("link")));
         }
-        int ifindex = resolveIfindex(d, "device " + d);
+        int ifindex = devices.ifindex(d, "device " + d);
         return options.hook() == Hook.TC ? new DeviceAttachment.TcFilter(d, ifindex)
                 : new DeviceAttachment.NetlinkXdp(d, ifindex);
     }

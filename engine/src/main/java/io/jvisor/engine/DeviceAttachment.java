@@ -4,25 +4,23 @@ import io.jvisor.bpf.BpfProgram;
 import io.jvisor.bpf.link.BpfLink;
 import io.jvisor.bpf.link.TcxDirection;
 import io.jvisor.bpf.link.XdpMode;
-import io.jvisor.net.Netns;
 import io.jvisor.net.Rtnl;
 import io.jvisor.net.TcDirection;
 import io.jvisor.net.TcFilterSpec;
 import io.jvisor.net.XdpAttachMode;
 
 import java.nio.file.Path;
-import java.util.function.Function;
 
 /** How one device's entry program is attached, and how it is swapped and removed. */
 sealed interface DeviceAttachment permits DeviceAttachment.Link, DeviceAttachment.TcFilter, DeviceAttachment.NetlinkXdp {
     /** The filter priority and handle the engine's cls_bpf filters use. */
     int TC_PRIORITY = 1, TC_HANDLE = 0x4a56;
 
-    /** Replaces the entry program atomically, only if {@code expected} still runs. */
-    void update(BpfProgram next, BpfProgram expected);
+    /** Replaces the entry program atomically, only if {@code expected} still runs (netlink: through devices). */
+    void update(BpfProgram next, BpfProgram expected, DeviceDirectory devices);
 
-    /** Detaches the entry program from the device. */
-    void detach();
+    /** Detaches the entry program from the device (netlink: through devices). */
+    void detach(DeviceDirectory devices);
 
     /** Releases the Java side only (the attachment stays in the kernel). */
     void close();
@@ -32,11 +30,11 @@ sealed interface DeviceAttachment permits DeviceAttachment.Link, DeviceAttachmen
 
     /** A tcx or XDP bpf link, pinned so that it outlives the process. */
     record Link(BpfLink link) implements DeviceAttachment {
-        public void update(BpfProgram next, BpfProgram expected) {
+        public void update(BpfProgram next, BpfProgram expected, DeviceDirectory devices) {
             link.update(next, expected);
         }
 
-        public void detach() {
+        public void detach(DeviceDirectory devices) {
             link.close(); // the caller removes the pin, the last reference
         }
 
@@ -51,19 +49,16 @@ sealed interface DeviceAttachment permits DeviceAttachment.Link, DeviceAttachmen
 
     /** A cls_bpf direct-action filter on the device's clsact ingress. */
     record TcFilter(Endpoint.Device device, int ifindex) implements DeviceAttachment {
-        public void update(BpfProgram next, BpfProgram expected) {
-            withRtnl(device, r -> r.replaceTcFilter(spec(next)));
+        public void update(BpfProgram next, BpfProgram expected, DeviceDirectory devices) {
+            devices.rtnl(device).replaceTcFilter(spec(next));
         }
 
         TcFilterSpec spec(BpfProgram p) {
             return TcFilterSpec.of(ifindex, TcDirection.INGRESS, TC_PRIORITY, TC_HANDLE, p.fd().get(), "jvisor_entry");
         }
 
-        public void detach() {
-            withRtnl(device, r -> {
-                r.deleteTcFilter(ifindex, TcDirection.INGRESS, TC_PRIORITY, TC_HANDLE);
-                return null;
-            });
+        public void detach(DeviceDirectory devices) {
+            devices.rtnl(device).deleteTcFilter(ifindex, TcDirection.INGRESS, TC_PRIORITY, TC_HANDLE);
         }
 
         public void close() {}
@@ -73,18 +68,12 @@ sealed interface DeviceAttachment permits DeviceAttachment.Link, DeviceAttachmen
 
     /** An XDP program set through IFLA_XDP in driver mode. */
     record NetlinkXdp(Endpoint.Device device, int ifindex) implements DeviceAttachment {
-        public void update(BpfProgram next, BpfProgram expected) {
-            withRtnl(device, r -> {
-                r.attachXdp(ifindex, next.fd().get(), XdpAttachMode.DRIVER, expected.fd().get());
-                return null;
-            });
+        public void update(BpfProgram next, BpfProgram expected, DeviceDirectory devices) {
+            devices.rtnl(device).attachXdp(ifindex, next.fd().get(), XdpAttachMode.DRIVER, expected.fd().get());
         }
 
-        public void detach() {
-            withRtnl(device, r -> {
-                r.detachXdp(ifindex, XdpAttachMode.DRIVER);
-                return null;
-            });
+        public void detach(DeviceDirectory devices) {
+            devices.rtnl(device).detachXdp(ifindex, XdpAttachMode.DRIVER);
         }
 
         public void close() {}
@@ -111,17 +100,5 @@ sealed interface DeviceAttachment permits DeviceAttachment.Link, DeviceAttachmen
         }
         r.attachXdpIfNone(ifindex, stub.fd().get(), XdpAttachMode.DRIVER);
         return new NetlinkXdp(device, ifindex);
-    }
-
-    /** Runs {@code f} with an rtnetlink socket opened in the device's namespace. */
-    static <T> T withRtnl(Endpoint.Device device, Function<Rtnl, T> f) {
-        if (device.netns() == null) {
-            try (Rtnl r = Rtnl.open()) {
-                return f.apply(r);
-            }
-        }
-        try (Netns ns = Netns.open(device.netns()); Rtnl r = Rtnl.open(ns)) {
-            return f.apply(r);
-        }
     }
 }

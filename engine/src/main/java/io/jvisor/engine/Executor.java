@@ -414,7 +414,7 @@ final class Executor {
         void detach(Endpoint.Device d) {
             LiveDevice ld = state.devices.remove(d);
             tx.onUndo(() -> state.devices.put(d, ld));
-            devices.detach(ld, tx);
+            devices.detach(ld, tx, directory);
         }
 
         void delete(LiveInstance li) {

@@ -125,7 +125,7 @@ final class Persistence {
                 Endpoint.Device d = (Endpoint.Device) c.b();
                 Path dir = pins.device(d);
                 BpfProgram stub = BpfProgram.openPinned(dir.resolve("prog"));
-                DeviceAttachment attachment = attacher.adopt(d, dir);
+                DeviceAttachment attachment = attacher.adopt(d, dir, directory);
                 int ifindex = DeviceAttacher.ifindexOf(attachment);
                 state.devices.put(d, new LiveDevice(d, ifindex, c.a(), stub, attachment));
                 LiveInstance li = state.instances.get(c.a().instance());
@@ -149,15 +149,17 @@ final class Persistence {
             if (!AttachMethod.NETLINK.name().equals(st.attach())) {
                 return;
             }
-            for (String line : st.connections()) {
-                String[] parts = line.split(" ");
-                if (Endpoint.parse(parts[1]) instanceof Endpoint.Device d) {
-                    try {
-                        int ifindex = DeviceAttachment.withRtnl(d, r -> r.ifindex(d.name()));
-                        (Hook.valueOf(st.hook()) == Hook.TC ? new DeviceAttachment.TcFilter(d, ifindex)
-                                : new DeviceAttachment.NetlinkXdp(d, ifindex)).detach();
-                    } catch (RuntimeException gone) {
-                        // the device or the filter is gone already
+            try (DeviceDirectory devices = new DeviceDirectory()) {
+                for (String line : st.connections()) {
+                    String[] parts = line.split(" ");
+                    if (Endpoint.parse(parts[1]) instanceof Endpoint.Device d) {
+                        try {
+                            int ifindex = devices.ifindex(d, "device " + d);
+                            (Hook.valueOf(st.hook()) == Hook.TC ? new DeviceAttachment.TcFilter(d, ifindex)
+                                    : new DeviceAttachment.NetlinkXdp(d, ifindex)).detach(devices);
+                        } catch (RuntimeException gone) {
+                            // the device or the filter is gone already
+                        }
                     }
                 }
             }
