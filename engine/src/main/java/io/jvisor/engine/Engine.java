@@ -46,6 +46,7 @@ public final class Engine implements AutoCloseable {
     private final HookSettings settings;
     private final SharedMaps shared;
     private final PatchPanel panel;
+    private final ModuleLoader loader;
     private final Transmitter transmitter;
     private final Planner planner;
     private final Executor executor;
@@ -68,7 +69,7 @@ public final class Engine implements AutoCloseable {
         Optional<StateStore.State> saved = persistence.load();
         this.settings = HookSettings.resolve(options, saved);
         this.shared = SharedMaps.open(persistence.pins().maps(), entrySpec, options.hook());
-        ModuleLoader loader = new ModuleLoader(code, entrySpec, shared, options.hook(), settings.xdpMetadata());
+        this.loader = new ModuleLoader(code, entrySpec, shared, options.hook(), settings.xdpMetadata());
         this.panel = new PatchPanel(shared, options.hook());
         DeviceAttacher devices = new DeviceAttacher(options, settings.attach(), loader, persistence.pins());
         this.transmitter = new Transmitter(options, state, loader, persistence.pins());
@@ -293,6 +294,7 @@ public final class Engine implements AutoCloseable {
     private void closeKernelHandles() {
         transmitter.close();
         panel.close();
+        loader.close();
         for (LiveInstance li : state.instances.values()) {
             li.closeFds();
         }

@@ -56,9 +56,9 @@ record HookSettings(AttachMethod attach, XdpMetadata xdpMetadata) {
         if (options.attach() != AttachMethod.AUTO) {
             return options.attach();
         }
-        var probes = Features.probeLinkAttachTypes();
+        // only the hook's type, asked without attaching anything (no RCU grace periods at start)
         var type = options.hook() == Hook.TC ? AttachType.TCX_INGRESS : AttachType.XDP;
-        return probes.get(type).supported() ? AttachMethod.LINK : AttachMethod.NETLINK;
+        return Features.probeLinkAttachType(type).supported() ? AttachMethod.LINK : AttachMethod.NETLINK;
     }
 
     /**

@@ -5,6 +5,7 @@ import io.jvisor.bpf.BpfMap;
 import io.jvisor.bpf.BpfProgram;
 import io.jvisor.bpf.LoadOptions;
 import io.jvisor.bpf.VerifierException;
+import io.jvisor.bpf.btf.LoadedBtf;
 import io.jvisor.bpf.elf.Collection;
 import io.jvisor.bpf.elf.CollectionOptions;
 import io.jvisor.bpf.elf.CollectionSpec;
@@ -20,8 +21,10 @@ import java.util.Map;
  * engine's shared maps by name, only the engine's hook's program (the other is never verified),
  * and, at XDP, the engine's metadata channel.
  */
-final class ModuleLoader {
+final class ModuleLoader implements AutoCloseable {
     static final String ENTRY_SOURCE = "entry.c";
+    /** The key of the entry object's BTF among the codes' (not a code hash, which is hex). */
+    private static final String ENTRY_BTF = "entry";
 
     private final CodeCache code;
     private final SharedMaps shared;
@@ -29,6 +32,8 @@ final class ModuleLoader {
     /** The XDP metadata channel (AUTO resolved); null on tc, where it does not apply. */
     private final XdpMetadata xdpMetadata;
     private final CollectionSpec entrySpec;
+    /** Loaded BTF by code hash. */
+    private final Map<String, LoadedBtf> btf = new java.util.concurrent.ConcurrentHashMap<>();
 
     ModuleLoader(CodeCache code, CollectionSpec entrySpec, SharedMaps shared, Hook hook, XdpMetadata xdpMetadata) {
         this.code = code;
@@ -53,9 +58,10 @@ final class ModuleLoader {
      * @throws TopologyException naming element when the verifier or the kernel refuses it
      */
     Loaded load(ModuleCode module, Map<String, Integer> sizes, int slot, Map<String, BpfMap> keep, String element) {
-        CollectionSpec spec = withChannel(forHook(CodeCache.sized(code.compile(module, element), sizes, element),
+        CollectionSpec compiled = code.compile(module, element);
+        CollectionSpec spec = withChannel(forHook(CodeCache.sized(compiled, sizes, element),
                 hookProgram("jv")).withConstant(Sdk.SLOT_CONSTANT, slot));
-        try (Collection c = Collection.load(spec, options(keep))) {
+        try (Collection c = Collection.load(spec, withBtf(options(keep), module.hash(), compiled))) {
             BpfProgram program = c.program(hookProgram("jv")).duplicate();
             Map<String, BpfMap> maps = new LinkedHashMap<>();
             try {
@@ -97,7 +103,7 @@ final class ModuleLoader {
         String prog = hookProgram("jv_entry");
         CollectionSpec spec = withChannel(forHook(entrySpec, prog).withConstant(Sdk.SLOT_CONSTANT, slot)
                 .withConstant(Sdk.ENTRY_PORT_CONSTANT, port));
-        try (Collection c = Collection.load(spec, options(Map.of()))) {
+        try (Collection c = Collection.load(spec, withBtf(options(Map.of()), ENTRY_BTF, entrySpec))) {
             return c.program(prog).duplicate();
         } catch (BpfException e) {
             throw new TopologyException(element, "cannot load the entry program: " + e.getMessage(), e);
@@ -121,9 +127,27 @@ final class ModuleLoader {
     /** The tc program that takes user-space transmissions into instance ports (see Transmitter). */
     BpfProgram loadReinjector() {
         CollectionSpec spec = forHook(entrySpec, "jv_reinject_tc");
-        try (Collection c = Collection.load(spec, options(Map.of()))) {
+        try (Collection c = Collection.load(spec, withBtf(options(Map.of()), ENTRY_BTF, entrySpec))) {
             return c.program("jv_reinject_tc").duplicate();
         }
+    }
+
+    /**
+     * The options with the code's BTF, loaded once per distinct code and kept until the engine
+     * closes: every instance of a module shares it instead of loading the same BTF again.
+     */
+    private CollectionOptions withBtf(CollectionOptions o, String codeHash, CollectionSpec compiled) {
+        if (compiled.btf() == null) {
+            return o;
+        }
+        return o.withBtf(btf.computeIfAbsent(codeHash, h -> Collection.loadBtf(compiled, o)));
+    }
+
+    /** Closes the loaded BTF of every code; what was loaded with it keeps it in the kernel. */
+    @Override
+    public void close() {
+        btf.values().forEach(LoadedBtf::close);
+        btf.clear();
     }
 
     private CollectionOptions options(Map<String, BpfMap> extra) {

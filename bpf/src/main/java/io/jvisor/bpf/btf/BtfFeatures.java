@@ -26,8 +26,15 @@ public record BtfFeatures(boolean func, boolean globalFunc, boolean datasec, boo
                 version.atLeast(5, 13), version.atLeast(5, 16), version.atLeast(5, 17), version.atLeast(6, 0));
     }
 
-    /** What the running kernel accepts. */
+    /** What the running kernel accepts (read once: a running kernel does not change its version). */
     public static BtfFeatures running() {
-        return of(KernelVersion.current());
+        BtfFeatures r = running;
+        if (r == null) {
+            r = of(KernelVersion.current());
+            running = r;
+        }
+        return r;
     }
+
+    private static volatile BtfFeatures running;
 }

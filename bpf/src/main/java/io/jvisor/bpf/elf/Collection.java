@@ -77,15 +77,17 @@ public final class Collection implements AutoCloseable {
         try {
             LoadedBtf btf = null;
             if (spec.btf() != null) {
-                BtfFeatures features = options.btfFeatures() != null ? options.btfFeatures() : BtfFeatures.running();
-                Btf sanitized;
-                try {
-                    sanitized = BtfSanitizer.sanitize(spec.btf(), Map.of(), Map.of(), features);
-                } catch (BtfFormatException e) {
-                    throw new ObjectFileException(spec.name(), ObjectFileException.Reason.BAD_BTF, e.getMessage());
+                Btf sanitized = sanitized(spec, options);
+                if (options.btf() != null) {
+                    if (!options.btf().btf().equals(sanitized)) {
+                        throw new InvalidSpecException("object '" + spec.name() + "'", "btf",
+                                "the loaded BTF given in the options is not this object's");
+                    }
+                    btf = options.btf(); // the caller's: not closed with this collection
+                } else {
+                    btf = LoadedBtf.load(sanitized, spec.name() + ".o");
+                    owned.add(btf);
                 }
-                btf = LoadedBtf.load(sanitized, spec.name() + ".o");
-                owned.add(btf);
             }
             Map<String, BpfMap> maps = new LinkedHashMap<>();
             for (ObjectMap m : spec.maps()) {
@@ -102,6 +104,41 @@ public final class Collection implements AutoCloseable {
             closeAll(owned);
             throw e;
         }
+    }
+
+    /**
+     * Loads the BTF of {@code spec} as {@link #load} would (sanitized for the kernel that
+     * {@code options} name), for {@link CollectionOptions#withBtf}: loads of many copies of one
+     * object then share it instead of each loading the same BTF again. The caller owns it; the
+     * kernel keeps its own reference for the maps and programs loaded with it, so it may be closed
+     * once no more copies are to be loaded.
+     *
+     * @throws IllegalArgumentException when the spec has no BTF
+     */
+    public static LoadedBtf loadBtf(CollectionSpec spec, CollectionOptions options) {
+        if (spec.btf() == null) {
+            throw new IllegalArgumentException("object '" + spec.name() + "' has no BTF");
+        }
+        return LoadedBtf.load(sanitized(spec, options), spec.name() + ".o");
+    }
+
+    /** Sanitized copies of object BTF, by the BTF and the kernel's features: made once, not per load. */
+    private static final Map<Btf, Map<BtfFeatures, Btf>> SANITIZED = Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    private static Btf sanitized(CollectionSpec spec, CollectionOptions options) {
+        BtfFeatures features = options.btfFeatures() != null ? options.btfFeatures() : BtfFeatures.running();
+        Map<BtfFeatures, Btf> byFeatures = SANITIZED.computeIfAbsent(spec.btf(),
+                k -> new java.util.concurrent.ConcurrentHashMap<>());
+        Btf done = byFeatures.get(features);
+        if (done == null) {
+            try {
+                done = BtfSanitizer.sanitize(spec.btf(), Map.of(), Map.of(), features);
+            } catch (BtfFormatException e) {
+                throw new ObjectFileException(spec.name(), ObjectFileException.Reason.BAD_BTF, e.getMessage());
+            }
+            byFeatures.put(features, done);
+        }
+        return done;
     }
 
     private static boolean refusesBtf(io.jvisor.bpf.MapType t) {
@@ -260,7 +297,7 @@ public final class Collection implements AutoCloseable {
         return p;
     }
 
-    /** The loaded BTF, or null when the object has none. */
+    /** The loaded BTF (the one given in the options, when one was), or null when the object has none. */
     public LoadedBtf btf() {
         return btf;
     }

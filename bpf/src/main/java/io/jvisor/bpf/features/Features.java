@@ -419,6 +419,21 @@ public record Features(KernelVersion kernel, Capabilities capabilities, Map<Prog
         return probeLinkAttachTypes(Capabilities.current(), KernelVersion.current());
     }
 
+    /**
+     * Whether the kernel has link attach type {@code t} (one of {@link #LINK_ATTACH_TYPES}), asked in
+     * a way that attaches nothing and so waits for nothing: {@link #probeLinkAttachTypes()} attaches
+     * real links in a private namespace, and each tcx attach and detach waits for an RCU grace
+     * period, a generic XDP attach flips a static key; together hundreds of milliseconds on a busy
+     * machine. It agrees with that probe (LinkProbeTest); use it where only the answer matters, as
+     * when an engine picks its attach method at start.
+     */
+    public static Support probeLinkAttachType(AttachType t) {
+        if (!LINK_ATTACH_TYPES.contains(t)) {
+            throw new IllegalArgumentException(t + " is not probed through BPF_LINK_CREATE (" + LINK_ATTACH_TYPES + ")");
+        }
+        return probeLinkAttachTypeByRefusal(t, "asked without attaching");
+    }
+
     private static Map<AttachType, Support> probeLinkAttachTypes(Capabilities caps, KernelVersion kernel) {
         Map<AttachType, Support> out = new EnumMap<>(AttachType.class);
         Thread t = Thread.ofPlatform().name("jvisor-link-probe").unstarted(() -> {

@@ -155,6 +155,30 @@ class CollectionTest {
     }
 
     @Test
+    void copiesOfOneObjectShareOneLoadedBtf() {
+        CollectionSpec spec = TestObjects.spec("globals.c");
+        try (LoadedBtf btf = Collection.loadBtf(spec, CollectionOptions.DEFAULT)) {
+            CollectionOptions shared = CollectionOptions.DEFAULT.withBtf(btf);
+            try (Collection pass = Collection.load(spec, shared);
+                 Collection drop = Collection.load(spec.withConstant("verdict", XDP_DROP), shared)) {
+                assertThat(pass.program("xdp_globals").testRun(TestRun.of(frame(0x0800, 60))).returnValue())
+                        .isEqualTo(XDP_PASS);
+                assertThat(drop.program("xdp_globals").testRun(TestRun.of(frame(0x0800, 60))).returnValue())
+                        .isEqualTo(XDP_DROP);
+                assertThat(pass.btf()).isSameAs(btf);
+                int id = pass.program("xdp_globals").info().btfId();
+                assertThat(id).isPositive().isEqualTo(drop.program("xdp_globals").info().btfId());
+                assertThat(drop.map(".bss").info().btfId()).isEqualTo(id);
+            }
+            assertThat(btf.fd().isClosed()).as("the collections leave the shared BTF to its owner").isFalse();
+            try (LoadedBtf other = Collection.loadBtf(TestObjects.spec("xdp_count.c"), CollectionOptions.DEFAULT)) {
+                assertThatThrownBy(() -> Collection.load(spec, CollectionOptions.DEFAULT.withBtf(other)))
+                        .isInstanceOf(io.jvisor.bpf.InvalidSpecException.class).hasMessageContaining("not this object's");
+            }
+        }
+    }
+
+    @Test
     void bpfToBpfCallsWork() {
         try (Collection c = Collection.load(TestObjects.spec("calls.c"))) {
             assertThat(c.program("xdp_calls").testRun(TestRun.of(frame(0x0800, 20))).returnValue()).isEqualTo(XDP_PASS);

@@ -28,6 +28,16 @@ class LinkProbeTest {
     }
 
     @Test
+    void theOneTypeProbeAgreesWithTheFullOne() {
+        Map<AttachType, Support> full = Features.probeLinkAttachTypes();
+        for (AttachType t : Features.LINK_ATTACH_TYPES) {
+            assertThat(Features.probeLinkAttachType(t).supported()).as(t.kernelName()).isEqualTo(full.get(t).supported());
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Features.probeLinkAttachType(AttachType.CGROUP_INET_INGRESS))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void probingWithoutANamespaceAttachesNothing() throws Exception {
         String before = bpftoolNet();
         for (AttachType t : Features.LINK_ATTACH_TYPES) {
