@@ -3,6 +3,7 @@ package io.jvisor.bench;
 import io.jvisor.bpf.BpfMap;
 import io.jvisor.bpf.BpfProgram;
 import io.jvisor.bpf.KernelObjects;
+import io.jvisor.bpf.LoadOptions;
 import io.jvisor.bpf.MapSpec;
 import io.jvisor.bpf.ProgramInfo;
 import io.jvisor.bpf.ProgramSpec;
@@ -61,9 +62,11 @@ import java.util.regex.Pattern;
  * and thrown away.
  *
  * <p>The peer is the kernel work itself: in the same child, after the engine's apply, the same
- * module objects and device entry programs are loaded by a bare loop ({@link Collection#load}), the
- * same number of tcx links created and map elements written. That is the floor any tool pays; the
- * difference is what the engine adds (planning, validation, pins, state, counters reset).
+ * module objects are loaded by a bare loop ({@link Collection#load}, one loaded BTF per object), the
+ * device entries assembled as the engine assembles them (one BPF_PROG_LOAD each), the same number
+ * of attachments made (tcx links, or cls_bpf filters when the engine attaches by netlink:
+ * JVISOR_BENCH_ATTACH) and map elements written. That is the floor any tool pays; the difference is
+ * what the engine adds (planning, validation, pins, state, counters reset).
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar io.jvisor.bench.ApplyTimeBench \
@@ -75,6 +78,8 @@ public final class ApplyTimeBench {
     static final int FANOUT = 3;
     /** Threads the floor's diagnostic attaches tcx links from. */
     static final int PARALLEL_ATTACH = 8;
+    /** The floor's cls_bpf filters (netlink attach), beside the engine's own (priority 1). */
+    static final int FLOOR_FILTER_PRIORITY = 2, FLOOR_FILTER_HANDLE = 0x4a57;
     static final List<String> TYPES = List.of("relay8", "hub8");
     private static final Pattern RESULT = Pattern.compile("^result (\\S+)=(\\S+)$");
 
@@ -330,7 +335,7 @@ public final class ApplyTimeBench {
             // the probe after apply took one id itself
             report(out, "program_ids_used_machine_wide", idsAfter - idsBefore - 1);
 
-            floor(a, netns, instances, devices, topology, out);
+            floor(a, engine.attachMethod(), netns, instances, devices, topology, out);
 
             long t4 = System.nanoTime();
             engine.destroy();
@@ -428,11 +433,11 @@ public final class ApplyTimeBench {
     /**
      * The kernel work of the same topology done by a bare loop: the module objects loaded once per
      * instance and the entry program once per device (both with the engine's shared maps, as the
-     * engine loads them), the tcx links created, and the patch-panel and port-map elements written
-     * (in maps of our own). Everything is closed again afterwards.
+     * engine loads them), the attachments made (by the engine's method), and the patch-panel and
+     * port-map elements written (in maps of our own). Everything is closed again afterwards.
      */
-    private static void floor(EngineOptions engine, String netns, int instances, int devices, Topology topology,
-                              PrintStream out) {
+    private static void floor(EngineOptions engine, io.jvisor.engine.AttachMethod engineAttach, String netns,
+                              int instances, int devices, Topology topology, PrintStream out) {
         List<AutoCloseable> made = new ArrayList<>();
         try {
             Clang clang = Clang.find();
@@ -445,10 +450,19 @@ public final class ApplyTimeBench {
             CollectionSpec entry = EngineBenchSupport.only(ObjectFile.read(clang.compileString(entryCode.source(),
                     entryCode.fileName(), List.of()).object()), "jv_entry_tc");
             CollectionOptions o = CollectionOptions.DEFAULT;
+            Map<String, BpfMap> sharedMaps = new HashMap<>();
             for (String m : Sdk.SHARED_MAPS) {
                 BpfMap map = BpfMap.openPinned(engine.pinRoot().resolve("maps").resolve(m));
                 made.add(map);
+                sharedMaps.put(m, map);
                 o = o.withReplacement(m, map);
+            }
+            // each object's BTF loaded once and shared by its copies, as the engine does
+            Map<String, io.jvisor.bpf.btf.LoadedBtf> btf = new HashMap<>();
+            for (String t : TYPES) {
+                io.jvisor.bpf.btf.LoadedBtf b = Collection.loadBtf(specs.get(t), o);
+                made.add(b);
+                btf.put(t, b);
             }
             Map<String, Integer> ifindex = new HashMap<>();
             try (Netns ns = Netns.open(netns); Rtnl rtnl = Rtnl.open(ns)) {
@@ -473,7 +487,7 @@ public final class ApplyTimeBench {
                 BpfMap devs = BpfMap.create(flood);
                 made.add(devs);
                 Collection c = Collection.load(specs.get(type).withConstant(Sdk.SLOT_CONSTANT, i),
-                        o.withReplacement("jv_flood_devs", devs));
+                        o.withReplacement("jv_flood_devs", devs).withBtf(btf.get(type)));
                 made.add(c);
                 progs.add(c.program("jv_tc"));
                 long[] acc = byType.computeIfAbsent(type, x -> new long[2]);
@@ -481,21 +495,33 @@ public final class ApplyTimeBench {
                 acc[1]++;
             }
             long t1 = System.nanoTime();
+            // the entry as the engine makes it: assembled, one BPF_PROG_LOAD each (EntryChoiceBench.asmEntry)
             List<BpfProgram> entries = new ArrayList<>();
             for (int d = 0; d < devices; d++) {
-                BpfMap devs = BpfMap.create(flood);
-                made.add(devs);
-                Collection c = Collection.load(entry.withConstant(Sdk.SLOT_CONSTANT, 0)
-                        .withConstant(Sdk.ENTRY_PORT_CONSTANT, 0), o.withReplacement("jv_flood_devs", devs));
-                made.add(c);
-                entries.add(c.program("jv_entry_tc"));
+                BpfProgram p = BpfProgram.load(EntryChoiceBench.asmEntry(0, 0), sharedMaps, LoadOptions.DEFAULT);
+                made.add(p);
+                entries.add(p);
             }
             long t2 = System.nanoTime();
             List<BpfLink> links = new ArrayList<>();
-            try (Netns ns = Netns.open(netns)) {
+            boolean netlink = engineAttach == io.jvisor.engine.AttachMethod.NETLINK;
+            try (Netns ns = Netns.open(netns); Rtnl rtnl = Rtnl.open(ns)) {
                 ns.run(() -> {
                     for (int d = 0; d < devices; d++) {
-                        links.add(BpfLink.tcx(entries.get(d), ifindex.get(device(d)), TcxDirection.INGRESS));
+                        if (netlink) {
+                            int ifi = ifindex.get(device(d));
+                            rtnl.ensureClsact(ifi);
+                            rtnl.attachTcFilter(io.jvisor.net.TcFilterSpec.of(ifi, io.jvisor.net.TcDirection.INGRESS,
+                                    FLOOR_FILTER_PRIORITY, FLOOR_FILTER_HANDLE, entries.get(d)));
+                            made.add(() -> {
+                                try (Netns n2 = Netns.open(netns); Rtnl r2 = Rtnl.open(n2)) {
+                                    r2.deleteTcFilter(ifi, io.jvisor.net.TcDirection.INGRESS, FLOOR_FILTER_PRIORITY,
+                                            FLOOR_FILTER_HANDLE);
+                                }
+                            });
+                        } else {
+                            links.add(BpfLink.tcx(entries.get(d), ifindex.get(device(d)), TcxDirection.INGRESS));
+                        }
                     }
                     return null;
                 });

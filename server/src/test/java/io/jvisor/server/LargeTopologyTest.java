@@ -113,7 +113,11 @@ class LargeTopologyTest {
             }
             Manifest m = ManifestReader.read(y.toString());
             assertThat(m.spec().connections().size() + m.spec().attachments().size()).isEqualTo(wires);
-            try (Controller c = Controller.open(bed.options, catalog)) {
+            // -Djvisor.load.attach=LINK|NETLINK forces the attach method (docs/benchmarks.md, "Apply time")
+            String attach = System.getProperty("jvisor.load.attach");
+            io.jvisor.engine.EngineOptions options = attach == null ? bed.options
+                    : bed.options.withAttach(io.jvisor.engine.AttachMethod.valueOf(attach));
+            try (Controller c = Controller.open(options, catalog)) {
                 long t0 = System.nanoTime();
                 ApplyResult r = c.apply(m, false);
                 long applyMs = (System.nanoTime() - t0) / 1_000_000;
@@ -125,9 +129,9 @@ class LargeTopologyTest {
                 long t2 = System.nanoTime();
                 c.destroy();
                 long downMs = (System.nanoTime() - t2) / 1_000_000;
-                System.out.printf("large topology: %d %s instances, %d wires (%d connections, %d device attachments): "
-                                + "apply %d ms (%d changes), re-plan %d ms, remove %d ms%n", n, type, wires, n - 1, devices,
-                        applyMs, r.changes().size(), replanMs, downMs);
+                System.out.printf("large topology: %d %s instances, %d wires (%d connections, %d device attachments, "
+                                + "attach method %s): apply %d ms (%d changes), re-plan %d ms, remove %d ms%n", n, type,
+                        wires, n - 1, devices, c.engine().attachMethod(), applyMs, r.changes().size(), replanMs, downMs);
             }
             assertThat(bed.options.pinRoot()).doesNotExist();
         }
