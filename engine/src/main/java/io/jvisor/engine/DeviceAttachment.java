@@ -35,7 +35,11 @@ sealed interface DeviceAttachment permits DeviceAttachment.Link, DeviceAttachmen
         }
 
         public void detach(DeviceDirectory devices) {
-            link.close(); // the caller removes the pin, the last reference
+            // Now, in this thread (BPF_LINK_DETACH), rather than when the last reference goes: the pin's
+            // removal would leave the release to a kernel worker, which waits an RCU grace period under
+            // RTNL for each tcx link after the apply has returned, stalling whoever needs RTNL next.
+            link.detach();
+            link.close();
         }
 
         public void close() {
