@@ -63,13 +63,14 @@ public final class Pins {
 
     /** Pins the object behind {@code fd} at {@code path}. */
     public static void pin(Fd fd, Path path, String what) {
-        requireBpffs(path, what);
+        // The bpffs check reads /proc/self/mounts: done only when the kernel refuses, to explain why.
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(Attr.ObjPin.LAYOUT);
             attr.set(JAVA_LONG, Attr.ObjPin.PATHNAME, arena.allocateFrom(path.toAbsolutePath().toString()).address());
             attr.set(JAVA_INT, Attr.ObjPin.BPF_FD, fd.get());
             long r = Syscall.bpf(Attr.OBJ_PIN, attr, attr.byteSize());
             if (r < 0) {
+                requireBpffs(path, what);
                 int errno = (int) -r;
                 String hint = switch (Errno.name(errno)) {
                     case "EEXIST" -> "'" + path + "' already exists";
@@ -83,12 +84,12 @@ public final class Pins {
 
     /** Opens the object pinned at {@code path}; returns the raw new fd. */
     static int open(Path path, String what) {
-        requireBpffs(path, what);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(Attr.ObjPin.LAYOUT);
             attr.set(JAVA_LONG, Attr.ObjPin.PATHNAME, arena.allocateFrom(path.toAbsolutePath().toString()).address());
             long r = Syscall.bpf(Attr.OBJ_GET, attr, attr.byteSize());
             if (r < 0) {
+                requireBpffs(path, what);
                 int errno = (int) -r;
                 throw new BpfException("BPF_OBJ_GET " + what + " at " + path, errno,
                         errno == Errno.ENOENT.number() ? "nothing is pinned at '" + path + "'" : BpfException.defaultHint(errno));
