@@ -56,6 +56,19 @@ public final class BpfMap implements AutoCloseable {
         this.stride = type != null && type.isPerCpu() ? align8(valueSize) * Cpus.possible() : valueSize;
     }
 
+    /** A second descriptor of the same kernel object: what it is was read once already. */
+    private BpfMap(Fd fd, BpfMap same) {
+        this.fd = fd;
+        this.type = same.type;
+        this.name = same.name;
+        this.keySize = same.keySize;
+        this.valueSize = same.valueSize;
+        this.maxEntries = same.maxEntries;
+        this.flags = same.flags;
+        this.id = same.id;
+        this.stride = same.stride;
+    }
+
     private static int align8(int n) {
         return (n + 7) & ~7;
     }
@@ -147,7 +160,7 @@ public final class BpfMap implements AutoCloseable {
             throw new BpfException("duplicate the descriptor of map '" + name + "'", -raw,
                     BpfException.defaultHint(-raw));
         }
-        return adopt(raw, "map '" + name + "' (id " + id + ")");
+        return new BpfMap(Fd.adopt(raw, "map '" + name + "' (id " + id + ")"), this);
     }
 
     private static BpfMap adopt(int rawFd, String description) {
