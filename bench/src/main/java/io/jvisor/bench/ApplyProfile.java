@@ -20,7 +20,7 @@ import java.util.Locale;
  *
  * <pre>
  * strace -f -qq -ttt -T --seccomp-bpf -o TRACE -e trace=bpf,setns,unshare,sendto,recvfrom,sendmsg,recvmsg,write,unlink,unlinkat,close,clone3 \
- *   java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar io.jvisor.bench.ApplyProfile [--instances N] [--devices N]
+ *   java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar io.jvisor.bench.ApplyProfile [--instances N] [--devices N] [--light]
  * python3 bench/strace-phases.py TRACE
  * </pre>
  */
@@ -28,8 +28,8 @@ public final class ApplyProfile {
     private ApplyProfile() {}
 
     public static void main(String[] args) throws Exception {
-        BenchArgs a = BenchArgs.parse("ApplyProfile", "[--instances N] [--devices N]", args, List.of(),
-                List.of("--instances", "--devices"));
+        BenchArgs a = BenchArgs.parse("ApplyProfile", "[--instances N] [--devices N] [--light]", args,
+                List.of("--light"), List.of("--instances", "--devices"));
         if (a == null) {
             return;
         }
@@ -39,7 +39,9 @@ public final class ApplyProfile {
         EngineOptions options = EngineBenchSupport.engineOptions("jvap");
         Engine engine = null;
         try (EngineBenchSupport.ScratchNetns ns = EngineBenchSupport.ScratchNetns.create("jvap", (devices + 1) / 2)) {
-            Topology topology = ApplyTimeBench.topology(instances, devices, ns.name());
+            // --light: relay8 only (verified in about a millisecond), so that the engine's own costs show
+            Topology topology = ApplyTimeBench.topology(instances, devices, ns.name(),
+                    a.has("--light") ? List.of("relay8") : ApplyTimeBench.TYPES);
             mark(out, "start");
             long[] t = now();
             engine = Engine.start(options, ApplyTimeBench.catalog());

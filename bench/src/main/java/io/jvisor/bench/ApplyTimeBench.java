@@ -151,10 +151,15 @@ public final class ApplyTimeBench {
 
     /** The tree: instance i (type alternating) hangs off port 1 + (i-1)%3 of instance (i-1)/3, by its port 0. */
     static Topology topology(int instances, int devices, String netns) {
+        return topology(instances, devices, netns, TYPES);
+    }
+
+    /** The same tree with the instances' types taken from types in turn. */
+    static Topology topology(int instances, int devices, String netns, List<String> types) {
         Topology.Builder b = Topology.builder();
         boolean[][] used = new boolean[instances][PORTS];
         for (int i = 0; i < instances; i++) {
-            b.instance("n" + i, TYPES.get(i % TYPES.size()));
+            b.instance("n" + i, types.get(i % types.size()));
             if (i > 0) {
                 int parent = (i - 1) / FANOUT;
                 int port = 1 + (i - 1) % FANOUT;
@@ -307,8 +312,10 @@ public final class ApplyTimeBench {
         int devices = Integer.parseInt(opt.get("--devices"));
         Topology topology = topology(instances, devices, netns);
         PrintStream out = System.out;
-        EngineOptions a = EngineOptions.named(opt.get("--engine")).withStateDir(Path.of(opt.get("--state")));
-        EngineOptions b = EngineOptions.named(opt.get("--engine-again")).withStateDir(Path.of(opt.get("--state-again")));
+        EngineOptions a = EngineBenchSupport.withBenchAttach(EngineOptions.named(opt.get("--engine"))
+                .withStateDir(Path.of(opt.get("--state"))));
+        EngineOptions b = EngineBenchSupport.withBenchAttach(EngineOptions.named(opt.get("--engine-again"))
+                .withStateDir(Path.of(opt.get("--state-again"))));
         Engine engine = null;
         try {
             // ---- from nothing, in a fresh JVM

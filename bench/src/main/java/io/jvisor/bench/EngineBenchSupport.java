@@ -88,16 +88,20 @@ final class EngineBenchSupport {
             Path state = Files.createTempDirectory("jvisor-bench-engine");
             boolean peer = !"off".equals(System.getenv("JVISOR_BENCH_PEER_REDIRECT"));
             System.err.println("engine peer redirects: " + (peer ? "on" : "off"));
-            EngineOptions o = EngineOptions.named(unique(prefix)).withStateDir(state).withPeerRedirect(peer);
-            String attach = System.getenv("JVISOR_BENCH_ATTACH");
-            if (attach != null && !attach.isBlank()) {
-                o = o.withAttach(io.jvisor.engine.AttachMethod.valueOf(attach.strip().toUpperCase(java.util.Locale.ROOT)));
-                System.err.println("engine attach method: " + o.attach());
-            }
-            return o;
+            return withBenchAttach(EngineOptions.named(unique(prefix)).withStateDir(state).withPeerRedirect(peer));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The options with the attach method JVISOR_BENCH_ATTACH names (LINK or NETLINK), if it names one. */
+    static EngineOptions withBenchAttach(EngineOptions o) {
+        String attach = System.getenv("JVISOR_BENCH_ATTACH");
+        if (attach == null || attach.isBlank()) {
+            return o;
+        }
+        System.err.println("engine attach method: " + attach.strip());
+        return o.withAttach(io.jvisor.engine.AttachMethod.valueOf(attach.strip().toUpperCase(java.util.Locale.ROOT)));
     }
 
     /**
