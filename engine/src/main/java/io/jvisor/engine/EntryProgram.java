@@ -18,7 +18,7 @@ import static io.jvisor.bpf.asm.Register.R10;
  * The tc device entry, {@code jv_entry_tc} of {@code entry.c}, written with the project's
  * assembler: slot and port are immediates instead of {@code .rodata} constants. The engine loads
  * one copy per device connection, so that its tail call into the instance is a direct jump; made
- * this way a copy is one BPF_PROG_LOAD of 39 instructions, with no BTF to load and no
+ * this way a copy is one BPF_PROG_LOAD of 37 instructions, with no BTF to load and no
  * {@code .rodata} map to create, fill and freeze, about five times cheaper than a copy of the
  * compiled object (docs/benchmarks.md, "Apply time"). It does what the C does, instruction for
  * instruction; {@code EntryProgramTest} runs both and compares what they leave behind.
@@ -36,9 +36,10 @@ final class EntryProgram {
     private EntryProgram() {}
 
     /**
-     * Writes {@code struct jv_md} (in_port, instance = slot, mark, out_port, reason) into the skb's
-     * cb, tail-calls slot through {@code jv_patch_tc}, and when the slot is empty counts a missed
-     * tail call for it ({@code jv_count_missed}) and drops the packet. References the shared maps
+     * Writes the fields of {@code struct jv_md} that cross into the instance (in_port = port,
+     * hops = 1, mark = 0; {@code jv_tc_store_md}) into the skb's cb, tail-calls slot through
+     * {@code jv_patch_tc}, and when the slot is empty counts a missed tail call for it
+     * ({@code jv_count_missed}) and drops the packet. References the shared maps
      * {@code jv_patch_tc}, {@code jv_missed} and {@code jv_drops} by name.
      */
     static ProgramSpec tc(int slot, int port) {
@@ -47,10 +48,8 @@ final class EntryProgram {
         }
         Asm a = new Asm()
                 .store(Size.W, R1, SKB_CB, port)
-                .store(Size.W, R1, SKB_CB + 4, slot)
+                .store(Size.W, R1, SKB_CB + 4, 1) // hops: the tail call below is the first
                 .store(Size.W, R1, SKB_CB + 8, 0)
-                .store(Size.W, R1, SKB_CB + 12, 0)
-                .store(Size.W, R1, SKB_CB + 16, 0)
                 .ldMap(R2, "jv_patch_tc")
                 .mov64(R3, slot)
                 .call(Helper.TAIL_CALL)

@@ -89,6 +89,8 @@ final class Executor {
         final List<LiveInstance> started = new ArrayList<>();
         /** The slots of the new instances, chosen before their code is loaded ahead. */
         final Map<String, Integer> slotOf = new HashMap<>();
+        /** The instances this apply deletes. */
+        final Set<String> deleting = new HashSet<>();
         ParallelLoads loads;
 
         Run(Topology desired, Map<Endpoint.Device, Integer> ifindexes, Transaction tx, DeviceDirectory directory) {
@@ -113,7 +115,8 @@ final class Executor {
         }
 
         /**
-         * Gives every new instance its slot, in plan order, and starts compiling (once per distinct
+         * Notes the instances the plan deletes, gives every new instance its slot, in plan order, and
+         * starts compiling (once per distinct
          * code, see CodeCache) and loading its code into it on the loader threads; create takes the
          * result when it comes to the instance, so a failure is reported for the first instance in
          * plan order that failed.
@@ -121,6 +124,9 @@ final class Executor {
         void loadAhead(Plan plan, ParallelLoads ahead) {
             this.loads = ahead;
             for (Plan.Change c : plan.changes()) {
+                if (c instanceof Plan.DeleteInstance d) {
+                    deleting.add(d.name());
+                }
                 if (c instanceof Plan.CreateInstance ci) {
                     Topology.Instance spec = desired.instance(ci.name());
                     String el = "instance '" + spec.name() + "'";
@@ -354,7 +360,10 @@ final class Executor {
             LiveInstance li = state.instances.get(port.instance());
             Endpoint before = state.peers.remove(port);
             tx.onUndo(() -> state.peers.put(port, before));
-            if (li == null) {
+            if (li == null || deleting.contains(li.name)) {
+                // An instance this apply deletes keeps its wiring until its slot is vacated at commit:
+                // emptying its jv_next entries would wait an RCU grace period each (the kernel
+                // unpatches a direct jump only after one), for a program that is about to go.
                 return;
             }
             unlinkNext(li, port, before);

@@ -101,6 +101,11 @@ final class PatchPanel implements AutoCloseable {
      * XDP; null forgets them.
      */
     void setFloodDevices(int slot, BpfMap devs) {
+        if (hook != Hook.XDP) {
+            // Only XDP floods read it (tc clones instead). And every update of a map-in-map from user
+            // space waits for an RCU grace period (maybe_wait_bpf_programs), about 10 ms per instance.
+            return;
+        }
         if (devs == null) {
             maps.floodDevsOf().delete(BpfMapKeys.u32(slot));
         } else {
