@@ -51,14 +51,22 @@ record HookSettings(AttachMethod attach, XdpMetadata xdpMetadata) {
         return new HookSettings(running, channel);
     }
 
-    /** AUTO becomes LINK when the kernel has the link type for the hook (tcx: 6.6+), else NETLINK. */
+    /**
+     * AUTO becomes NETLINK on the tc hook (clsact + cls_bpf: tcx links cost a grace period each), and
+     * LINK on the XDP hook when the kernel has XDP links (5.9+), else NETLINK.
+     */
     private static AttachMethod resolveAttach(EngineOptions options) {
         if (options.attach() != AttachMethod.AUTO) {
             return options.attach();
         }
+        if (options.hook() == Hook.TC) {
+            // Every tcx attach and every detach waits one RCU grace period under RTNL (about 10 ms
+            // here, and threads do not help: docs/benchmarks.md, "Apply time"), while a cls_bpf
+            // filter is added in half a millisecond and removed in tens of microseconds.
+            return AttachMethod.NETLINK;
+        }
         // only the hook's type, asked without attaching anything (no RCU grace periods at start)
-        var type = options.hook() == Hook.TC ? AttachType.TCX_INGRESS : AttachType.XDP;
-        return Features.probeLinkAttachType(type).supported() ? AttachMethod.LINK : AttachMethod.NETLINK;
+        return Features.probeLinkAttachType(AttachType.XDP).supported() ? AttachMethod.LINK : AttachMethod.NETLINK;
     }
 
     /**

@@ -6,29 +6,62 @@ import io.jvisor.net.TcDirection;
 import io.jvisor.net.lab.Host;
 import io.jvisor.net.lab.Ping;
 import io.jvisor.net.lab.UdpStream;
+import io.jvisor.bpf.AttachType;
+import io.jvisor.bpf.features.Features;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.time.Duration;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * The attach paths of kernels without tcx or XDP links (clsact + cls_bpf, IFLA_XDP), forced on
- * this kernel: forwarding, live swap and transparent insertion under traffic, and adoption.
+ * Both attach methods on the tc hook (clsact + cls_bpf, AUTO's choice, and tcx links, where the
+ * kernel has them), and IFLA_XDP: forwarding, live swap and transparent insertion under traffic,
+ * and adoption. AUTO's choice per hook is checked too.
  */
 @RequiresRoot
 class NetlinkAttachTest {
     @Test
-    void clsBpfEntriesForwardSwapAndAreAdopted() {
-        try (TestBed bed = TestBed.create(2, Hook.TC, AttachMethod.NETLINK)) {
+    void autoPicksClsBpfOnTcAndXdpLinksWhereTheKernelHasThem() {
+        try (TestBed bed = TestBed.create(1, Hook.TC, AttachMethod.AUTO)) {
             Engine e = bed.start();
             assertThat(e.attachMethod()).isEqualTo(AttachMethod.NETLINK);
+        }
+        boolean xdpLinks = Features.probeLinkAttachType(AttachType.XDP).supported();
+        try (TestBed bed = TestBed.create(1, Hook.XDP, AttachMethod.AUTO)) {
+            Engine e = bed.start();
+            assertThat(e.attachMethod()).isEqualTo(xdpLinks ? AttachMethod.LINK : AttachMethod.NETLINK);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = AttachMethod.class, names = {"NETLINK", "LINK"})
+    void tcEntriesForwardSwapAndAreAdopted(AttachMethod method) {
+        boolean tcx = Features.probeLinkAttachType(AttachType.TCX_INGRESS).supported();
+        try (TestBed bed = TestBed.create(2, Hook.TC, method)) {
+            if (method == AttachMethod.LINK && !tcx) {
+                // a kernel without tcx (before 6.6) refuses the link by name, and nothing is attached
+                Engine e = bed.start();
+                assertThatThrownBy(() -> e.apply(ChainTest.chain(bed))).isInstanceOf(TopologyException.class)
+                        .hasMessageContaining("cannot attach");
+                assertThat(e.topology().instances()).isEmpty();
+                return;
+            }
+            Engine e = bed.start();
+            assertThat(e.attachMethod()).isEqualTo(method);
             e.apply(ChainTest.chain(bed));
             String p1 = bed.lab.rootDevice("p1");
             try (Rtnl rtnl = Rtnl.open()) {
                 var filters = rtnl.tcFilters(rtnl.ifindex(p1), TcDirection.INGRESS);
-                assertThat(filters).as("a cls_bpf filter, not a tcx link, on " + p1).isNotEmpty();
+                if (method == AttachMethod.NETLINK) {
+                    assertThat(filters).as("a cls_bpf filter, not a tcx link, on " + p1).isNotEmpty();
+                } else {
+                    assertThat(filters).as("a tcx link, no cls_bpf filter, on " + p1).isEmpty();
+                }
             }
             Host h1 = bed.lab.host("h1");
             Host h2 = bed.lab.host("h2");
@@ -53,7 +86,7 @@ class NetlinkAttachTest {
             // the process "dies" (the Java side goes, the kernel side stays) and a new engine adopts
             e.close();
             Engine again = bed.start();
-            assertThat(again.attachMethod()).isEqualTo(AttachMethod.NETLINK);
+            assertThat(again.attachMethod()).isEqualTo(method);
             assertThat(again.plan(again.topology()).isEmpty()).isTrue();
             again.apply(ChainTest.chain(bed));
             assertThat(Ping.run(h1.netns(), h2.address(), 2).allReplied()).isTrue();

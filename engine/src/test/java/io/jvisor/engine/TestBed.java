@@ -116,16 +116,19 @@ public final class TestBed implements AutoCloseable {
     }
 
     /**
-     * The options with the fallbacks forced when {@link #FALLBACKS_PROPERTY} is set: netlink
-     * attachment (clsact + cls_bpf, IFLA_XDP) and the per-CPU scratch XDP metadata channel. Options
-     * that already force an attach method or a channel keep theirs.
+     * The options with the other paths forced when {@link #FALLBACKS_PROPERTY} is set: the attach
+     * method AUTO does not pick (tcx links on the tc hook where the kernel has them, IFLA_XDP on the
+     * XDP hook) and the per-CPU scratch XDP metadata channel. Options that already force an attach
+     * method or a channel keep theirs.
      */
     public static EngineOptions withForcedFallbacks(EngineOptions o) {
         if (!fallbacksForced()) {
             return o;
         }
         if (o.attach() == AttachMethod.AUTO) {
-            o = o.withAttach(AttachMethod.NETLINK);
+            boolean tcx = o.hook() == Hook.TC && io.jvisor.bpf.features.Features
+                    .probeLinkAttachType(io.jvisor.bpf.AttachType.TCX_INGRESS).supported();
+            o = o.withAttach(tcx ? AttachMethod.LINK : AttachMethod.NETLINK);
         }
         if (o.xdpMetadata() == XdpMetadata.AUTO) {
             o = o.withXdpMetadata(XdpMetadata.PER_CPU_SCRATCH);
