@@ -127,10 +127,14 @@ final class DeviceAttacher {
     /** Takes d's entry off at commit (a detach cannot be undone, so it waits until all else succeeded). */
     void detach(LiveDevice ld, Transaction tx, DeviceDirectory devices) {
         tx.onCommit(() -> {
-            ld.attachment.detach(devices);
-            ld.attachment.close();
-            ld.stub.close();
-            PinLayout.deleteTree(pins.device(ld.device));
+            // a device deleted meanwhile took its filter with it: the detach fails, the rest must not
+            try {
+                ld.attachment.detach(devices);
+            } finally {
+                ld.attachment.close();
+                ld.stub.close();
+                PinLayout.deleteTree(pins.device(ld.device));
+            }
         });
     }
 

@@ -36,23 +36,24 @@ public record HelperUse(String program, ProgramType type, List<Helper> helpers) 
      * the {@code xdp.metadata} requirement, which has a fallback.
      */
     public static final List<HelperUse> JVISOR = List.of(
-            tc("entry", List.of(MAP_LOOKUP_ELEM, MAP_UPDATE_ELEM, TAIL_CALL)),
-            xdp("entry", List.of(MAP_LOOKUP_ELEM, MAP_UPDATE_ELEM, TAIL_CALL)),
+            // the entry object holds the engine-wide flood programs too (jv_flood_tc, jv_flood_xdp)
+            tc("entry", SDK, TC_OUT, List.of(CLONE_REDIRECT)),
+            xdp("entry", SDK, List.of(REDIRECT_MAP)),
             tc("bridge", SDK, TC_OUT, List.of(MAP_DELETE_ELEM, CLONE_REDIRECT, SKB_VLAN_PUSH, SKB_VLAN_POP, JIFFIES64)),
-            xdp("bridge", SDK, List.of(MAP_DELETE_ELEM, REDIRECT_MAP, JIFFIES64)),
+            xdp("bridge", SDK, List.of(MAP_DELETE_ELEM, JIFFIES64)),
             tc("capture", SDK, TC_OUT, List.of(KTIME_GET_NS, SKB_LOAD_BYTES, RINGBUF_OUTPUT)),
             xdp("capture", SDK, List.of(KTIME_GET_NS, RINGBUF_OUTPUT, XDP_GET_BUFF_LEN, XDP_LOAD_BYTES)),
             tc("ddos", SDK, TC_OUT, List.of(KTIME_GET_NS)),
             xdp("ddos", SDK, List.of(KTIME_GET_NS)),
             tc("firewall", SDK, TC_OUT, RING, List.of(MAP_DELETE_ELEM, KTIME_GET_NS, SNPRINTF, LOOP)),
             xdp("firewall", SDK, RING, List.of(MAP_DELETE_ELEM, KTIME_GET_NS, SNPRINTF, LOOP)),
-            tc("lb", SDK, TC_OUT, RING, List.of(KTIME_GET_NS, L4_CSUM_REPLACE, CLONE_REDIRECT, SKB_LOAD_BYTES,
+            tc("lb", SDK, TC_OUT, RING, List.of(KTIME_GET_NS, L4_CSUM_REPLACE, SKB_LOAD_BYTES,
                     SKB_ADJUST_ROOM, JIFFIES64)),
-            xdp("lb", SDK, RING, List.of(KTIME_GET_NS, XDP_ADJUST_HEAD, REDIRECT_MAP, JIFFIES64, XDP_LOAD_BYTES)),
+            xdp("lb", SDK, RING, List.of(KTIME_GET_NS, XDP_ADJUST_HEAD, JIFFIES64, XDP_LOAD_BYTES)),
             tc("nat", SDK, TC_OUT, List.of(MAP_DELETE_ELEM, KTIME_GET_NS, GET_PRANDOM_U32, L4_CSUM_REPLACE)),
             xdp("nat", SDK, List.of(MAP_DELETE_ELEM, KTIME_GET_NS, GET_PRANDOM_U32)),
-            tc("router", SDK, TC_OUT, RING, List.of(CLONE_REDIRECT, SKB_LOAD_BYTES)),
-            xdp("router", SDK, RING, List.of(REDIRECT_MAP, XDP_LOAD_BYTES)));
+            tc("router", SDK, TC_OUT, RING, List.of(SKB_LOAD_BYTES)),
+            xdp("router", SDK, RING, List.of(XDP_LOAD_BYTES)));
 
     @SafeVarargs
     private static HelperUse tc(String program, List<Helper>... parts) {
