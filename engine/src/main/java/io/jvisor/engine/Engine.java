@@ -950,6 +950,9 @@ public final class Engine implements AutoCloseable {
                 attachment.detach();
                 attachment.close();
             });
+            if (steersReceive() && ReceiveSteering.spread(d, ifindex)) {
+                tx.onUndo(() -> ReceiveSteering.release(d));
+            }
             LiveDevice ld = new LiveDevice(d, ifindex, port, stub, attachment);
             try {
                 deleteTree(dir);
@@ -981,6 +984,11 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** Whether this engine sets receive packet steering on the devices it attaches to (tc only). */
+    private boolean steersReceive() {
+        return options.receiveSteering() && options.hook() == Hook.TC;
+    }
+
     private void detach(Endpoint.Device d, Transaction tx) {
         LiveDevice ld = devices.get(d);
         devices.remove(d);
@@ -990,6 +998,9 @@ public final class Engine implements AutoCloseable {
             ld.attachment.detach();
             ld.attachment.close();
             ld.stub.close();
+            if (steersReceive()) {
+                ReceiveSteering.release(d);
+            }
             deleteTree(pinRoot.resolve("dev").resolve(deviceKey(d)));
         });
     }
@@ -1142,6 +1153,9 @@ public final class Engine implements AutoCloseable {
                 }
                 devices.put(d, new LiveDevice(d, ifindex, c.a(), stub, attachment));
                 refreshDeviceValue(c.a(), d, ifindex);
+                if (steersReceive()) {
+                    ReceiveSteering.spread(d, ifindex);
+                }
             }
         }
         current = t;

@@ -1,0 +1,203 @@
+package io.jvisor.engine;
+
+import io.jvisor.net.Netns;
+import io.jvisor.net.sys.Libc;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/**
+ * Receive packet steering (RPS) on the veths that the engine's tc entries sit on.
+ *
+ * <p>A veth has no receive hash of its own: a frame that one end transmits is queued on the
+ * per-CPU backlog of whichever CPU transmitted it. A TCP sender transmits from its process's CPU
+ * and from softirqs on other CPUs (ACKs it processes, pacing timers), so consecutive segments of
+ * one flow wait on two backlogs that drain concurrently and reach the engine out of order. The
+ * receiver then acknowledges out of order, and the sender's RACK, whose reordering window is a
+ * quarter of the minimum RTT (microseconds on the engine's direct path), retransmits segments
+ * that were never lost (docs/benchmarks.md, "TCP retransmits through the engine"). With an RPS
+ * mask on the device's receive queues the kernel picks the backlog by the flow's hash instead:
+ * one flow, one CPU, in order.
+ *
+ * <p>Only a veth whose other end is in another namespace is steered (the engine's own pairs and
+ * other device kinds are left alone), and only when none of its receive queues has a mask yet: a
+ * mask the operator set wins. {@link #release} clears the mask again if it is still the one
+ * {@link #spread} wrote. Both are best effort: a device that cannot be steered forwards as before.
+ */
+final class ReceiveSteering {
+    private static final Logger LOG = LoggerFactory.getLogger(ReceiveSteering.class);
+    private static final int CLONE_NEWNS = 0x00020000;
+
+    private ReceiveSteering() {}
+
+    /**
+     * Sets every receive queue of device d (ifindex in its namespace) to steer over all online
+     * CPUs, if d is a veth whose other end is in another namespace and no queue has a mask yet.
+     * Returns whether it wrote one.
+     */
+    static boolean spread(Endpoint.Device d, int ifindex) {
+        try {
+            boolean veth = DeviceAttachment.withRtnl(d, r -> {
+                io.jvisor.net.Link l = r.link(ifindex);
+                return "veth".equals(l.kind()) && l.linkNetnsId().isPresent();
+            });
+            BigInteger cpus = onlineCpus();
+            if (!veth || cpus.bitCount() < 2) {
+                return false;
+            }
+            return withSysfs(d, sys -> {
+                List<Path> queues = rxQueues(sys, d.name());
+                if (queues.isEmpty() || queues.stream().anyMatch(q -> read(q).signum() != 0)) {
+                    return false; // no RPS in this kernel, or the operator's mask
+                }
+                for (Path q : queues) {
+                    write(q, cpus);
+                }
+                return true;
+            });
+        } catch (RuntimeException e) {
+            LOG.warn("device {}: cannot set receive packet steering ({}); TCP through it may be reordered", d,
+                    e.getMessage());
+            return false;
+        }
+    }
+
+    /** Clears the masks of device d that are still the ones {@link #spread} wrote; a device gone is fine. */
+    static void release(Endpoint.Device d) {
+        try {
+            BigInteger cpus = onlineCpus();
+            withSysfs(d, sys -> {
+                for (Path q : rxQueues(sys, d.name())) {
+                    if (read(q).equals(cpus)) {
+                        write(q, BigInteger.ZERO);
+                    }
+                }
+                return null;
+            });
+        } catch (RuntimeException e) {
+            LOG.debug("device {}: receive packet steering left as it is ({})", d, e.getMessage());
+        }
+    }
+
+    /** The rps_cpus files of the device's receive queues, none when it or RPS is not there. */
+    private static List<Path> rxQueues(Path sys, String device) {
+        Path dir = sys.resolve("class/net").resolve(device).resolve("queues");
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().startsWith("rx-")).map(p -> p.resolve("rps_cpus"))
+                    .filter(Files::exists).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A cpumask as sysfs prints it: hex words of 32 bits, most significant first, comma-separated. */
+    static BigInteger parseMask(String s) {
+        String hex = s.replace(",", "").strip();
+        return hex.isEmpty() ? BigInteger.ZERO : new BigInteger(hex, 16);
+    }
+
+    static String formatMask(BigInteger mask) {
+        String hex = mask.toString(16);
+        int words = Math.max(1, (hex.length() + 7) / 8);
+        hex = "0".repeat(words * 8 - hex.length()) + hex;
+        StringBuilder out = new StringBuilder();
+        for (int w = 0; w < words; w++) {
+            out.append(w == 0 ? "" : ",").append(hex, w * 8, w * 8 + 8);
+        }
+        return out.toString();
+    }
+
+    /** A CPU list as /sys/devices/system/cpu/online gives it ("0-3,6") as a mask. */
+    static BigInteger parseCpuList(String list) {
+        BigInteger mask = BigInteger.ZERO;
+        for (String part : list.strip().split(",")) {
+            if (part.isEmpty()) {
+                continue;
+            }
+            String[] ends = part.split("-");
+            int from = Integer.parseInt(ends[0].strip());
+            int to = ends.length > 1 ? Integer.parseInt(ends[1].strip()) : from;
+            for (int c = from; c <= to; c++) {
+                mask = mask.setBit(c);
+            }
+        }
+        return mask;
+    }
+
+    private static BigInteger onlineCpus() {
+        try {
+            return parseCpuList(Files.readString(Path.of("/sys/devices/system/cpu/online")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static BigInteger read(Path q) {
+        try {
+            return parseMask(Files.readString(q));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void write(Path q, BigInteger mask) {
+        try {
+            Files.writeString(q, formatMask(mask));
+        } catch (IOException e) {
+            throw new UncheckedIOException("write " + q + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Runs f with the sysfs that shows the device's namespace. /sys/class/net lists the devices of
+     * the namespace that mounted sysfs, so a device in another namespace is reached through a sysfs
+     * mounted there: on a throw-away thread that joins the namespace, unshares its mount namespace
+     * (made private, so nothing propagates back) and mounts sysfs over /sys. The mount goes with the
+     * thread.
+     */
+    private static <T> T withSysfs(Endpoint.Device d, Function<Path, T> f) {
+        if (d.netns() == null) {
+            return f.apply(Path.of("/sys"));
+        }
+        try (Netns ns = Netns.open(d.netns())) {
+            return ns.run(() -> {
+                var out = new Object() {
+                    T value;
+                    RuntimeException error;
+                };
+                Thread t = Thread.ofPlatform().name("jvisor-sysfs-" + d.name()).start(() -> {
+                    try {
+                        check(Libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)");
+                        check(Libc.mount(null, "/", null, Libc.MS_REC | Libc.MS_PRIVATE), "make / private");
+                        check(Libc.mount("sysfs", "/sys", "sysfs", 0), "mount sysfs");
+                        out.value = f.apply(Path.of("/sys"));
+                    } catch (RuntimeException e) {
+                        out.error = e;
+                    }
+                });
+                t.join();
+                if (out.error != null) {
+                    throw out.error;
+                }
+                return out.value;
+            });
+        }
+    }
+
+    private static void check(int r, String what) {
+        if (r < 0) {
+            throw new IllegalStateException(what + ": " + io.jvisor.bpf.Errno.name(-r));
+        }
+    }
+}
