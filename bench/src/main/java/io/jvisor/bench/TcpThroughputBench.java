@@ -37,7 +37,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * the root namespace: h1-h2 through the engine (device entry on each root end, the forwarder
  * instance between them), h3-h4 through a Linux bridge, h5-h6 through {@code bpf/tc_peers.c}'s
  * {@code fwd} attached with tcx to both root ends. Each round runs one iperf3 TCP stream (h1 to
- * h2, h3 to h4, h5 to h6) per path, the order rotating from round to round.
+ * h2, h3 to h4, h5 to h6) per path, the order rotating from round to round. Around each run it
+ * reads the TCP counters of the sender's and the receiver's namespace ({@link TcpCounters}), which
+ * tell spurious retransmissions (reordering) from losses.
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar io.jvisor.bench.TcpThroughputBench \
@@ -65,9 +67,34 @@ public final class TcpThroughputBench {
         }
     }
 
-    /** Gbit/s and retransmissions per path, one per round. */
-    public record Result(Config config, Map<String, double[]> gbps, Map<String, long[]> retransmits, String loadBefore,
-                         String loadAfter) {
+    /**
+     * What one run's TCP counters say about its retransmissions (nstat deltas of the sender's and the
+     * receiver's namespaces, and the drop counters of the path's two root devices).
+     *
+     * @param spurious segments the sender retransmitted that the receiver had already (DSACKed:
+     *     TcpExtTCPDSACKRecvSegs)
+     * @param recoveries fast recoveries the sender entered (TcpExtTCPSackRecovery)
+     * @param stillQueued retransmissions the sender skipped because the original was still queued in
+     *     this host (TcpExtTCPSpuriousRtxHostQueues): the original was late, not lost
+     * @param outOfOrder segments the receiver got out of order (TcpExtTCPOFOQueue)
+     * @param drops what was dropped on the way: the receiver's TCP and IP drop counters
+     *     (TcpExtTCPBacklogDrop, TCPRcvQDrop, TCPOFODrop, TCPZeroWindowDrop, IpInDiscards) and the
+     *     root devices' rx_dropped and tx_dropped
+     */
+    public record RunCounters(long spurious, long recoveries, long stillQueued, long outOfOrder, long drops) {
+        static RunCounters of(TcpCounters sender, TcpCounters receiver, long linkDrops) {
+            long rcvDrops = receiver.get("TcpExtTCPBacklogDrop") + receiver.get("TcpExtTCPRcvQDrop")
+                    + receiver.get("TcpExtTCPOFODrop") + receiver.get("TcpExtTCPZeroWindowDrop")
+                    + receiver.get("IpInDiscards");
+            return new RunCounters(sender.get("TcpExtTCPDSACKRecvSegs"), sender.get("TcpExtTCPSackRecovery"),
+                    sender.get("TcpExtTCPSpuriousRtxHostQueues"), receiver.get("TcpExtTCPOFOQueue"),
+                    rcvDrops + linkDrops);
+        }
+    }
+
+    /** Gbit/s, retransmissions and TCP counters per path, one per round. */
+    public record Result(Config config, Map<String, double[]> gbps, Map<String, long[]> retransmits,
+                         Map<String, RunCounters[]> counters, String loadBefore, String loadAfter) {
         public double median(String path) {
             return EngineBenchSupport.median(gbps.get(path));
         }
@@ -113,8 +140,9 @@ public final class TcpThroughputBench {
         Lab lab = null;
         try {
             lab = Lab.up(labSpec(net));
-            log.println("== lab " + lab.prefix() + ": h1-h2 through jvisor (engine " + options.name()
-                    + "), h3-h4 through bridge " + lab.rootDevice("br0") + ", h5-h6 through a hand-written tc forwarder");
+            log.println("== lab " + lab.prefix() + ": h1-h2 through jvisor (engine " + options.name() + ", peer redirect "
+                    + (options.peerRedirect() ? "on" : "off") + ", receive steering "
+                    + (options.receiveSteering() ? "on" : "off") + "), h3-h4 through bridge " + lab.rootDevice("br0") + ", h5-h6 through a hand-written tc forwarder");
             // ---- h1 - h2 through a one-instance chain
             ModuleCatalog catalog = new ModuleCatalog();
             catalog.register(ModuleType.fromSource("forwarder", EngineBenchSupport.bpfSource("forwarder.c"), 2));
@@ -151,11 +179,16 @@ public final class TcpThroughputBench {
             log.printf(Locale.ROOT, "== %d rounds, one %d s iperf3 TCP stream per path per round, order rotating%s%n",
                     config.rounds(), config.seconds(),
                     config.smoke() ? " (SMOKE RUN: too short to compare, checks the harness only)" : "");
+            Map<String, String[]> devs = Map.of("jvisor", new String[] {lab.rootDevice("p1"), lab.rootDevice("p2")},
+                    "bridge", new String[] {lab.rootDevice("p3"), lab.rootDevice("p4")},
+                    "tc", new String[] {lab.rootDevice("p5"), lab.rootDevice("p6")});
             Map<String, double[]> gbps = new LinkedHashMap<>();
             Map<String, long[]> retr = new LinkedHashMap<>();
+            Map<String, RunCounters[]> counters = new LinkedHashMap<>();
             for (String p : PATHS) {
                 gbps.put(p, new double[config.rounds()]);
                 retr.put(p, new long[config.rounds()]);
+                counters.put(p, new RunCounters[config.rounds()]);
             }
             for (int r = 0; r < config.rounds(); r++) {
                 List<String> order = new ArrayList<>(PATHS);
@@ -166,8 +199,12 @@ public final class TcpThroughputBench {
                 StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "   round %d:", r + 1));
                 for (String p : order) {
                     Host[] h = pairs.get(p);
+                    TcpCounters s0 = TcpCounters.read(h[0].netns()), r0 = TcpCounters.read(h[1].netns());
+                    long d0 = linkDrops(devs.get(p));
                     Iperf3.Result res = Iperf3.tcp(h[1].netns(), h[1].address(), h[0].netns(),
                             Duration.ofSeconds(config.seconds()));
+                    counters.get(p)[r] = RunCounters.of(TcpCounters.read(h[0].netns()).since(s0),
+                            TcpCounters.read(h[1].netns()).since(r0), linkDrops(devs.get(p)) - d0);
                     gbps.get(p)[r] = res.gbps();
                     retr.get(p)[r] = res.retransmits();
                     line.append(String.format(Locale.ROOT, " %s %.2f", p, res.gbps()));
@@ -180,11 +217,27 @@ public final class TcpThroughputBench {
                         + passed + ", missed " + engine.missedTailCalls("fwd"));
             }
             log.println("== check: the forwarder instance counted " + passed + " packets, no missed tail calls");
-            return new Result(config, gbps, retr, loadBefore, EngineBenchSupport.loadAverage());
+            return new Result(config, gbps, retr, counters, loadBefore, EngineBenchSupport.loadAverage());
         } finally {
             EngineBenchSupport.closeAll(closeLater, log, "== ");
             EngineBenchSupport.tearDown(engine, options, lab, log);
         }
+    }
+
+    /** rx_dropped plus tx_dropped of root-namespace devices. */
+    private static long linkDrops(String[] devices) {
+        long sum = 0;
+        for (String d : devices) {
+            for (String f : List.of("rx_dropped", "tx_dropped")) {
+                try {
+                    sum += Long.parseLong(java.nio.file.Files.readString(
+                            java.nio.file.Path.of("/sys/class/net", d, "statistics", f)).strip());
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        }
+        return sum;
     }
 
     public static void printReport(Result r, PrintStream out) {
@@ -203,6 +256,19 @@ public final class TcpThroughputBench {
                     EngineBenchSupport.list(r.gbps().get(p), "%.2f"), EngineBenchSupport.median(retr));
         }
         out.println();
+        out.println("TCP counters per run (median over rounds; nstat deltas of the sender's and the receiver's namespace):");
+        out.println();
+        out.println("| path | retransmitted segments | of them DSACKed (the receiver had them) | fast recoveries "
+                + "| retransmits skipped, original still queued here | segments received out of order | drops |");
+        out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        for (String p : PATHS) {
+            RunCounters[] cs = r.counters().get(p);
+            out.printf(Locale.ROOT, "| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |%n", p,
+                    medianOf(r.retransmits().get(p)), medianOf(cs, RunCounters::spurious),
+                    medianOf(cs, RunCounters::recoveries), medianOf(cs, RunCounters::stillQueued),
+                    medianOf(cs, RunCounters::outOfOrder), medianOf(cs, RunCounters::drops));
+        }
+        out.println();
         out.println("| ratio | median | per round |");
         out.println("| --- | ---: | --- |");
         for (String[] pair : List.of(new String[] {"jvisor", "bridge"}, new String[] {"jvisor", "tc"},
@@ -211,6 +277,14 @@ public final class TcpThroughputBench {
             out.printf(Locale.ROOT, "| %s / %s | **%.3f** | %s |%n", pair[0], pair[1], EngineBenchSupport.median(ratios),
                     EngineBenchSupport.list(ratios, "%.3f"));
         }
+    }
+
+    private static double medianOf(long[] xs) {
+        return EngineBenchSupport.median(java.util.Arrays.stream(xs).mapToDouble(x -> x).toArray());
+    }
+
+    private static double medianOf(RunCounters[] cs, java.util.function.ToLongFunction<RunCounters> f) {
+        return EngineBenchSupport.median(java.util.Arrays.stream(cs).mapToDouble(c -> f.applyAsLong(c)).toArray());
     }
 
     static String label(String p) {
