@@ -25,7 +25,11 @@ import java.util.stream.Stream;
  * quarter of the minimum RTT (microseconds on the engine's direct path), retransmits segments
  * that were never lost (docs/benchmarks.md, "TCP retransmits through the engine"). With an RPS
  * mask on the device's receive queues the kernel picks the backlog by the flow's hash instead:
- * one flow, one CPU, in order.
+ * one flow, one CPU, in order. It also gives each queue a flow table ({@code rps_flow_cnt}), so
+ * that where the operator turned receive flow steering on ({@code net.core.rps_sock_flow_entries},
+ * a host-wide setting the engine leaves alone) a flow follows the CPU of the application that reads
+ * it, and moves only once its packets queued on the old CPU are through: in order still, and the
+ * forwarding work lands where the reader runs rather than on one hashed CPU.
  *
  * <p>Only a veth whose other end is in another namespace is steered (the engine's own pairs and
  * other device kinds are left alone), and only when none of its receive queues has a mask yet: a
@@ -35,6 +39,8 @@ import java.util.stream.Stream;
 final class ReceiveSteering {
     private static final Logger LOG = LoggerFactory.getLogger(ReceiveSteering.class);
     private static final int CLONE_NEWNS = 0x00020000;
+    /** Flow table entries per receive queue: a veth carries one host's flows; 8 bytes each. */
+    static final int FLOWS_PER_QUEUE = 2048;
 
     private ReceiveSteering() {}
 
@@ -60,6 +66,10 @@ final class ReceiveSteering {
                 }
                 for (Path q : queues) {
                     write(q, cpus);
+                    Path flows = q.resolveSibling("rps_flow_cnt");
+                    if (Files.exists(flows) && readLong(flows) == 0) {
+                        writeString(flows, Integer.toString(FLOWS_PER_QUEUE));
+                    }
                 }
                 return true;
             });
@@ -78,6 +88,10 @@ final class ReceiveSteering {
                 for (Path q : rxQueues(sys, d.name())) {
                     if (read(q).equals(cpus)) {
                         write(q, BigInteger.ZERO);
+                        Path flows = q.resolveSibling("rps_flow_cnt");
+                        if (Files.exists(flows) && readLong(flows) == FLOWS_PER_QUEUE) {
+                            writeString(flows, "0");
+                        }
                     }
                 }
                 return null;
@@ -152,10 +166,22 @@ final class ReceiveSteering {
     }
 
     private static void write(Path q, BigInteger mask) {
+        writeString(q, formatMask(mask));
+    }
+
+    private static long readLong(Path f) {
         try {
-            Files.writeString(q, formatMask(mask));
+            return Long.parseLong(Files.readString(f).strip());
         } catch (IOException e) {
-            throw new UncheckedIOException("write " + q + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void writeString(Path f, String value) {
+        try {
+            Files.writeString(f, value);
+        } catch (IOException e) {
+            throw new UncheckedIOException("write " + f + ": " + e.getMessage(), e);
         }
     }
 

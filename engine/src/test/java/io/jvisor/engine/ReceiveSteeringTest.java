@@ -15,8 +15,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A veth the engine attaches to on the tc hook, whose other end is in another namespace, gets an
- * RPS mask over all online CPUs (so one TCP flow's segments reach the engine in order) unless it
- * has one already, and loses it again when it is disconnected. The masks are read back with the
+ * RPS mask over all online CPUs and a flow table (so one TCP flow's segments reach the engine in
+ * order) unless it has a mask already, and loses them again when it is disconnected. The masks are read back with the
  * kernel's own tools, outside the engine.
  */
 @RequiresRoot
@@ -34,6 +34,11 @@ class ReceiveSteeringTest {
     /** rps_cpus of rx-0 of a root-namespace device. */
     private static BigInteger rootMask(String dev) throws IOException {
         return ReceiveSteering.parseMask(Files.readString(rpsFile(dev)));
+    }
+
+    /** rps_flow_cnt of rx-0 of a root-namespace device. */
+    private static long flowTable(String dev) throws IOException {
+        return Long.parseLong(Files.readString(rpsFile(dev).resolveSibling("rps_flow_cnt")).strip());
     }
 
     private static Path rpsFile(String dev) {
@@ -59,9 +64,12 @@ class ReceiveSteeringTest {
             e.apply(wire(bed.dev(1), bed.dev(2)));
             assertThat(rootMask(p1)).isEqualTo(online());
             assertThat(rootMask(p2)).isEqualTo(online());
+            assertThat(flowTable(p1)).as("flow table for receive flow steering").isEqualTo(
+                    online().signum() == 0 ? 0 : ReceiveSteering.FLOWS_PER_QUEUE);
             e.apply(Topology.EMPTY);
             assertThat(rootMask(p1)).as("disconnected").isZero();
             assertThat(rootMask(p2)).as("disconnected").isZero();
+            assertThat(flowTable(p1)).as("disconnected").isZero();
         }
     }
 
