@@ -80,18 +80,14 @@ final class EngineBenchSupport {
     /**
      * Options for a throw-away benchmark engine: a unique name and a fresh state directory. The environment variable JVISOR_BENCH_PEER_REDIRECT=off turns
      * peer redirects off, to compare against the plain bpf_redirect path (docs/benchmarks.md, "Peer
-     * redirect"). JVISOR_BENCH_RECEIVE_STEERING=off turns the engine's receive packet steering off
-     * (docs/benchmarks.md, "TCP retransmits through the engine").
+     * redirect").
      */
     static EngineOptions engineOptions(String prefix) {
         try {
             Path state = Files.createTempDirectory("jvisor-bench-engine");
             boolean peer = !"off".equals(System.getenv("JVISOR_BENCH_PEER_REDIRECT"));
-            boolean steer = !"off".equals(System.getenv("JVISOR_BENCH_RECEIVE_STEERING"));
-            System.err.println("engine peer redirects: " + (peer ? "on" : "off") + ", receive steering: "
-                    + (steer ? "on" : "off"));
-            return EngineOptions.named(unique(prefix)).withStateDir(state).withPeerRedirect(peer)
-                    .withReceiveSteering(steer);
+            System.err.println("engine peer redirects: " + (peer ? "on" : "off"));
+            return EngineOptions.named(unique(prefix)).withStateDir(state).withPeerRedirect(peer);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -19,8 +19,10 @@ import java.util.regex.Pattern;
  *     default (probed when the engine starts)
  * @param receiveSteering whether the engine sets receive packet steering (RPS over all online CPUs)
  *     on a veth it attaches to on the tc hook whose other end is in another namespace and which has
- *     no RPS mask yet, so that one TCP flow's segments reach it in order (see ReceiveSteering); on
- *     by default
+ *     no RPS mask yet, so that one TCP flow's segments reach it in order (see ReceiveSteering). Off
+ *     by default: it ends the spurious retransmissions that reordering on the veth causes, but one
+ *     flow's forwarding then runs on one hashed CPU, which cost 15 % of single-flow throughput on a
+ *     2-CPU machine (docs/benchmarks.md, "TCP retransmits through the engine")
  */
 public record EngineOptions(String name, Path bpffs, Path stateDir, Hook hook, AttachMethod attach,
                             boolean peerRedirect, XdpMetadata xdpMetadata, boolean receiveSteering) {
@@ -37,10 +39,10 @@ public record EngineOptions(String name, Path bpffs, Path stateDir, Hook hook, A
         xdpMetadata = xdpMetadata == null ? XdpMetadata.AUTO : xdpMetadata;
     }
 
-    /** Options with receive packet steering on. */
+    /** Options without receive packet steering. */
     public EngineOptions(String name, Path bpffs, Path stateDir, Hook hook, AttachMethod attach,
                          boolean peerRedirect, XdpMetadata xdpMetadata) {
-        this(name, bpffs, stateDir, hook, attach, peerRedirect, xdpMetadata, true);
+        this(name, bpffs, stateDir, hook, attach, peerRedirect, xdpMetadata, false);
     }
 
     /** Options with the XDP metadata channel chosen by probe. */

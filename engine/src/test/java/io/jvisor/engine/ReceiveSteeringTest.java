@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A veth the engine attaches to on the tc hook, whose other end is in another namespace, gets an
+ * With receive steering on, a veth the engine attaches to on the tc hook, whose other end is in another namespace, gets an
  * RPS mask over all online CPUs and a flow table (so one TCP flow's segments reach the engine in
  * order) unless it has a mask already, and loses them again when it is disconnected. The masks are read back with the
  * kernel's own tools, outside the engine.
@@ -57,7 +57,7 @@ class ReceiveSteeringTest {
 
     @Test
     void rootEndsOfHostVethsAreSteeredWhileConnected() throws Exception {
-        try (TestBed bed = TestBed.create(2, Hook.TC)) {
+        try (TestBed bed = TestBed.create(2, Hook.TC).with(o -> o.withReceiveSteering(true))) {
             String p1 = bed.lab.rootDevice("p1"), p2 = bed.lab.rootDevice("p2");
             assertThat(rootMask(p1)).isZero();
             Engine e = bed.start();
@@ -75,7 +75,7 @@ class ReceiveSteeringTest {
 
     @Test
     void aMaskTheOperatorSetIsKept() throws Exception {
-        try (TestBed bed = TestBed.create(2, Hook.TC)) {
+        try (TestBed bed = TestBed.create(2, Hook.TC).with(o -> o.withReceiveSteering(true))) {
             String p1 = bed.lab.rootDevice("p1");
             Files.writeString(rpsFile(p1), "1");
             Engine e = bed.start();
@@ -88,8 +88,9 @@ class ReceiveSteeringTest {
     }
 
     @Test
-    void turnedOffTheMasksAreLeftAlone() throws Exception {
-        try (TestBed bed = TestBed.create(2, Hook.TC).with(o -> o.withReceiveSteering(false))) {
+    void offByDefaultTheMasksAreLeftAlone() throws Exception {
+        try (TestBed bed = TestBed.create(2, Hook.TC)) {
+            assertThat(bed.options.receiveSteering()).isFalse();
             bed.start().apply(wire(bed.dev(1), bed.dev(2)));
             assertThat(rootMask(bed.lab.rootDevice("p1"))).isZero();
             assertThat(rootMask(bed.lab.rootDevice("p2"))).isZero();
@@ -98,7 +99,7 @@ class ReceiveSteeringTest {
 
     @Test
     void devicesInAnotherNamespaceAreSteeredThroughTheirOwnSysfs() throws Exception {
-        try (TestBed bed = TestBed.create(2, Hook.TC, true)) {
+        try (TestBed bed = TestBed.create(2, Hook.TC, true).with(o -> o.withReceiveSteering(true))) {
             Engine e = bed.start();
             e.apply(wire(bed.dev(1), bed.dev(2)));
             assertThat(namespacedMask(bed.deviceNetns, "p1")).isEqualTo(online());
@@ -110,7 +111,7 @@ class ReceiveSteeringTest {
 
     @Test
     void adoptionSteersDevicesAttachedBefore() throws Exception {
-        try (TestBed bed = TestBed.create(2, Hook.TC).with(o -> o.withReceiveSteering(false))) {
+        try (TestBed bed = TestBed.create(2, Hook.TC)) {
             bed.start().apply(wire(bed.dev(1), bed.dev(2)));
             bed.engine.close(); // the objects stay
             assertThat(rootMask(bed.lab.rootDevice("p1"))).isZero();
