@@ -15,15 +15,17 @@ import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
- * Receive packet steering (RPS) on the veths that the engine's tc entries sit on.
+ * Receive packet steering (RPS) on the veths that the engine's tc entries sit on, when
+ * {@link EngineOptions#receiveSteering} is on (it is off by default).
  *
  * <p>A veth has no receive hash of its own: a frame that one end transmits is queued on the
  * per-CPU backlog of whichever CPU transmitted it. A TCP sender transmits from its process's CPU
- * and from softirqs on other CPUs (ACKs it processes, pacing timers), so consecutive segments of
- * one flow wait on two backlogs that drain concurrently and reach the engine out of order. The
- * receiver then acknowledges out of order, and the sender's RACK, whose reordering window is a
- * quarter of the minimum RTT (microseconds on the engine's direct path), retransmits segments
- * that were never lost (docs/benchmarks.md, "TCP retransmits through the engine"). With an RPS
+ * and from softirqs on other CPUs (its pacing timer, ACKs it processes), so consecutive segments
+ * of one flow wait on two backlogs that drain independently and reach the engine out of order: a
+ * segment sent by the pacing timer waits until the timer softirq ends, while the other CPU sends
+ * and delivers the next ones. The sender's RACK, whose reordering window is a fraction of the
+ * minimum RTT (microseconds on the engine's direct path), then retransmits segments that were
+ * never lost (docs/benchmarks.md, "TCP retransmits through the engine"). With an RPS
  * mask on the device's receive queues the kernel picks the backlog by the flow's hash instead:
  * one flow, one CPU, in order. It also gives each queue a flow table ({@code rps_flow_cnt}), so
  * that where the operator turned receive flow steering on ({@code net.core.rps_sock_flow_entries},
