@@ -52,7 +52,8 @@ class EngineBenchSmokeTest {
             assertThat(r.gbps().get(p)).as(p + " Gbit/s").hasSize(1);
             assertThat(r.gbps().get(p)[0]).as(p + " Gbit/s").isPositive();
         }
-        assertThat(log.text()).contains("SMOKE RUN", "| jvisor / bridge |");
+        assertThat(r.counters().get("jvisor")[0]).as("jvisor TCP counters").isNotNull();
+        assertThat(log.text()).contains("SMOKE RUN", "| jvisor / bridge |", "| segments received out of order |");
         SmokeLog.assertNothingLeft("jvbt");
     }
 

@@ -104,6 +104,9 @@ final class DeviceAttacher {
             tx.onUndo(() -> PinLayout.deleteTree(dir));
             attachment.pin(dir);
             stub.pin(dir.resolve("prog"));
+            if (steersReceive() && ReceiveSteering.spread(d, ifindex)) {
+                tx.onUndo(() -> ReceiveSteering.release(d));
+            }
             return new LiveDevice(d, ifindex, target, stub, attachment);
         }
         BpfProgram oldStub = existing.stub;
@@ -124,6 +127,11 @@ final class DeviceAttacher {
         return existing;
     }
 
+    /** Whether this engine sets receive packet steering on the devices it attaches to (tc only). */
+    boolean steersReceive() {
+        return options.receiveSteering() && options.hook() == Hook.TC;
+    }
+
     /** Takes d's entry off at commit (a detach cannot be undone, so it waits until all else succeeded). */
     void detach(LiveDevice ld, Transaction tx, DeviceDirectory devices) {
         tx.onCommit(() -> {
@@ -133,6 +141,9 @@ final class DeviceAttacher {
             } finally {
                 ld.attachment.close();
                 ld.stub.close();
+                if (steersReceive()) {
+                    ReceiveSteering.release(ld.device);
+                }
                 PinLayout.deleteTree(pins.device(ld.device));
             }
         });

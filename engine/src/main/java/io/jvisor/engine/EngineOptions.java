@@ -17,9 +17,15 @@ import java.util.regex.Pattern;
  *     only) rather than transmitting them on the veth; on by default
  * @param xdpMetadata how the XDP hook carries packet metadata between chained programs; AUTO by
  *     default (probed when the engine starts)
+ * @param receiveSteering whether the engine sets receive packet steering (RPS over all online CPUs)
+ *     on a veth it attaches to on the tc hook whose other end is in another namespace and which has
+ *     no RPS mask yet, so that one TCP flow's segments reach it in order (see ReceiveSteering). Off
+ *     by default: it ends the spurious retransmissions that reordering on the veth causes, but one
+ *     flow's forwarding then runs on one hashed CPU, which cost 15 % of single-flow throughput on a
+ *     2-CPU machine (docs/benchmarks.md, "TCP retransmits through the engine")
  */
 public record EngineOptions(String name, Path bpffs, Path stateDir, Hook hook, AttachMethod attach,
-                            boolean peerRedirect, XdpMetadata xdpMetadata) {
+                            boolean peerRedirect, XdpMetadata xdpMetadata, boolean receiveSteering) {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,32}");
 
     public EngineOptions {
@@ -31,6 +37,12 @@ public record EngineOptions(String name, Path bpffs, Path stateDir, Hook hook, A
         hook = hook == null ? Hook.TC : hook;
         attach = attach == null ? AttachMethod.AUTO : attach;
         xdpMetadata = xdpMetadata == null ? XdpMetadata.AUTO : xdpMetadata;
+    }
+
+    /** Options without receive packet steering. */
+    public EngineOptions(String name, Path bpffs, Path stateDir, Hook hook, AttachMethod attach,
+                         boolean peerRedirect, XdpMetadata xdpMetadata) {
+        this(name, bpffs, stateDir, hook, attach, peerRedirect, xdpMetadata, false);
     }
 
     /** Options with the XDP metadata channel chosen by probe. */
@@ -51,17 +63,17 @@ public record EngineOptions(String name, Path bpffs, Path stateDir, Hook hook, A
 
     /** These options with another state directory. */
     public EngineOptions withStateDir(Path dir) {
-        return new EngineOptions(name, bpffs, dir, hook, attach, peerRedirect, xdpMetadata);
+        return new EngineOptions(name, bpffs, dir, hook, attach, peerRedirect, xdpMetadata, receiveSteering);
     }
 
     /** These options with another hook. */
     public EngineOptions withHook(Hook h) {
-        return new EngineOptions(name, bpffs, stateDir, h, attach, peerRedirect, xdpMetadata);
+        return new EngineOptions(name, bpffs, stateDir, h, attach, peerRedirect, xdpMetadata, receiveSteering);
     }
 
     /** These options with another attach method. */
     public EngineOptions withAttach(AttachMethod a) {
-        return new EngineOptions(name, bpffs, stateDir, hook, a, peerRedirect, xdpMetadata);
+        return new EngineOptions(name, bpffs, stateDir, hook, a, peerRedirect, xdpMetadata, receiveSteering);
     }
 
     /**
@@ -69,7 +81,7 @@ public record EngineOptions(String name, Path bpffs, Path stateDir, Hook hook, A
      * is transmitted on it (bpf_redirect), as on the XDP hook.
      */
     public EngineOptions withPeerRedirect(boolean on) {
-        return new EngineOptions(name, bpffs, stateDir, hook, attach, on, xdpMetadata);
+        return new EngineOptions(name, bpffs, stateDir, hook, attach, on, xdpMetadata, receiveSteering);
     }
 
     /**
@@ -77,7 +89,15 @@ public record EngineOptions(String name, Path bpffs, Path stateDir, Hook hook, A
      * kernel that refuses bpf_xdp_adjust_meta makes an XDP engine refuse to start, naming the helper.
      */
     public EngineOptions withXdpMetadata(XdpMetadata m) {
-        return new EngineOptions(name, bpffs, stateDir, hook, attach, peerRedirect, m);
+        return new EngineOptions(name, bpffs, stateDir, hook, attach, peerRedirect, m, receiveSteering);
+    }
+
+    /**
+     * These options with receive packet steering on or off. Off, the engine leaves the RPS masks of
+     * the devices it attaches to as they are.
+     */
+    public EngineOptions withReceiveSteering(boolean on) {
+        return new EngineOptions(name, bpffs, stateDir, hook, attach, peerRedirect, xdpMetadata, on);
     }
 
     /** The directory of the engine's pins. */

@@ -128,6 +128,9 @@ final class Persistence {
                 DeviceAttachment attachment = attacher.adopt(d, dir, directory);
                 int ifindex = DeviceAttacher.ifindexOf(attachment);
                 state.devices.put(d, new LiveDevice(d, ifindex, c.a(), stub, attachment));
+                if (attacher.steersReceive()) {
+                    ReceiveSteering.spread(d, ifindex);
+                }
                 LiveInstance li = state.instances.get(c.a().instance());
                 if (li != null && ifindex != 0) {
                     PeerCodec.Peer want = attacher.devicePeer(d, ifindex, directory);

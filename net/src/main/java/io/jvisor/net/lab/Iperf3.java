@@ -44,6 +44,16 @@ public final class Iperf3 {
      * {@code duration}. Ends the server process it started, by its own handle, whatever happens.
      */
     public static Result tcp(Netns server, InetAddress serverAddress, Netns client, Duration duration) {
+        return tcp(server, serverAddress, client, duration, null);
+    }
+
+    /**
+     * The same with the sender's TCP congestion control set to {@code congestion} (iperf3 -C; null
+     * keeps the namespace's default). As root, any algorithm the kernel offers may be chosen, also
+     * one outside the namespace's net.ipv4.tcp_allowed_congestion_control.
+     */
+    public static Result tcp(Netns server, InetAddress serverAddress, Netns client, Duration duration,
+                             String congestion) {
         int port = ThreadLocalRandom.current().nextInt(20000, 60000);
         String what = "iperf3 " + client.name() + " -> " + server.name() + " " + serverAddress.getHostAddress() + ":" + port;
         // --forceflush: into a pipe, iperf3 would hold "Server listening" in its stdio buffer.
@@ -53,9 +63,12 @@ public final class Iperf3 {
             awaitListening(srv, what);
             serverStart.disarm();
             long secs = Math.max(1, duration.toSeconds());
-            Process cli = client.exec(new ProcessBuilder(List.of("iperf3", "-c", serverAddress.getHostAddress(), "-p",
-                    Integer.toString(port), "-t", Long.toString(secs), "--connect-timeout", "5000", "-J"))
-                    .redirectErrorStream(true));
+            List<String> cmd = new java.util.ArrayList<>(List.of("iperf3", "-c", serverAddress.getHostAddress(), "-p",
+                    Integer.toString(port), "-t", Long.toString(secs), "--connect-timeout", "5000", "-J"));
+            if (congestion != null) {
+                cmd.addAll(List.of("-C", congestion));
+            }
+            Process cli = client.exec(new ProcessBuilder(cmd).redirectErrorStream(true));
             try (Watchdog clientRun = new Watchdog(cli, Duration.ofSeconds(secs + 30))) {
                 String out = new String(cli.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 if (!cli.waitFor(30, TimeUnit.SECONDS) || clientRun.fired()) {
