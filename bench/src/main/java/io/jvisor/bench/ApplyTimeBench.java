@@ -660,7 +660,7 @@ public final class ApplyTimeBench {
                 + " device connections), against the floor's parts:");
         out.println();
         out.println("| round | plan only ms | instances + tree ms | floor: instance loads ms | devices ms |"
-                + " floor: entry loads + tcx links ms | total ms | destroy ms |");
+                + " floor: entry loads + attachments ms | total ms | destroy ms |");
         out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         i = 1;
         for (Round round : r.rounds()) {
@@ -672,7 +672,7 @@ public final class ApplyTimeBench {
         out.println();
         out.println("Floor (the same kernel work by a bare loop), per round:");
         out.println();
-        out.println("| round | instance loads ms | entry loads ms | tcx links ms | map writes ms | total ms |");
+        out.println("| round | instance loads ms | entry loads ms | attachments (the engine's method) ms | map writes ms | total ms |");
         out.println("| ---: | ---: | ---: | ---: | ---: | ---: |");
         i = 1;
         for (Round round : r.rounds()) {
@@ -686,7 +686,7 @@ public final class ApplyTimeBench {
                 + " Rtnl.open + ifindex):");
         out.println();
         out.println("| round | relay8 load | hub8 load | instance load (mean) | instance load, BTF retry | entry load |"
-                + " entry load, BTF retry | tcx link | netns resolve | all tcx links from " + PARALLEL_ATTACH
+                + " entry load, BTF retry | attachment | netns resolve | all tcx links from " + PARALLEL_ATTACH
                 + " threads, ms total |");
         out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         i = 1;
