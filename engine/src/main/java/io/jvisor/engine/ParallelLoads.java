@@ -19,6 +19,8 @@ import java.util.function.Supplier;
 final class ParallelLoads implements AutoCloseable {
     private final Map<String, Future<ModuleLoader.Loaded>> pending = new LinkedHashMap<>();
     private final ExecutorService pool;
+    /** Set by close: loads that have not started yet make nothing. */
+    private volatile boolean closing;
 
     /** @param threads at most this many loads at once; 1 loads each when it is taken */
     ParallelLoads(int threads, String engineName) {
@@ -37,7 +39,7 @@ final class ParallelLoads implements AutoCloseable {
         if (pool == null) {
             pending.put(name, new Deferred(load));
         } else {
-            pending.put(name, pool.submit(load::get));
+            pending.put(name, pool.submit(() -> closing ? null : load.get()));
         }
     }
 
@@ -84,20 +86,24 @@ final class ParallelLoads implements AutoCloseable {
         }
     }
 
-    /** Stops loads that have not started, waits for those that have, and closes what was not taken. */
+    /**
+     * Stops loads that have not started, waits for those that have, and closes what was not taken.
+     * (Not Future.cancel: a running load that is cancelled goes on and makes descriptors no one
+     * would close.)
+     */
     @Override
     public void close() {
+        closing = true;
         for (Future<ModuleLoader.Loaded> f : pending.values()) {
-            f.cancel(false);
-        }
-        for (Future<ModuleLoader.Loaded> f : pending.values()) {
-            if (f instanceof Deferred || f.isCancelled()) {
-                continue;
+            if (f instanceof Deferred) {
+                continue; // never run: nothing was made
             }
             try {
                 ModuleLoader.Loaded l = await(f);
-                l.program().close();
-                l.maps().values().forEach(io.jvisor.bpf.BpfMap::close);
+                if (l != null) {
+                    l.program().close();
+                    l.maps().values().forEach(io.jvisor.bpf.BpfMap::close);
+                }
             } catch (RuntimeException | Error failed) {
                 // nothing was made, or the load closed what it made
             }
