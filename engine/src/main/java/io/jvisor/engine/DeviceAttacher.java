@@ -2,8 +2,6 @@ package io.jvisor.engine;
 
 import io.jvisor.bpf.BpfProgram;
 import io.jvisor.bpf.Pins;
-import io.jvisor.net.Netns;
-import io.jvisor.net.Rtnl;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,28 +27,6 @@ final class DeviceAttacher {
         this.method = method;
         this.loader = loader;
         this.pins = pins;
-    }
-
-    /** The ifindex of d, in its namespace. @throws TopologyException naming element when there is none */
-    static int resolveIfindex(Endpoint.Device d, String element) {
-        try {
-            if (d.netns() == null) {
-                try (Rtnl rtnl = Rtnl.open()) {
-                    return rtnl.ifindex(d.name());
-                }
-            }
-            if (!Netns.exists(d.netns())) {
-                throw new TopologyException(element, "there is no network namespace '" + d.netns() + "'");
-            }
-            try (Netns ns = Netns.open(d.netns()); Rtnl rtnl = Rtnl.open(ns)) {
-                return rtnl.ifindex(d.name());
-            }
-        } catch (TopologyException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw new TopologyException(element, "no device '" + d.name() + "'"
-                    + (d.netns() == null ? "" : " in namespace '" + d.netns() + "'") + ": " + e.getMessage(), e);
-        }
     }
 
     /**
@@ -104,7 +80,7 @@ final class DeviceAttacher {
             tx.onUndo(() -> PinLayout.deleteTree(dir));
             attachment.pin(dir);
             stub.pin(dir.resolve("prog"));
-            if (steersReceive() && ReceiveSteering.spread(d, ifindex)) {
+            if (steersReceive() && ReceiveSteering.spread(d, () -> devices.link(d))) {
                 tx.onUndo(() -> ReceiveSteering.release(d));
             }
             return new LiveDevice(d, ifindex, target, stub, attachment);

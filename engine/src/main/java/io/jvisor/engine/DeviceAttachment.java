@@ -38,8 +38,13 @@ sealed interface DeviceAttachment permits DeviceAttachment.Link, DeviceAttachmen
             // Now, in this thread (BPF_LINK_DETACH), rather than when the last reference goes: the pin's
             // removal would leave the release to a kernel worker, which waits an RCU grace period under
             // RTNL for each tcx link after the apply has returned, stalling whoever needs RTNL next.
-            link.detach();
-            link.close();
+            try {
+                link.detach();
+            } catch (io.jvisor.bpf.BpfException refused) {
+                // a kernel that cannot detach this link type: it goes with its last reference instead
+            } finally {
+                link.close();
+            }
         }
 
         public void close() {

@@ -73,8 +73,7 @@ public final class Engine implements AutoCloseable {
         this.panel = new PatchPanel(shared, options.hook());
         DeviceAttacher devices = new DeviceAttacher(options, settings.attach(), loader, persistence.pins());
         this.transmitter = new Transmitter(options, state, loader, persistence.pins());
-        this.planner = new Planner(catalog, (type, sizes, el) -> CodeCache.sized(code.compile(type.code(), el), sizes, el),
-                DeviceAttacher::resolveIfindex);
+        this.planner = new Planner(catalog, (type, sizes, el) -> CodeCache.sized(code.compile(type.code(), el), sizes, el));
         this.executor = new Executor(options, catalog, state, code, loader, shared, panel, devices, persistence,
                 settings, transmitter);
         this.stats = new EngineStats(shared);
@@ -148,7 +147,7 @@ public final class Engine implements AutoCloseable {
     public Plan plan(Topology desired) {
         synchronized (state) {
             try (DeviceDirectory devices = new DeviceDirectory()) {
-                return planner.plan(desired, state.view(), devices::ifindex).plan();
+                return planner.plan(desired, state.view(), devices::ifindex);
             }
         }
     }
@@ -165,13 +164,13 @@ public final class Engine implements AutoCloseable {
             checkOpen();
             // one handle per namespace for the whole apply: validation, peer values and attaching share it
             try (DeviceDirectory devices = new DeviceDirectory()) {
-                Planner.Result planned = planner.plan(desired, state.view(), devices::ifindex);
-                if (planned.plan().isEmpty()) {
-                    return planned.plan();
+                Plan plan = planner.plan(desired, state.view(), devices::ifindex);
+                if (plan.isEmpty()) {
+                    return plan;
                 }
-                executor.apply(planned, desired, devices);
-                LOG.info("applied:\n{}", planned.plan());
-                return planned.plan();
+                executor.apply(plan, desired, devices);
+                LOG.info("applied:\n{}", plan);
+                return plan;
             }
         }
     }

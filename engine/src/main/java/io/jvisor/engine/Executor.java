@@ -51,18 +51,19 @@ final class Executor {
     }
 
     /**
-     * Makes the kernel match desired by applying planned, all of it or none of it; the control
-     * planes of new instances start after the commit.
+     * Makes the kernel match desired by applying plan, all of it or none of it; the control planes
+     * of new instances start after the commit. Devices are looked up through directory, which the
+     * planner filled.
      *
      * @throws TopologyException naming the element at fault, after the rollback
      */
-    void apply(Planner.Result planned, Topology desired, DeviceDirectory directory) {
+    void apply(Plan plan, Topology desired, DeviceDirectory directory) {
         Transaction tx = new Transaction();
-        Run run = new Run(desired, planned.ifindexes(), tx, directory);
-        long creates = planned.plan().changes().stream().filter(c -> c instanceof Plan.CreateInstance).count();
+        Run run = new Run(desired, tx, directory);
+        long creates = plan.changes().stream().filter(c -> c instanceof Plan.CreateInstance).count();
         try (ParallelLoads loads = new ParallelLoads(ParallelLoads.threadsFor((int) creates), options.name())) {
-            run.loadAhead(planned.plan(), loads);
-            for (Plan.Change c : planned.plan().changes()) {
+            run.loadAhead(plan, loads);
+            for (Plan.Change c : plan.changes()) {
                 run.execute(c);
             }
             Topology before = state.current;
@@ -80,10 +81,9 @@ final class Executor {
         run.started.forEach(LiveInstance::startControlPlane);
     }
 
-    /** One apply's steps, sharing its transaction and the devices looked up by the planner. */
+    /** One apply's steps, sharing its transaction and the devices the planner looked up. */
     private final class Run {
         final Topology desired;
-        final Map<Endpoint.Device, Integer> ifindexes;
         final Transaction tx;
         final DeviceDirectory directory;
         final List<LiveInstance> started = new ArrayList<>();
@@ -93,9 +93,8 @@ final class Executor {
         final Set<String> deleting = new HashSet<>();
         ParallelLoads loads;
 
-        Run(Topology desired, Map<Endpoint.Device, Integer> ifindexes, Transaction tx, DeviceDirectory directory) {
+        Run(Topology desired, Transaction tx, DeviceDirectory directory) {
             this.desired = desired;
-            this.ifindexes = ifindexes;
             this.tx = tx;
             this.directory = directory;
         }
@@ -405,8 +404,7 @@ final class Executor {
             if (ld != null) {
                 return ld.ifindex;
             }
-            Integer known = ifindexes.get(d);
-            return known != null ? known : directory.ifindex(d, "device " + d);
+            return directory.ifindex(d, "device " + d); // looked up by the planner already
         }
 
         void attach(Endpoint.Device d, Endpoint.Port port) {

@@ -129,7 +129,7 @@ final class Persistence {
                 int ifindex = DeviceAttacher.ifindexOf(attachment);
                 state.devices.put(d, new LiveDevice(d, ifindex, c.a(), stub, attachment));
                 if (attacher.steersReceive()) {
-                    ReceiveSteering.spread(d, ifindex);
+                    ReceiveSteering.spread(d, () -> directory.link(d));
                 }
                 LiveInstance li = state.instances.get(c.a().instance());
                 if (li != null && ifindex != 0) {

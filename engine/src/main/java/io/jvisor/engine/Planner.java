@@ -1,7 +1,6 @@
 package io.jvisor.engine;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,7 +13,10 @@ import java.util.Set;
  * device's ifindex and whether a module's map sizes fit its code, so that it runs without root.
  */
 final class Planner {
-    /** Resolves a device the live state does not know yet to its ifindex. */
+    /**
+     * Looks up a device the live state does not know yet (the engine passes one apply's
+     * {@link DeviceDirectory}, which keeps the answer for the executor).
+     */
     @FunctionalInterface
     interface DeviceResolver {
         /** @throws TopologyException naming element when there is no such device */
@@ -28,35 +30,23 @@ final class Planner {
         void check(ModuleType type, Map<String, Integer> sizes, String element);
     }
 
-    /**
-     * A plan, and the ifindex of every device it attaches that was not attached before (looked up
-     * once, during validation).
-     */
-    record Result(Plan plan, Map<Endpoint.Device, Integer> ifindexes) {}
-
     private final ModuleCatalog catalog;
     private final SizeCheck sizeCheck;
-    private final DeviceResolver resolver;
 
-    Planner(ModuleCatalog catalog, SizeCheck sizeCheck, DeviceResolver resolver) {
+    Planner(ModuleCatalog catalog, SizeCheck sizeCheck) {
         this.catalog = catalog;
         this.sizeCheck = sizeCheck;
-        this.resolver = resolver;
     }
 
     /**
      * What it takes to go from live to desired, in the order the executor must apply it: new and
      * swapped code first, new instances wired before anything leads into them, detaches and
-     * deletes last.
+     * deletes last. Every device it attaches that the live state does not have is looked up
+     * through devices.
      *
      * @throws TopologyException naming the element at fault when desired is invalid
      */
-    Result plan(Topology desired, LiveView live) {
-        return plan(desired, live, resolver);
-    }
-
-    /** {@link #plan(Topology, LiveView)}, looking new devices up through devices (e.g. one apply's directory). */
-    Result plan(Topology desired, LiveView live, DeviceResolver devices) {
+    Plan plan(Topology desired, LiveView live, DeviceResolver devices) {
         Validated r = validate(desired, live, devices);
         List<Plan.Change> creates = new ArrayList<>();
         List<Plan.Change> swaps = new ArrayList<>();
@@ -121,11 +111,10 @@ final class Planner {
         all.addAll(detaches);
         all.addAll(clears);
         all.addAll(deletes);
-        return new Result(new Plan(all), r.ifindexes);
+        return new Plan(all);
     }
 
-    private record Validated(Map<Endpoint.Port, Endpoint> peers, Map<Endpoint.Device, Endpoint.Port> devices,
-                             Map<Endpoint.Device, Integer> ifindexes) {}
+    private record Validated(Map<Endpoint.Port, Endpoint> peers, Map<Endpoint.Device, Endpoint.Port> devices) {}
 
     private Validated validate(Topology t, LiveView live, DeviceResolver resolver) {
         Map<String, Topology.Instance> byName = new LinkedHashMap<>();
@@ -196,13 +185,11 @@ final class Planner {
         }
         // loops that no TTL ends, and paths longer than the kernel's tail-call limit
         PathCheck.check(InstanceGraph.of(t, type -> catalog.get(type).forwarding()));
-        Map<Endpoint.Device, Integer> ifindexes = new HashMap<>();
         for (Endpoint.Device d : deviceMap.keySet()) {
             if (!live.devices().containsKey(d)) {
-                // looked up once per plan; the executor's setPeer and attach use this answer
-                ifindexes.put(d, resolver.ifindex(d, "connection " + deviceMap.get(d) + " -- " + d));
+                resolver.ifindex(d, "connection " + deviceMap.get(d) + " -- " + d); // it must exist
             }
         }
-        return new Validated(peerMap, deviceMap, ifindexes);
+        return new Validated(peerMap, deviceMap);
     }
 }

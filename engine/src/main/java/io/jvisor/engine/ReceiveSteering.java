@@ -47,18 +47,14 @@ final class ReceiveSteering {
     private ReceiveSteering() {}
 
     /**
-     * Sets every receive queue of device d (ifindex in its namespace) to steer over all online
-     * CPUs, if d is a veth whose other end is in another namespace and no queue has a mask yet.
-     * Returns whether it wrote one.
+     * Sets every receive queue of device d to steer over all online CPUs, if d (as {@code link}
+     * describes it, from the apply's {@link DeviceDirectory}) is a veth whose other end is in another
+     * namespace and no queue has a mask yet. Returns whether it wrote one.
      */
-    static boolean spread(Endpoint.Device d, int ifindex) {
+    static boolean spread(Endpoint.Device d, java.util.function.Supplier<io.jvisor.net.Link> link) {
         try {
-            boolean veth;
-            try (io.jvisor.net.Netns ns = d.netns() == null ? null : io.jvisor.net.Netns.open(d.netns());
-                 io.jvisor.net.Rtnl r = ns == null ? io.jvisor.net.Rtnl.open() : io.jvisor.net.Rtnl.open(ns)) {
-                io.jvisor.net.Link l = r.link(ifindex);
-                veth = "veth".equals(l.kind()) && l.linkNetnsId().isPresent();
-            }
+            io.jvisor.net.Link l = link.get();
+            boolean veth = "veth".equals(l.kind()) && l.linkNetnsId().isPresent();
             BigInteger cpus = onlineCpus();
             if (!veth || cpus.bitCount() < 2) {
                 return false;

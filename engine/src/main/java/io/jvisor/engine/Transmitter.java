@@ -86,7 +86,9 @@ final class Transmitter implements LiveInstance.PortTransmitter, AutoCloseable {
                 return ld.ifindex;
             }
         }
-        return DeviceAttacher.resolveIfindex(d, "device " + d);
+        try (DeviceDirectory directory = new DeviceDirectory()) {
+            return directory.ifindex(d, "device " + d);
+        }
     }
 
     private void sendOut(String netns, int ifindex, int mark, byte[] frame) {

@@ -87,13 +87,7 @@ int jv_flood_tc(struct __sk_buff *skb)
 	__u32 slot = skb->cb[3];
 	if (slot >= JV_MAX_SLOTS)
 		return TC_ACT_SHOT;
-	struct jv_md md = {
-		.in_port = skb->cb[0],
-		.hops = skb->cb[1],
-		.mark = skb->cb[2],
-		.out_port = JV_NO_PORT,
-		.reason = 0,
-	};
+	struct jv_md md = jv_tc_load_md(skb);
 	return jv_tc_flood_of(skb, &md, slot);
 }
 
@@ -107,12 +101,6 @@ int jv_flood_xdp(struct xdp_md *xdp)
 	__u32 slot = m->out_port;
 	if (slot >= JV_MAX_SLOTS)
 		return XDP_DROP;
-	struct jv_md md = {
-		.in_port = m->in_port,
-		.hops = m->hops,
-		.mark = m->mark,
-		.out_port = JV_NO_PORT,
-		.reason = 0,
-	};
+	struct jv_md md = jv_xdp_load_md(m);
 	return jv_xdp_flood_of(xdp, &md, (__u32)(xdp->data_end - xdp->data), slot);
 }

@@ -760,6 +760,19 @@ static __always_inline void jv_tc_store_md(struct __sk_buff *skb, __u32 in_port,
 	skb->cb[2] = mark;
 }
 
+/* The metadata a program receives, as jv_tc_store_md left it, with no out port or reason yet. */
+static __always_inline struct jv_md jv_tc_load_md(struct __sk_buff *skb)
+{
+	struct jv_md md = {
+		.in_port = skb->cb[0],
+		.hops = skb->cb[1],
+		.mark = skb->cb[2],
+		.out_port = JV_NO_PORT,
+		.reason = 0,
+	};
+	return md;
+}
+
 /*
  * To a device, in tc. A frame addressed to the MAC of the other end of a veth flagged
  * JV_DEV_F_PEER_REDIRECT enters that end's ingress directly (bpf_redirect_peer: one netns switch,
@@ -933,13 +946,7 @@ static __always_inline int jv_tc_flood(struct __sk_buff *skb, struct jv_md *md)
 SEC("tc")
 int jv_tc(struct __sk_buff *skb)
 {
-	struct jv_md md = {
-		.in_port = skb->cb[0],
-		.hops = skb->cb[1],
-		.mark = skb->cb[2],
-		.out_port = JV_NO_PORT,
-		.reason = 0,
-	};
+	struct jv_md md = jv_tc_load_md(skb);
 	jv_count_rx(md.in_port, skb->len);
 	struct jv_ctx ctx = {
 		.data = (void *)(long)skb->data,
@@ -979,6 +986,19 @@ static __always_inline struct jv_md *jv_xdp_md(struct xdp_md *xdp)
 	if (meta + sizeof(struct jv_md) > data)
 		return 0;
 	return meta;
+}
+
+/* A working copy of the XDP metadata m, with no out port or reason yet. */
+static __always_inline struct jv_md jv_xdp_load_md(const struct jv_md *m)
+{
+	struct jv_md md = {
+		.in_port = m->in_port,
+		.hops = m->hops,
+		.mark = m->mark,
+		.out_port = JV_NO_PORT,
+		.reason = 0,
+	};
+	return md;
 }
 
 /* Out of port of the instance in slot from, to a device or to the next instance; the XDP verdict. */
@@ -1105,13 +1125,7 @@ int jv_xdp(struct xdp_md *xdp)
 		jv_count_drop(JV_DROP_NO_METADATA);
 		return XDP_DROP;
 	}
-	struct jv_md md = {
-		.in_port = m->in_port,
-		.hops = m->hops,
-		.mark = m->mark,
-		.out_port = JV_NO_PORT,
-		.reason = 0,
-	};
+	struct jv_md md = jv_xdp_load_md(m);
 	__u32 len = (__u32)(xdp->data_end - xdp->data);
 	jv_count_rx(md.in_port, len);
 	struct jv_ctx ctx = {
