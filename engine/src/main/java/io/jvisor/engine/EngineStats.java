@@ -23,14 +23,15 @@ final class EngineStats {
     /** A port's counters; frames the control plane transmitted count as tx too. */
     PortStats port(LiveInstance li, int port) {
         List<byte[]> perCpu = maps.stats().lookupPerCpu(BpfMapKeys.u32(li.slot * Sdk.MAX_PORTS + port)).orElseThrow();
-        long[] sum = new long[4];
+        long rxPackets = 0, rxBytes = 0, txPackets = li.userTxPackets.get(port), txBytes = li.userTxBytes.get(port);
         for (byte[] v : perCpu) {
             ByteBuffer b = ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < 4; i++) {
-                sum[i] += b.getLong(i * 8);
-            }
+            rxPackets += b.getLong(Sdk.PortStatsLayout.RX_PACKETS);
+            rxBytes += b.getLong(Sdk.PortStatsLayout.RX_BYTES);
+            txPackets += b.getLong(Sdk.PortStatsLayout.TX_PACKETS);
+            txBytes += b.getLong(Sdk.PortStatsLayout.TX_BYTES);
         }
-        return new PortStats(sum[0], sum[1], sum[2] + li.userTxPackets.get(port), sum[3] + li.userTxBytes.get(port));
+        return new PortStats(rxPackets, rxBytes, txPackets, txBytes);
     }
 
     /** Packets that fell through a failed tail call into the slot. */
@@ -47,7 +48,7 @@ final class EngineStats {
         Map<String, Long> out = new TreeMap<>();
         for (BpfMap.Entry e : maps.drops().lookupBatch(256)) {
             ByteBuffer k = ByteBuffer.wrap(e.key()).order(ByteOrder.LITTLE_ENDIAN);
-            if (k.getInt(0) != slot) {
+            if (k.getInt(Sdk.DropKeyLayout.SLOT) != slot) {
                 continue;
             }
             long total = 0;
@@ -55,7 +56,7 @@ final class EngineStats {
             for (int c = 0; c < Cpus.possible(); c++) {
                 total += v.getLong(c * 8);
             }
-            out.merge(Sdk.dropReasonName(k.getInt(4)), total, Long::sum);
+            out.merge(Sdk.dropReasonName(k.getInt(Sdk.DropKeyLayout.REASON)), total, Long::sum);
         }
         return out;
     }

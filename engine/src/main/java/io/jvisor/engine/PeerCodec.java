@@ -12,13 +12,14 @@ import java.util.Arrays;
  *   instance:   u32 port, u32 flags (0)
  *   device:     u8 peer_mac[6], u16 dev_flags (JV_DEV_F_PEER_REDIRECT)
  * </pre>
- * Little-endian, as the host; checked against module.h by SdkTest.
+ * Little-endian, as the host; the offsets are {@link Sdk.PeerLayout}'s, checked against module.h by
+ * SdkTest.
  */
 final class PeerCodec {
     private PeerCodec() {}
 
     /** The size of an encoded peer. */
-    static final int SIZE = 16;
+    static final int SIZE = Sdk.PeerLayout.SIZE;
 
     /** A port's peer as the data plane sees it. */
     sealed interface Peer {
@@ -63,11 +64,13 @@ final class PeerCodec {
         ByteBuffer b = ByteBuffer.allocate(SIZE).order(ByteOrder.LITTLE_ENDIAN);
         switch (peer) {
             case None n -> { }
-            case Instance i -> b.putInt(Sdk.PEER_INSTANCE).putInt(i.slot()).putInt(i.port()).putInt(0);
+            case Instance i -> b.putInt(Sdk.PeerLayout.KIND, Sdk.PEER_INSTANCE).putInt(Sdk.PeerLayout.TARGET, i.slot())
+                    .putInt(Sdk.PeerLayout.PORT, i.port());
             case Device d -> {
-                b.putInt(Sdk.PEER_DEVICE).putInt(d.ifindex());
+                b.putInt(Sdk.PeerLayout.KIND, Sdk.PEER_DEVICE).putInt(Sdk.PeerLayout.TARGET, d.ifindex());
                 if (d.peerMac() != null) {
-                    b.put(d.peerMac()).putShort((short) Sdk.DEV_F_PEER_REDIRECT);
+                    b.put(Sdk.PeerLayout.PEER_MAC, d.peerMac())
+                            .putShort(Sdk.PeerLayout.DEV_FLAGS, (short) Sdk.DEV_F_PEER_REDIRECT);
                 }
             }
         }
@@ -80,13 +83,14 @@ final class PeerCodec {
             throw new IllegalArgumentException("a jv_peer has " + SIZE + " bytes, not " + value.length);
         }
         ByteBuffer b = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
-        int kind = b.getInt(0);
+        int kind = b.getInt(Sdk.PeerLayout.KIND);
         return switch (kind) {
             case Sdk.PEER_NONE -> Peer.NONE;
-            case Sdk.PEER_INSTANCE -> new Instance(b.getInt(4), b.getInt(8));
+            case Sdk.PEER_INSTANCE -> new Instance(b.getInt(Sdk.PeerLayout.TARGET), b.getInt(Sdk.PeerLayout.PORT));
             case Sdk.PEER_DEVICE -> {
-                boolean peerRedirect = (b.getShort(14) & Sdk.DEV_F_PEER_REDIRECT) != 0;
-                yield new Device(b.getInt(4), peerRedirect ? Arrays.copyOfRange(value, 8, 14) : null);
+                boolean peerRedirect = (b.getShort(Sdk.PeerLayout.DEV_FLAGS) & Sdk.DEV_F_PEER_REDIRECT) != 0;
+                yield new Device(b.getInt(Sdk.PeerLayout.TARGET), peerRedirect
+                        ? Arrays.copyOfRange(value, Sdk.PeerLayout.PEER_MAC, Sdk.PeerLayout.PEER_MAC + 6) : null);
             }
             default -> throw new IllegalArgumentException("unknown jv_peer kind " + kind);
         };
